@@ -1,0 +1,71 @@
+"""Checkpoint files: one `torch.save` dict of plain tensors and containers, written atomically and
+read back with `weights_only=True`, so loading a file never runs code from it.
+
+Layout (version 1): format, version, config (asdict), step, G, D, opt_g, opt_d (state dicts),
+rng ({"device": str, "state": uint8 tensor}), fixed_z, history ((step, 5) float32 tensor).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+import torch
+
+from .errors import CheckpointError, first_line
+
+FORMAT = "ganlab-checkpoint"
+VERSION = 1
+REQUIRED = ("config", "step", "G", "D", "opt_g", "opt_d", "rng", "fixed_z", "history")
+
+
+def atomic_write(path: str | os.PathLike, write) -> None:
+    """Call `write(file)` on a temporary file in `path`'s folder, flush it to disk, then rename it
+    over `path`: a crash at any moment leaves the old file or the new one, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_atomic(obj: dict, path: str | os.PathLike) -> None:
+    """`torch.save` through `atomic_write`."""
+    atomic_write(path, lambda f: torch.save(obj, f))
+
+
+def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
+    """Read and check a checkpoint; every failure is a one-line `CheckpointError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # weights_only refuses any global outside torch's allow-list: this is where a crafted
+        # pickle that would run code ends up, before anything in it is called.
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unpickling refused"
+        raise CheckpointError(f"{path} is not a ganlab checkpoint: it holds objects that are not plain "
+                              f"tensors or containers, refused without running them ({reason[:200]})") from None
+    except Exception as exc:  # zip reader errors (RuntimeError), EOFError, OSError ...
+        raise CheckpointError(f"{path} is not a ganlab checkpoint, or it is truncated or corrupt "
+                              f"({type(exc).__name__}: {first_line(exc)})") from None
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a ganlab checkpoint (no format tag {FORMAT!r})")
+    if obj.get("version") != VERSION:
+        raise CheckpointError(f"{path} has checkpoint version {obj.get('version')!r}; this ganlab reads "
+                              f"version {VERSION}")
+    missing = [k for k in REQUIRED if k not in obj]
+    if missing:
+        raise CheckpointError(f"{path} is an incomplete ganlab checkpoint (missing: {', '.join(missing)})")
+    return obj
+

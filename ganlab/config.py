@@ -1,0 +1,133 @@
+"""The one training configuration: a frozen dataclass, validated in one place.
+
+Defaults describe the toy setting the app opens on (`ring`, small MLPs). Model presets hold only the
+fields they override (nanoGPT style), and `make_config` applies them before the user's own values,
+so `make_config(data="mnist")` gives the seed code's MNIST setup and any explicit argument wins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+
+from .errors import ConfigError
+
+TOY_DATASETS = ("gaussian1d", "ring", "grid")
+IMAGE_DATASETS = ("mnist", "fashion-mnist", "digits")
+DATASETS = TOY_DATASETS + IMAGE_DATASETS
+# Shape of one sample, so models can be built (and checkpoints sampled) without loading any data.
+DATASET_SHAPES = {"gaussian1d": (1,), "ring": (2,), "grid": (2,),
+                  "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "digits": (1, 8, 8)}
+# Training-set sizes, so a batch larger than the data is refused before anything is loaded.
+DATASET_SIZES = {"mnist": 60_000, "fashion-mnist": 60_000, "digits": 1_797}
+MODELS = ("mlp", "seed", "paper")
+LOSSES = ("nonsat", "minimax")
+OPTIMIZERS = ("adam", "sgd")
+PRIORS = ("normal", "uniform")
+
+# Override-only presets. "seed": the familiar PyTorch script (Adam 2e-4, betas (0.5, 0.999), batch 64,
+# z ~ N(0, I) of 100 dims). "paper": the paper's published MNIST code (SGD with momentum 0.5, lr 0.1,
+# batch 100, z uniform on [-sqrt 3, sqrt 3] of 100 dims).
+MODEL_PRESETS: dict[str, dict] = {
+    "mlp": {},
+    "seed": dict(latent_dim=100, batch_size=64, lr_g=2e-4, lr_d=2e-4, beta1=0.5, prior="normal"),
+    "paper": dict(latent_dim=100, batch_size=100, optimizer="sgd", lr_g=0.1, lr_d=0.1,
+                  momentum=0.5, prior="uniform"),
+}
+
+# Fields that define the networks or the data: changing them needs a new run, not an lr tweak.
+STRUCTURAL = ("data", "model", "latent_dim", "hidden", "depth", "optimizer")
+
+
+@dataclass(frozen=True)
+class Config:
+    data: str = "ring"          # one of DATASETS
+    model: str = "mlp"          # "mlp" (toy, any data), "seed" (the seed's MLP pair), "paper" (maxout D)
+    latent_dim: int = 8         # z dimension; 8 is ample for 2-D mixtures and still cheap
+    hidden: int = 128           # width of the "mlp" model's hidden layers (ignored by seed/paper)
+    depth: int = 2              # hidden layers of the "mlp" model (ignored by seed/paper)
+    prior: str = "normal"       # z ~ N(0, I), or uniform on [-sqrt 3, sqrt 3] (unit variance, as the paper)
+    loss: str = "nonsat"        # G's loss: "nonsat" ascends log D(G(z)) (Sec. 3), "minimax" descends log(1 - D(G(z)))
+    k: int = 1                  # D steps per G step (Algorithm 1); the paper used k = 1
+    batch_size: int = 256       # m in Algorithm 1: real and noise samples per step
+    optimizer: str = "adam"     # "adam" or "sgd" (with momentum), for both networks
+    lr_g: float = 1e-3
+    lr_d: float = 1e-3
+    beta1: float = 0.5          # Adam; 0.5 rather than 0.9 is the usual GAN choice (DCGAN)
+    beta2: float = 0.999
+    momentum: float = 0.5       # SGD; the paper started at 0.5
+    seed: int = 0
+
+    def __post_init__(self):
+        self._check_choice("data", DATASETS)
+        self._check_choice("model", MODELS)
+        self._check_choice("loss", LOSSES)
+        self._check_choice("optimizer", OPTIMIZERS)
+        self._check_choice("prior", PRIORS)
+        for name in ("latent_dim", "hidden", "depth", "k", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+        for name in ("lr_g", "lr_d"):
+            value = getattr(self, name)
+            if not _is_real(value) or not 0 < value < float("inf"):
+                raise ConfigError(f"{name} must be a finite number > 0, got {value!r}")
+        for name in ("beta1", "beta2", "momentum"):
+            value = getattr(self, name)
+            if not _is_real(value) or not 0 <= value < 1:
+                raise ConfigError(f"{name} must be in [0, 1), got {value!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
+            raise ConfigError(f"seed must be an integer in [0, 2**63), got {self.seed!r}")
+        size = DATASET_SIZES.get(self.data)
+        if size is not None and self.batch_size > size:
+            raise ConfigError(f"batch_size {self.batch_size} is larger than the {size} images of "
+                              f"{self.data!r}; choose batch_size <= {size}")
+
+    def _check_choice(self, name: str, allowed: tuple[str, ...]) -> None:
+        value = getattr(self, name)
+        if value not in allowed:
+            raise ConfigError(f"unknown {name} {value!r}; choose one of: {', '.join(allowed)}")
+
+    @property
+    def is_image(self) -> bool:
+        return self.data in IMAGE_DATASETS
+
+    def replace(self, **changes) -> "Config":
+        """A validated copy with `changes`; unknown keys are refused by name."""
+        _check_keys(changes)
+        return dataclasses.replace(self, **changes)
+
+    def structural_diff(self, other: "Config") -> list[str]:
+        """Names of the fields that differ and would need a new model."""
+        return [f for f in STRUCTURAL if getattr(self, f) != getattr(other, f)]
+
+
+def make_config(**overrides) -> Config:
+    """A config for `data` with its model's preset applied, then `overrides`.
+
+    >>> make_config(data="mnist").model, make_config(data="mnist").lr_g
+    ('seed', 0.0002)
+    """
+    _check_keys(overrides)
+    data = overrides.get("data", Config.data)
+    default_model = "seed" if data in IMAGE_DATASETS else "mlp"
+    model = overrides.get("model", default_model)
+    preset = MODEL_PRESETS.get(model, {})
+    return Config(**{**preset, **overrides, "data": data, "model": model})
+
+
+def config_from_dict(d: dict) -> Config:
+    """Rebuild a config stored in a checkpoint (keys checked, values validated)."""
+    _check_keys(d)
+    return Config(**d)
+
+
+def _check_keys(d: dict) -> None:
+    known = {f.name for f in fields(Config)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise ConfigError(f"unknown config key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -1,0 +1,151 @@
+"""Datasets: toy distributions with exact densities, and image sets held as one tensor on the device.
+
+Every dataset answers `sample(n, generator)` with an (n, dim) float tensor on the generator's device,
+drawing all randomness from that generator, so a trainer that owns the generator owns the stream
+(bit-exact resume needs nothing else). Images are decoded once, flattened, scaled to [0, 1]; batches
+are drawn by index, with replacement, so there is no per-step PIL or DataLoader work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+from .config import IMAGE_DATASETS, TOY_DATASETS
+from .errors import DataError, first_line
+
+
+class ToyData:
+    """Base for the 2-D / 1-D toy distributions: exact `log_prob`, fresh samples every batch."""
+
+    is_image = False
+
+    def __init__(self, centres: torch.Tensor, std: float):
+        self.centres = centres          # (K, d) mixture means; K = 1 for gaussian1d
+        self.std = float(std)           # shared isotropic std of every component
+        self.shape = (centres.shape[1],)
+        self.dim = centres.shape[1]
+
+    def to(self, device) -> "ToyData":
+        return type(self)(self.centres.to(device), self.std)
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        dev = generator.device
+        idx = torch.randint(len(self.centres), (n,), generator=generator, device=dev)
+        noise = torch.randn(n, self.dim, generator=generator, device=dev)
+        return self.centres.to(dev)[idx] + self.std * noise
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        """Exact log p_data(x) for x of shape (n, d): a uniform mixture of N(c, std^2 I)."""
+        x = x.reshape(len(x), self.dim).to(self.centres)
+        sq = torch.cdist(x, self.centres).square()                     # (n, K)
+        log_norm = -0.5 * self.dim * math.log(2 * math.pi * self.std**2)
+        return torch.logsumexp(log_norm - sq / (2 * self.std**2), dim=1) - math.log(len(self.centres))
+
+
+class Gaussian1D(ToyData):
+    """The setting of the paper's Figure 1: a single 1-D Gaussian, N(2, 0.5^2)."""
+
+    def __init__(self, centres=None, std: float = 0.5):
+        super().__init__(torch.tensor([[2.0]]) if centres is None else centres, std)
+
+
+class Ring(ToyData):
+    """8 Gaussians evenly spaced on a circle of radius 2, std 0.02 (the VEEGAN/PacGAN benchmark)."""
+
+    def __init__(self, centres=None, std: float = 0.02):
+        if centres is None:
+            angles = torch.arange(8) * (2 * math.pi / 8)
+            centres = 2.0 * torch.stack([angles.cos(), angles.sin()], dim=1)
+        super().__init__(centres, std)
+
+
+class Grid(ToyData):
+    """25 Gaussians at {-4, -2, 0, 2, 4}^2, std 0.05."""
+
+    def __init__(self, centres=None, std: float = 0.05):
+        if centres is None:
+            ticks = torch.tensor([-4.0, -2.0, 0.0, 2.0, 4.0])
+            centres = torch.cartesian_prod(ticks, ticks)
+        super().__init__(centres, std)
+
+
+class ImageData:
+    """An image set as one (N, C*H*W) float tensor in [0, 1], plus its labels."""
+
+    is_image = True
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, shape: tuple[int, int, int]):
+        self.images = images            # (N, C*H*W) float32 in [0, 1]
+        self.labels = labels            # (N,) int64
+        self.shape = tuple(shape)       # (C, H, W)
+        self.dim = math.prod(shape)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def to(self, device) -> "ImageData":
+        return ImageData(self.images.to(device), self.labels.to(device), self.shape)
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        idx = torch.randint(len(self.images), (n,), generator=generator, device=generator.device)
+        return self.images[idx]
+
+
+TOY = {"gaussian1d": Gaussian1D, "ring": Ring, "grid": Grid}
+
+
+def default_data_root() -> Path:
+    """$GANLAB_DATA if set, else the user's cache folder (~/.cache/ganlab)."""
+    if os.environ.get("GANLAB_DATA"):
+        return Path(os.environ["GANLAB_DATA"]).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "ganlab"
+
+
+def load_dataset(name: str, root: str | os.PathLike | None = None, train: bool = True, device="cpu"):
+    """Load dataset `name` (see config.DATASETS) onto `device`.
+
+    >>> load_dataset("ring").sample(4, torch.Generator().manual_seed(0)).shape
+    torch.Size([4, 2])
+    """
+    if name in TOY_DATASETS:
+        return TOY[name]().to(device)
+    if name == "digits":
+        return _load_digits().to(device)
+    if name in IMAGE_DATASETS:
+        return _load_torchvision(name, Path(root) if root else default_data_root(), train).to(device)
+    raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(TOY_DATASETS + IMAGE_DATASETS)}")
+
+
+def _load_digits() -> ImageData:
+    # scikit-learn ships these 1,797 8x8 digits inside the package: no download, no split.
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    images = torch.as_tensor(bunch.data, dtype=torch.float32) / 16.0   # pixel values are 0..16
+    return ImageData(images, torch.as_tensor(bunch.target, dtype=torch.int64), (1, 8, 8))
+
+
+def _load_torchvision(name: str, root: Path, train: bool) -> ImageData:
+    from torchvision import datasets
+
+    cls = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST}[name]
+    raw = root / cls.__name__ / "raw"
+    try:
+        # With the .gz files already in raw/ (matching MD5), torchvision only verifies and extracts.
+        # torchvision prints its progress; keep stdout clean for JSON output (`ganlab eval`).
+        with contextlib.redirect_stdout(sys.stderr):
+            ds = cls(str(root), train=train, download=True)
+    except Exception as exc:  # torchvision raises RuntimeError/URLError/OSError depending on the failure
+        files = ", ".join(Path(url).name for url, _ in cls.resources)
+        raise DataError(f"could not load {name} from {raw} ({type(exc).__name__}: {first_line(exc)}); "
+                        f"when offline, put {files} there, or pass --data-root / set GANLAB_DATA") from None
+    images = ds.data.reshape(len(ds.data), -1).float().div_(255.0)     # uint8 -> [0, 1], decoded once
+    return ImageData(images, ds.targets.long(), (1, *ds.data.shape[1:]))
+

@@ -1,0 +1,157 @@
+"""Generator and discriminator families. Every D returns *logits*; the losses apply the sigmoid
+in its numerically stable log-sigmoid form (see losses.py). Every G maps (n, latent_dim) noise to
+flattened samples (n, dim); `G.out_range` says what range its images live in, if any.
+
+- "mlp": small MLPs for the toy data (width `hidden`, `depth` hidden layers).
+- "seed": the seed PyTorch script's pair, layer for layer (1,510,032 + 533,505 parameters at
+  latent_dim 100 on MNIST), minus D's final Sigmoid (folded into the loss).
+- "paper": the paper's published MNIST model: G 1200-1200 ReLU with sigmoid output, D two maxout
+  layers (240 units x 5 pieces) with dropout on its input (keep 0.8) and hidden layers (keep 0.5).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from .config import DATASET_SHAPES, Config
+
+
+class Maxout(nn.Module):
+    """max over `pieces` affine maps (Goodfellow et al., 2013), as in the paper's D."""
+
+    def __init__(self, d_in: int, units: int, pieces: int):
+        super().__init__()
+        self.units, self.pieces = units, pieces
+        self.linear = nn.Linear(d_in, units * pieces)
+
+    def forward(self, x):
+        return self.linear(x).view(len(x), self.units, self.pieces).amax(dim=2)
+
+
+class Dropout(nn.Module):
+    """Inverted dropout that draws its mask from a `torch.Generator` the trainer owns.
+
+    nn.Dropout draws from the global RNG, which a checkpoint cannot own without owning the whole
+    process's randomness; with the trainer's generator, resume stays bit-exact and two trainers in
+    one process (two app sessions) never share a stream.
+    """
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+        self.generator: torch.Generator | None = None
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            return x
+        if self.generator is None:
+            return F.dropout(x, self.p, training=True)
+        keep = torch.rand(x.shape, generator=self.generator, device=x.device, dtype=x.dtype) >= self.p
+        return x * keep / (1 - self.p)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+def _seed_block(d_in: int, d_out: int, normalize: bool = True) -> list[nn.Module]:
+    layers: list[nn.Module] = [nn.Linear(d_in, d_out)]
+    if normalize:
+        # The seed wrote BatchNorm1d(out, 0.8): the 2nd positional argument is *eps*, so eps = 0.8
+        # (the Keras original meant momentum 0.8). Kept as is: it is the seed's model.
+        layers.append(nn.BatchNorm1d(d_out, eps=0.8))
+    layers.append(nn.LeakyReLU(0.2))
+    return layers
+
+
+class Generator(nn.Module):
+    def __init__(self, body: nn.Sequential, latent_dim: int, out_range: tuple[float, float] | None):
+        super().__init__()
+        self.net = body
+        self.latent_dim = latent_dim
+        self.out_range = out_range      # (lo, hi) of the output activation, None if unbounded
+
+    def forward(self, z):               # (n, latent_dim) -> (n, dim)
+        return self.net(z)
+
+
+class Discriminator(nn.Module):
+    def __init__(self, body: nn.Sequential):
+        super().__init__()
+        self.net = body
+
+    def forward(self, x):               # (n, dim) -> (n,) logits
+        return self.net(x).squeeze(1)
+
+
+def _mlp_pair(cfg: Config, dim: int):
+    h = cfg.hidden
+    g, d = [nn.Linear(cfg.latent_dim, h), nn.ReLU()], [nn.Linear(dim, h), nn.LeakyReLU(0.2)]
+    for _ in range(cfg.depth - 1):
+        g += [nn.Linear(h, h), nn.ReLU()]
+        d += [nn.Linear(h, h), nn.LeakyReLU(0.2)]
+    g.append(nn.Linear(h, dim))
+    d.append(nn.Linear(h, 1))
+    return Generator(nn.Sequential(*g), cfg.latent_dim, None), Discriminator(nn.Sequential(*d))
+
+
+def _seed_pair(cfg: Config, dim: int):
+    G = nn.Sequential(
+        *_seed_block(cfg.latent_dim, 128, normalize=False),   # (n, z) -> (n, 128)
+        *_seed_block(128, 256),                               # -> (n, 256)
+        *_seed_block(256, 512),                               # -> (n, 512)
+        *_seed_block(512, 1024),                              # -> (n, 1024)
+        nn.Linear(1024, dim),                                 # -> (n, 784)
+        nn.Tanh(),                                            # images in [-1, 1]
+    )
+    D = nn.Sequential(
+        nn.Linear(dim, 512), nn.LeakyReLU(0.2),
+        nn.Linear(512, 256), nn.LeakyReLU(0.2),
+        nn.Linear(256, 1),                                    # logits; the seed's Sigmoid is in the loss
+    )
+    return Generator(G, cfg.latent_dim, (-1.0, 1.0)), Discriminator(D)
+
+
+def _paper_pair(cfg: Config, dim: int):
+    G = nn.Sequential(
+        nn.Linear(cfg.latent_dim, 1200), nn.ReLU(),           # (n, z) -> (n, 1200)
+        nn.Linear(1200, 1200), nn.ReLU(),                     # -> (n, 1200)
+        nn.Linear(1200, dim), nn.Sigmoid(),                   # -> (n, 784), pixels in [0, 1]
+    )
+    D = nn.Sequential(
+        Dropout(0.2),                                         # keep 0.8 on the inputs
+        Maxout(dim, 240, 5), Dropout(0.5),                    # -> (n, 240)
+        Maxout(240, 240, 5), Dropout(0.5),                    # -> (n, 240)
+        nn.Linear(240, 1),                                    # logits
+    )
+    return Generator(G, cfg.latent_dim, (0.0, 1.0)), Discriminator(D)
+
+
+BUILDERS = {"mlp": _mlp_pair, "seed": _seed_pair, "paper": _paper_pair}
+
+
+def build_models(cfg: Config) -> tuple[Generator, Discriminator]:
+    """G and D for `cfg`, initialised deterministically from `cfg.seed` without touching the
+    global RNG.
+
+    >>> G, D = build_models(Config())
+    >>> D(G(torch.zeros(3, 8))).shape
+    torch.Size([3])
+    """
+    dim = math.prod(DATASET_SHAPES[cfg.data])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        return BUILDERS[cfg.model](cfg, dim)
+
+
+def set_dropout_generator(module: nn.Module, generator: torch.Generator | None) -> None:
+    for m in module.modules():
+        if isinstance(m, Dropout):
+            m.generator = generator
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

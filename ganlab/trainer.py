@@ -1,0 +1,298 @@
+"""The step-wise, resumable GAN trainer: Algorithm 1 of the paper, one iteration per `step()`.
+
+Shaped for an app as much as for a script: construction does no I/O (image data loads on the first
+step), `step(n)` advances exactly n iterations and returns plain numbers, lr / k / G loss change
+between steps without a reset, and `state_dict()` holds everything needed to continue
+bit-identically (weights, BatchNorm buffers, optimizer moments, the one RNG stream, the history).
+
+>>> t = Trainer(Config(data="ring", seed=0), device="cpu")
+>>> t.step(10)["step"]
+10
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from dataclasses import asdict
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .checkpoint import FORMAT, VERSION, load_checkpoint, save_atomic
+from .config import DATASET_SHAPES, Config, config_from_dict
+from .data import load_dataset
+from .errors import CheckpointError, ConfigError, DivergenceError
+from .latent import sample_z
+from .losses import d_loss, g_loss
+from .models import build_models, set_dropout_generator
+
+# Per-iteration record, one row of the history tensor. d_real / d_fake are mean D(x) and mean
+# D(G(z)) on the last D step's batch; value is the V(D, G) estimate on that batch (-log 4 at the optimum).
+HISTORY_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "value")
+N_FIXED_Z = 64  # the fixed noise batch whose samples the app shows sharpening over time
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ConfigError(f"unknown device {device!r}; choose auto, cpu or cuda") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available; use --device cpu or auto")
+    if dev.type not in ("cpu", "cuda"):
+        raise ConfigError(f"unsupported device {device!r}; choose auto, cpu or cuda")
+    return dev
+
+
+class Trainer:
+    def __init__(self, config: Config, device: str | torch.device = "auto", data_root=None):
+        self.config = config
+        self.device = resolve_device(device)
+        self.data_root = data_root
+        self.G, self.D = build_models(config)
+        self.G.to(self.device)
+        self.D.to(self.device)
+        # One generator feeds every random draw of training (batch indices, toy samples, z, dropout
+        # masks): its state is the whole randomness a checkpoint must carry.
+        self.rng = torch.Generator(self.device).manual_seed(config.seed)
+        set_dropout_generator(self.D, self.rng)
+        self.opt_g = self._make_optimizer(self.G, config.lr_g)
+        self.opt_d = self._make_optimizer(self.D, config.lr_d)
+        fixed = torch.Generator(self.device).manual_seed(config.seed + 1)
+        self.fixed_z = sample_z(N_FIXED_Z, config.latent_dim, config.prior, fixed)
+        self.step_count = 0
+        self._history = torch.zeros(1024, len(HISTORY_KEYS), device=self.device)
+        self._data = None
+
+    # ----------------------------------------------------------------- set-up
+    def _make_optimizer(self, net: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
+        cfg = self.config
+        if cfg.optimizer == "adam":
+            return torch.optim.Adam(net.parameters(), lr=lr, betas=(cfg.beta1, cfg.beta2))
+        return torch.optim.SGD(net.parameters(), lr=lr, momentum=cfg.momentum)
+
+    @property
+    def data(self):
+        """The training data on the device, in G's output range (loaded on first use)."""
+        if self._data is None:
+            data = load_dataset(self.config.data, self.data_root, train=True, device=self.device)
+            if data.is_image and self.G.out_range is not None:
+                lo, hi = self.G.out_range
+                data.images = data.images * (hi - lo) + lo   # once, not per batch
+            self._data = data
+        return self._data
+
+    def update(self, **changes) -> None:
+        """Change lr_g, lr_d, k, loss, batch_size, betas or momentum in place, between steps.
+
+        Fields that define the networks or the data need a new Trainer and are refused by name.
+        """
+        new = self.config.replace(**changes)
+        structural = self.config.structural_diff(new)
+        if structural:
+            raise ConfigError(f"changing {', '.join(structural)} needs a new run (the networks or data change); "
+                              f"build a new Trainer")
+        for opt, lr in ((self.opt_g, new.lr_g), (self.opt_d, new.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr
+                if "betas" in group:
+                    group["betas"] = (new.beta1, new.beta2)
+                if "momentum" in group:
+                    group["momentum"] = new.momentum
+        self.config = new
+
+    # ------------------------------------------------------------- training
+    def _iteration(self) -> None:
+        """One iteration of Algorithm 1: k steps ascending V in D, then one G step."""
+        cfg, m = self.config, self.config.batch_size
+        for _ in range(cfg.k):
+            real = self.data.sample(m, self.rng)
+            z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
+            with torch.no_grad():
+                fake = self.G(z)
+            # One D pass over [real; fake]: D has no batch statistics, so this equals two passes.
+            logits = self.D(torch.cat([real, fake]))
+            real_logits, fake_logits = logits[:m], logits[m:]
+            loss_d = d_loss(real_logits, fake_logits)
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.opt_d.step()
+
+        z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
+        self.D.requires_grad_(False)    # G's step needs gradients through D, not D's own weight grads
+        loss_g = g_loss(self.D(self.G(z)), cfg.loss)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        self.D.requires_grad_(True)
+
+        with torch.no_grad():
+            row = torch.stack([loss_d, loss_g, torch.sigmoid(real_logits).mean(),
+                               torch.sigmoid(fake_logits).mean(), -loss_d])
+        if self.step_count == len(self._history):   # amortised growth, no per-step reallocation
+            self._history = torch.cat([self._history, torch.zeros_like(self._history)])
+        self._history[self.step_count] = row          # stays on the device: no host sync
+        self.step_count += 1
+
+    def step(self, n: int = 1) -> dict:
+        """Advance `n` iterations; return the step count and each history key's mean over them.
+
+        This reads the results back once (a host sync on CUDA); call it with n in the tens for speed.
+        If any loss became NaN/inf, the trainer is rolled back to its state before this call and
+        `DivergenceError` names the first bad step.
+        """
+        if n < 1:
+            raise ConfigError(f"step(n) needs n >= 1, got {n}")
+        start, saved = self.step_count, self._snapshot()
+        self.G.train()
+        self.D.train()
+        for _ in range(n):
+            self._iteration()
+        rows = self._history[start:self.step_count]
+        finite = torch.isfinite(rows).all(dim=1)
+        if not bool(finite.all()):
+            bad = start + 1 + int((~finite).nonzero()[0])
+            self._restore(saved)
+            raise DivergenceError(f"losses became NaN/inf at step {bad}; rolled back to step {start}, the last "
+                                  f"good state; lower the learning rates (lr_g={self.config.lr_g:g}, "
+                                  f"lr_d={self.config.lr_d:g}) and resume")
+        return {"step": self.step_count, **dict(zip(HISTORY_KEYS, rows.mean(0).tolist()))}
+
+    def train(self, n: int, callback=None, chunk: int = 100, every: int | None = None,
+              progress: bool = True) -> dict:
+        """Run `n` iterations in chunks of `step()`, with a progress bar.
+
+        Chunks end at multiples of `chunk` and of `every`, so `callback(trainer, stats)`, called
+        after each chunk, sees exactly the steps a periodic checkpoint wants.
+        """
+        stats = {}
+        with tqdm(total=n, disable=not progress, unit="it", dynamic_ncols=True) as bar:
+            done = 0
+            while done < n:
+                size = min(n - done, chunk - self.step_count % chunk)
+                if every:
+                    size = min(size, every - self.step_count % every)
+                stats = self.step(size)
+                done += size
+                bar.update(size)
+                bar.set_postfix(d_loss=f"{stats['d_loss']:.3f}", g_loss=f"{stats['g_loss']:.3f}")
+                if callback is not None:
+                    callback(self, stats)
+        return stats
+
+    # ------------------------------------------------------------- outputs
+    def history(self, start: int = 0, stop: int | None = None) -> dict[str, np.ndarray]:
+        """History rows [start, stop) as numpy arrays keyed by HISTORY_KEYS (one device->host copy)."""
+        rows = self._history[start:self.step_count if stop is None else min(stop, self.step_count)]
+        arr = rows.cpu().numpy()
+        return {k: arr[:, i] for i, k in enumerate(HISTORY_KEYS)}
+
+    @torch.inference_mode()
+    def sample(self, n: int | None = None, seed: int | None = None, z: torch.Tensor | None = None) -> torch.Tensor:
+        """Samples from G in eval mode (BatchNorm running statistics), on the CPU.
+
+        Images come back as (n, C, H, W) in [0, 1]; toy data as (n, d). With neither n nor z, the
+        fixed noise batch is used. The training RNG is never touched.
+        """
+        cfg = self.config
+        if z is None:
+            if n is None:
+                z = self.fixed_z
+            else:
+                gen = torch.Generator(self.device).manual_seed(cfg.seed if seed is None else seed)
+                z = sample_z(n, cfg.latent_dim, cfg.prior, gen)
+        was_training = self.G.training
+        self.G.eval()
+        x = self.G(z.to(self.device)).float().cpu()
+        self.G.train(was_training)
+        if cfg.is_image:
+            if self.G.out_range is not None:
+                lo, hi = self.G.out_range
+                x = ((x - lo) / (hi - lo)).clamp_(0.0, 1.0)
+            x = x.reshape(len(x), *DATASET_SHAPES[cfg.data])
+        return x
+
+    # ---------------------------------------------------------- state / I/O
+    def state_dict(self) -> dict:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "config": asdict(self.config),
+            "step": self.step_count,
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "rng": {"device": self.device.type, "state": self.rng.get_state()},
+            "fixed_z": self.fixed_z.cpu(),
+            "history": self._history[:self.step_count].cpu(),
+        }
+
+    def load_state_dict(self, sd: dict) -> None:
+        cfg = config_from_dict(sd["config"])
+        diff = self.config.structural_diff(cfg)
+        if diff:
+            raise CheckpointError(f"checkpoint does not fit this trainer: {', '.join(diff)} differ")
+        try:
+            self.G.load_state_dict(sd["G"])
+            self.D.load_state_dict(sd["D"])
+            self.opt_g.load_state_dict(sd["opt_g"])
+            self.opt_d.load_state_dict(sd["opt_d"])
+        except (RuntimeError, ValueError, KeyError) as exc:
+            raise CheckpointError(f"checkpoint weights do not fit the model: {str(exc).splitlines()[0][:200]}") from None
+        self.config = cfg
+        rng = sd["rng"]
+        if rng["device"] == self.device.type:
+            self.rng.set_state(rng["state"].cpu())
+        else:
+            # CPU and CUDA generators have different states; the stream cannot continue exactly.
+            warnings.warn(f"checkpoint was trained on {rng['device']}, resuming on {self.device.type}: "
+                          f"random stream reseeded, so this run is not bit-identical to an uninterrupted one")
+            self.rng.manual_seed(cfg.seed + int(sd["step"]))
+        self.fixed_z = sd["fixed_z"].to(self.device)
+        history = sd["history"].to(self.device, torch.float32)
+        self.step_count = int(sd["step"])
+        if history.shape != (self.step_count, len(HISTORY_KEYS)):
+            raise CheckpointError(f"checkpoint history has shape {tuple(history.shape)}, expected "
+                                  f"({self.step_count}, {len(HISTORY_KEYS)})")
+        self._history = torch.zeros(max(1024, 2 * self.step_count), len(HISTORY_KEYS), device=self.device)
+        self._history[:self.step_count] = history
+
+    def save(self, path) -> None:
+        """Write a checkpoint atomically (temp file + rename)."""
+        save_atomic(self.state_dict(), path)
+
+    @classmethod
+    def load(cls, path, device: str | torch.device = "auto", data_root=None) -> "Trainer":
+        """Rebuild a trainer from a checkpoint file, ready to `step()` on."""
+        dev = resolve_device(device)
+        sd = load_checkpoint(path, map_location=dev)
+        try:
+            cfg = config_from_dict(sd["config"])
+        except ConfigError as exc:
+            raise CheckpointError(f"{path} holds an invalid config: {exc}") from None
+        trainer = cls(cfg, device=dev, data_root=data_root)
+        try:
+            trainer.load_state_dict(sd)
+        except CheckpointError as exc:
+            raise CheckpointError(f"{path}: {exc}") from None
+        return trainer
+
+    # ------------------------------------------------------------- internals
+    def _snapshot(self) -> dict:
+        """In-memory copy of what a rollback needs (history rows past `step` are simply dropped)."""
+        return copy.deepcopy({"G": self.G.state_dict(), "D": self.D.state_dict(),
+                              "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+                              "rng": self.rng.get_state(), "step": self.step_count})
+
+    def _restore(self, snap: dict) -> None:
+        self.G.load_state_dict(snap["G"])
+        self.D.load_state_dict(snap["D"])
+        self.opt_g.load_state_dict(snap["opt_g"])
+        self.opt_d.load_state_dict(snap["opt_d"])
+        self.rng.set_state(snap["rng"])
+        self.step_count = snap["step"]
