@@ -1,0 +1,176 @@
+import math
+
+import pytest
+import torch
+
+from ganlab import ConfigError, DivergenceError, HISTORY_KEYS, Trainer, make_config
+from ganlab.data import load_dataset
+from ganlab.metrics import mode_coverage
+
+
+def states_equal(a: Trainer, b: Trainer) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    flat = lambda sd: {k: v for k, v in _flatten(sd)}  # noqa: E731
+    fa, fb = flat(sa), flat(sb)
+    return fa.keys() == fb.keys() and all(
+        torch.equal(fa[k], fb[k]) if isinstance(fa[k], torch.Tensor) else fa[k] == fb[k] for k in fa)
+
+
+def _flatten(obj, prefix=""):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _flatten(v, f"{prefix}/{k}")
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from _flatten(v, f"{prefix}/{i}")
+    else:
+        yield prefix, obj
+
+
+def test_step_runs_n_iterations_and_returns_plain_numbers():
+    t = Trainer(make_config(data="ring", seed=0), device="cpu")
+    out = t.step(7)
+    assert out["step"] == 7 == t.step_count
+    assert set(out) == {"step", *HISTORY_KEYS} and all(isinstance(v, (int, float)) for v in out.values())
+    h = t.history()
+    assert all(len(v) == 7 for v in h.values())
+    assert out["d_loss"] == pytest.approx(float(h["d_loss"].mean()), rel=1e-5)
+    assert h["value"] == pytest.approx(-h["d_loss"])
+
+
+def test_each_iteration_takes_k_d_steps_and_one_g_step():
+    t = Trainer(make_config(data="ring", k=3, seed=0), device="cpu")
+    t.step(4)
+    d_steps = t.opt_d.state[next(t.D.parameters())]["step"]
+    g_steps = t.opt_g.state[next(t.G.parameters())]["step"]
+    assert (int(d_steps), int(g_steps)) == (12, 4)
+
+
+def test_g_step_computes_no_gradients_for_ds_weights():
+    t = Trainer(make_config(data="ring", k=1, seed=0), device="cpu")
+    t.step(1)                                           # data loaded, optimizer state created
+    counts = {i: 0 for i, _ in enumerate(t.D.parameters())}
+    hooks = [p.register_hook(lambda g, i=i: counts.__setitem__(i, counts[i] + 1))
+             for i, p in enumerate(t.D.parameters())]
+    t.step(1)
+    for h in hooks:
+        h.remove()
+    assert set(counts.values()) == {1}                  # D's own step only, nothing from G's step
+    assert all(p.requires_grad for p in t.D.parameters())
+
+
+def test_lr_k_and_loss_change_between_steps_without_a_reset():
+    t = Trainer(make_config(data="ring", seed=0), device="cpu")
+    t.step(3)
+    weights = [p.detach().clone() for p in t.G.parameters()]
+    t.update(lr_g=5e-4, lr_d=2e-3, k=2, loss="minimax")
+    assert t.step_count == 3 and all(torch.equal(a, b) for a, b in zip(weights, t.G.parameters()))
+    assert t.opt_g.param_groups[0]["lr"] == 5e-4 and t.opt_d.param_groups[0]["lr"] == 2e-3
+    assert t.config.k == 2 and t.config.loss == "minimax"
+    t.step(2)
+    assert int(t.opt_d.state[next(t.D.parameters())]["step"]) == 3 + 4
+    with pytest.raises(ConfigError, match="changing latent_dim needs a new run"):
+        t.update(latent_dim=4)
+    with pytest.raises(ConfigError, match="lr_g must be a finite number > 0"):
+        t.update(lr_g=-1.0)
+
+
+@pytest.mark.parametrize("overrides", [
+    dict(data="ring"),
+    dict(data="digits", model="seed", batch_size=32),       # BatchNorm running stats
+    dict(data="digits", model="paper", batch_size=32),      # dropout masks, SGD momentum, uniform z
+    dict(data="gaussian1d", k=2, loss="minimax"),
+])
+def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, overrides):
+    cfg = make_config(seed=3, **overrides)
+    straight = Trainer(cfg, device="cpu")
+    straight.step(12)
+    first = Trainer(cfg, device="cpu")
+    first.step(5)
+    first.save(tmp_path / "half.pt")
+    resumed = Trainer.load(tmp_path / "half.pt", device="cpu")
+    resumed.step(7)
+    assert states_equal(straight, resumed)
+    assert torch.equal(straight.sample(16, seed=1), resumed.sample(16, seed=1))
+
+
+def test_checkpoint_loads_with_weights_only_and_holds_the_contract(tmp_path):
+    t = Trainer(make_config(data="ring", seed=0), device="cpu")
+    t.step(5)
+    t.save(tmp_path / "c.pt")
+    sd = torch.load(tmp_path / "c.pt", weights_only=True, map_location="cpu")
+    assert sd["format"] == "ganlab-checkpoint" and sd["version"] == 1 and sd["step"] == 5
+    assert sd["config"]["data"] == "ring" and sd["history"].shape == (5, len(HISTORY_KEYS))
+    assert {"G", "D", "opt_g", "opt_d", "rng", "fixed_z"} <= set(sd)
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]      # no temp files left behind
+
+
+def test_sampling_does_not_disturb_training():
+    a = Trainer(make_config(data="ring", seed=0), device="cpu")
+    b = Trainer(make_config(data="ring", seed=0), device="cpu")
+    a.step(3)
+    a.sample(100)
+    a.sample()
+    a.step(3)
+    b.step(6)
+    assert states_equal(a, b)
+
+
+def test_image_samples_are_in_unit_range_with_image_shape():
+    t = Trainer(make_config(data="digits", batch_size=16), device="cpu")
+    t.step(2)
+    x = t.sample(10)
+    assert x.shape == (10, 1, 8, 8) and float(x.min()) >= 0 and float(x.max()) <= 1
+    assert t.sample().shape == (64, 1, 8, 8)          # the fixed z batch
+
+
+def test_history_grows_past_its_initial_buffer():
+    t = Trainer(make_config(data="gaussian1d", batch_size=8, hidden=8, depth=1), device="cpu")
+    t.step(1100)
+    assert len(t.history()["g_loss"]) == 1100
+    assert len(t.history(start=1000)["g_loss"]) == 100
+
+
+def test_divergence_rolls_back_to_the_last_good_state():
+    t = Trainer(make_config(data="ring", optimizer="sgd", momentum=0.9, seed=0), device="cpu")
+    t.step(5)
+    good = t.state_dict()
+    good_weights = [p.detach().clone() for p in t.D.parameters()]
+    t.update(lr_d=1e30, lr_g=1e30)
+    with pytest.raises(DivergenceError, match=r"NaN/inf at step \d+; rolled back to step 5"):
+        t.step(50)
+    assert t.step_count == 5 and len(t.history()["d_loss"]) == 5
+    assert all(torch.equal(a, p) for a, p in zip(good_weights, t.D.parameters()))
+    assert torch.equal(t.rng.get_state(), good["rng"]["state"])
+    t.update(lr_d=1e-3, lr_g=1e-3)                     # and training can go on
+    assert math.isfinite(t.step(5)["d_loss"])
+
+
+def test_auto_device_is_cpu_without_cuda_and_cuda_is_refused_cleanly():
+    t = Trainer(make_config(data="ring"), device="auto")
+    assert t.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="no CUDA GPU is available"):
+            Trainer(make_config(data="ring"), device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_training_runs_and_checkpoints_load_on_cpu(tmp_path):
+    t = Trainer(make_config(data="digits", batch_size=32), device="cuda")
+    t.step(20)
+    t.save(tmp_path / "g.pt")
+    cpu = Trainer.load(tmp_path / "g.pt", device="cpu")
+    assert torch.allclose(cpu.sample(8, seed=0), t.sample(8, seed=0), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_a_short_run_on_ring_covers_most_modes():
+    """A learning test: 2,000 iterations of the default toy setup (about 10 s on 2 CPU cores)."""
+    t = Trainer(make_config(data="ring", seed=0), device="cpu")
+    ring = load_dataset("ring")
+    before = mode_coverage(t.sample(2500, seed=0), ring.centres, ring.std)
+    t.step(2000)
+    after = mode_coverage(t.sample(2500, seed=0), ring.centres, ring.std)
+    assert before["modes_covered"] <= 1
+    assert after["modes_covered"] >= 6, after
+    assert after["high_quality_fraction"] > 0.05, after
