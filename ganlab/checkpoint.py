@@ -43,13 +43,18 @@ def save_atomic(obj: dict, path: str | os.PathLike) -> None:
     atomic_write(path, lambda f: torch.save(obj, f))
 
 
-def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
-    """Read and check a checkpoint; every failure is a one-line `CheckpointError`."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
+def load_checkpoint(path, map_location="cpu") -> dict:
+    """Read and check a checkpoint from a path or a binary file-like object (an upload);
+    every failure is a one-line `CheckpointError`."""
+    source = path
+    if hasattr(path, "read"):
+        path = getattr(path, "name", None) or "uploaded file"
+    else:
+        source = path = Path(path)
+        if not path.is_file():
+            raise CheckpointError(f"{path}: no such checkpoint file")
     try:
-        obj = torch.load(path, map_location=map_location, weights_only=True)
+        obj = torch.load(source, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         # weights_only refuses any global outside torch's allow-list: this is where a crafted
         # pickle that would run code ends up, before anything in it is called.

@@ -14,9 +14,10 @@ from .errors import ConfigError
 
 TOY_DATASETS = ("gaussian1d", "ring", "grid")
 IMAGE_DATASETS = ("mnist", "fashion-mnist", "digits")
-DATASETS = TOY_DATASETS + IMAGE_DATASETS
+# "points": a user's own 2-D point set (an uploaded CSV), passed to the Trainer as a dataset.
+DATASETS = TOY_DATASETS + IMAGE_DATASETS + ("points",)
 # Shape of one sample, so models can be built (and checkpoints sampled) without loading any data.
-DATASET_SHAPES = {"gaussian1d": (1,), "ring": (2,), "grid": (2,),
+DATASET_SHAPES = {"gaussian1d": (1,), "ring": (2,), "grid": (2,), "points": (2,),
                   "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "digits": (1, 8, 8)}
 # Training-set sizes, so a batch larger than the data is refused before anything is loaded.
 DATASET_SIZES = {"mnist": 60_000, "fashion-mnist": 60_000, "digits": 1_797}
@@ -34,6 +35,9 @@ MODEL_PRESETS: dict[str, dict] = {
     "paper": dict(latent_dim=100, batch_size=100, optimizer="sgd", lr_g=0.1, lr_d=0.1,
                   momentum=0.5, prior="uniform"),
 }
+
+# Per-dataset overrides, applied after the model preset: Figure 1's setting has a 1-D z, uniform.
+DATA_PRESETS: dict[str, dict] = {"gaussian1d": dict(latent_dim=1, prior="uniform")}
 
 # Fields that define the networks or the data: changing them needs a new run, not an lr tweak.
 STRUCTURAL = ("data", "model", "latent_dim", "hidden", "depth", "optimizer")
@@ -103,7 +107,7 @@ class Config:
 
 
 def make_config(**overrides) -> Config:
-    """A config for `data` with its model's preset applied, then `overrides`.
+    """A config for `data` with its model's preset, then the data's preset, then `overrides`.
 
     >>> make_config(data="mnist").model, make_config(data="mnist").lr_g
     ('seed', 0.0002)
@@ -112,7 +116,7 @@ def make_config(**overrides) -> Config:
     data = overrides.get("data", Config.data)
     default_model = "seed" if data in IMAGE_DATASETS else "mlp"
     model = overrides.get("model", default_model)
-    preset = MODEL_PRESETS.get(model, {})
+    preset = {**MODEL_PRESETS.get(model, {}), **DATA_PRESETS.get(data, {})}
     return Config(**{**preset, **overrides, "data": data, "model": model})
 
 

@@ -99,6 +99,62 @@ class ImageData:
         return self.images[idx]
 
 
+class PointCloud:
+    """A user's own 2-D point set (e.g. an uploaded CSV), sampled by index like an image set.
+    It has no known density, so D* and the mode metrics do not apply to it."""
+
+    is_image = False
+    MAX_POINTS = 1_000_000
+
+    def __init__(self, points: torch.Tensor):
+        self.points = points            # (N, 2) float32
+        self.shape = (points.shape[1],)
+        self.dim = points.shape[1]
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def to(self, device) -> "PointCloud":
+        return PointCloud(self.points.to(device))
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        idx = torch.randint(len(self.points), (n,), generator=generator, device=generator.device)
+        return self.points[idx]
+
+
+def load_points_csv(source) -> PointCloud:
+    """Read 2-D points from a CSV (a path or a file-like object): two numeric columns, an optional
+    header line, at least 2 rows. Anything else is a one-line `DataError`."""
+    import numpy as np
+
+    try:
+        text = source.read() if hasattr(source, "read") else Path(source).read_bytes()
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", errors="replace")
+        lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+        if lines and not _is_numeric_row(lines[0]):
+            lines = lines[1:]                                   # a header such as "x,y"
+        arr = np.loadtxt(lines, delimiter=",", dtype=np.float64, ndmin=2)
+    except Exception as exc:
+        raise DataError(f"could not read the points CSV ({first_line(exc)}); expected two numeric "
+                        f"columns x,y, one point per line") from None
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise DataError(f"the points CSV has {arr.shape[1] if arr.ndim == 2 else '?'} columns; expected 2 (x,y)")
+    if not 2 <= len(arr) <= PointCloud.MAX_POINTS:
+        raise DataError(f"the points CSV has {len(arr)} points; expected 2 to {PointCloud.MAX_POINTS:,}")
+    if not np.isfinite(arr).all():
+        raise DataError("the points CSV holds NaN or infinite values")
+    return PointCloud(torch.as_tensor(arr, dtype=torch.float32))
+
+
+def _is_numeric_row(line: str) -> bool:
+    try:
+        [float(v) for v in line.split(",")]
+        return True
+    except ValueError:
+        return False
+
+
 TOY = {"gaussian1d": Gaussian1D, "ring": Ring, "grid": Grid}
 
 
@@ -116,6 +172,9 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, train: bool =
     >>> load_dataset("ring").sample(4, torch.Generator().manual_seed(0)).shape
     torch.Size([4, 2])
     """
+    if name == "points":
+        raise DataError("dataset 'points' is a user's own point set: build it with load_points_csv() "
+                        "and pass it to Trainer(config, dataset=...)")
     if name in TOY_DATASETS:
         return TOY[name]().to(device)
     if name == "digits":

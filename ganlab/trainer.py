@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from .checkpoint import FORMAT, VERSION, load_checkpoint, save_atomic
 from .config import DATASET_SHAPES, Config, config_from_dict
-from .data import load_dataset
+from .data import PointCloud, load_dataset
 from .errors import CheckpointError, ConfigError, DivergenceError
 from .latent import sample_z
 from .losses import d_loss, g_loss
@@ -49,7 +49,10 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 
 class Trainer:
-    def __init__(self, config: Config, device: str | torch.device = "auto", data_root=None):
+    def __init__(self, config: Config, device: str | torch.device = "auto", data_root=None, dataset=None):
+        """`dataset` overrides loading `config.data` by name; it is required for data "points"."""
+        if config.data == "points" and dataset is None:
+            raise ConfigError("data 'points' needs its points: pass dataset=load_points_csv(...)")
         self.config = config
         self.device = resolve_device(device)
         self.data_root = data_root
@@ -66,7 +69,7 @@ class Trainer:
         self.fixed_z = sample_z(N_FIXED_Z, config.latent_dim, config.prior, fixed)
         self.step_count = 0
         self._history = torch.zeros(1024, len(HISTORY_KEYS), device=self.device)
-        self._data = None
+        self._data = None if dataset is None else dataset.to(self.device)
 
     # ----------------------------------------------------------------- set-up
     def _make_optimizer(self, net: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
@@ -216,6 +219,15 @@ class Trainer:
             x = x.reshape(len(x), *DATASET_SHAPES[cfg.data])
         return x
 
+    @torch.inference_mode()
+    def d_prob(self, x: torch.Tensor) -> torch.Tensor:
+        """D(x) in eval mode (no dropout) for x of shape (n, dim), on the CPU."""
+        was_training = self.D.training
+        self.D.eval()
+        p = torch.sigmoid(self.D(x.to(self.device, torch.float32))).float().cpu()
+        self.D.train(was_training)
+        return p
+
     # ---------------------------------------------------------- state / I/O
     def state_dict(self) -> dict:
         return {
@@ -230,6 +242,8 @@ class Trainer:
             "rng": {"device": self.device.type, "state": self.rng.get_state()},
             "fixed_z": self.fixed_z.cpu(),
             "history": self._history[:self.step_count].cpu(),
+            # A user's own point set cannot be reloaded by name, so it travels with the run.
+            **({"points": self.data.points.cpu()} if self.config.data == "points" else {}),
         }
 
     def load_state_dict(self, sd: dict) -> None:
@@ -275,7 +289,13 @@ class Trainer:
             cfg = config_from_dict(sd["config"])
         except ConfigError as exc:
             raise CheckpointError(f"{path} holds an invalid config: {exc}") from None
-        trainer = cls(cfg, device=dev, data_root=data_root)
+        dataset = None
+        if cfg.data == "points":
+            points = sd.get("points")
+            if not isinstance(points, torch.Tensor) or points.ndim != 2 or points.shape[1] != 2 or len(points) < 2:
+                raise CheckpointError(f"{path} is a 'points' run without a valid (N, 2) points tensor")
+            dataset = PointCloud(points.float())
+        trainer = cls(cfg, device=dev, data_root=data_root, dataset=dataset)
         try:
             trainer.load_state_dict(sd)
         except CheckpointError as exc:

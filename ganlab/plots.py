@@ -1,0 +1,211 @@
+"""Figures and images shared by the app and the notebooks. Returns Plotly figures, numpy images and
+GIF bytes; never imports Streamlit. The torch work behind a figure (D on a grid, a KDE of pg) is
+done here, under inference mode, so pages stay free of tensor math.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+from torchvision.utils import make_grid
+
+from .metrics import kde_log_density, optimal_discriminator
+
+LOG4 = math.log(4.0)
+COLORS = {"real": "#222222", "fake": "#2ca02c", "d": "#1f77b4", "dstar": "#9467bd", "g": "#ff7f0e"}
+
+
+def _downsample(n: int, max_points: int) -> np.ndarray:
+    """Indices of at most ~max_points evenly strided rows, always ending at the last one."""
+    if n <= max_points:
+        return np.arange(n)
+    idx = np.arange(0, n, math.ceil(n / max_points))
+    return idx if idx[-1] == n - 1 else np.append(idx, n - 1)
+
+
+def history_figure(history: dict[str, np.ndarray], start_step: int = 0, max_points: int = 1500) -> go.Figure:
+    """Losses, mean D(x) / D(G(z)), and V(D, G) against its optimum -log 4 (Theorem 1).
+
+    Long histories are strided to `max_points` so a redraw stays cheap at 100k iterations.
+    """
+    n = len(history["d_loss"])
+    idx = _downsample(n, max_points)
+    steps = start_step + idx + 1
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        subplot_titles=("losses", "mean D(x) and D(G(z))", "V(D, G) estimate"))
+    fig.add_scatter(x=steps, y=history["d_loss"][idx], name="D loss", line_color=COLORS["d"], row=1, col=1)
+    fig.add_scatter(x=steps, y=history["g_loss"][idx], name="G loss", line_color=COLORS["g"], row=1, col=1)
+    fig.add_scatter(x=steps, y=history["d_real"][idx], name="D(x)", line_color=COLORS["real"], row=2, col=1)
+    fig.add_scatter(x=steps, y=history["d_fake"][idx], name="D(G(z))", line_color=COLORS["fake"], row=2, col=1)
+    fig.add_hline(y=0.5, line_dash="dot", line_color="gray", row=2, col=1)
+    fig.add_scatter(x=steps, y=history["value"][idx], name="V(D, G)", line_color=COLORS["dstar"], row=3, col=1)
+    fig.add_hline(y=-LOG4, line_dash="dash", line_color="gray", row=3, col=1,
+                  annotation_text="−log 4", annotation_position="bottom right")
+    fig.update_xaxes(title_text="iteration", row=3, col=1)
+    fig.update_layout(height=560, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.12))
+    return fig
+
+
+def plane_bounds(trainer, pad: float = 0.25) -> tuple[float, float, float, float]:
+    """A square window around the real data (x0, x1, y0, y1), padded by `pad` of its size."""
+    real = _real_samples(trainer, 2000)
+    lo, hi = real.min(0).values, real.max(0).values
+    centre, half = (lo + hi) / 2, float((hi - lo).max()) / 2 * (1 + pad) + 0.1
+    return (float(centre[0]) - half, float(centre[0]) + half, float(centre[1]) - half, float(centre[1]) + half)
+
+
+def _real_samples(trainer, n: int) -> torch.Tensor:
+    gen = torch.Generator(trainer.device).manual_seed(0)    # a fixed view, apart from training's stream
+    return trainer.data.sample(n, gen).float().cpu()
+
+
+def _has_density(trainer) -> bool:
+    return hasattr(trainer.data, "log_prob")
+
+
+def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool = False) -> go.Figure:
+    """Real vs generated points over D's decision surface; with `show_dstar`, beside D* =
+    pdata / (pdata + pg) (Proposition 1), pdata exact and pg a KDE of G's samples."""
+    x0, x1, y0, y1 = plane_bounds(trainer)
+    xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
+    grid = torch.as_tensor(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2), dtype=torch.float32)
+    real, fake = _real_samples(trainer, n), trainer.sample(n, seed=0)
+    panels = [("D(x)", trainer.d_prob(grid))]
+    if show_dstar and _has_density(trainer):
+        dstar = optimal_discriminator(trainer.data.log_prob(grid).cpu(), kde_log_density(trainer.sample(1000, seed=1), grid))
+        panels.append(("D*(x) = pdata / (pdata + pg)", dstar))
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[0] for p in panels], shared_yaxes=True)
+    for col, (_, values) in enumerate(panels, start=1):
+        fig.add_heatmap(x=xs, y=ys, z=values.reshape(resolution, resolution).numpy(), zmin=0, zmax=1,
+                        colorscale="RdBu", opacity=0.75, showscale=col == 1,
+                        colorbar=dict(title="D", len=0.8), row=1, col=col)
+        for name, pts in (("real", real), ("generated", fake)):
+            fig.add_scattergl(x=pts[:, 0].numpy(), y=pts[:, 1].numpy(), mode="markers", name=name,
+                              showlegend=col == 1, marker=dict(size=4, color=COLORS["real" if name == "real" else "fake"]),
+                              row=1, col=col)
+    fig.update_xaxes(range=[x0, x1])
+    fig.update_yaxes(range=[y0, y1], scaleanchor="x")
+    fig.update_layout(height=460, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.08))
+    return fig
+
+
+def figure1(trainer, n: int = 2000, n_lines: int = 25, resolution: int = 300) -> go.Figure:
+    """The paper's Figure 1 for the 1-D setting: pdata (black), pg (green), D (blue dashes), D*
+    (purple), and below, the mapping x = G(z) drawn as lines from the z line up to the x line."""
+    real = _real_samples(trainer, n)
+    fake = trainer.sample(n, seed=0)
+    both = torch.cat([real, fake]).squeeze(1)
+    lo, hi = float(torch.quantile(both, 0.005)), float(torch.quantile(both, 0.995))
+    span = max(hi - lo, 1.0)
+    xs = torch.linspace(lo - 0.15 * span, hi + 0.15 * span, resolution).unsqueeze(1)
+    log_pdata = trainer.data.log_prob(xs).cpu()
+    log_pg = kde_log_density(fake, xs)
+    fig = make_subplots(rows=2, cols=1, row_heights=[0.72, 0.28], shared_xaxes=True, vertical_spacing=0.04)
+    x = xs.squeeze(1).numpy()
+    fig.add_scatter(x=x, y=log_pdata.exp().numpy(), name="pdata", line=dict(color=COLORS["real"], dash="dot"), row=1, col=1)
+    fig.add_scatter(x=x, y=log_pg.exp().numpy(), name="pg", line_color=COLORS["fake"], row=1, col=1)
+    fig.add_scatter(x=x, y=trainer.d_prob(xs).numpy(), name="D(x)", line=dict(color=COLORS["d"], dash="dash"), row=1, col=1)
+    fig.add_scatter(x=x, y=optimal_discriminator(log_pdata, log_pg).numpy(), name="D*(x)",
+                    line=dict(color=COLORS["dstar"], width=1), row=1, col=1)
+    fig.add_hline(y=0.5, line_dash="dot", line_color="gray", row=1, col=1)
+    # z -> x: quantiles of the prior (so line density shows pz), placed on the same axis range. With
+    # latent_dim > 1 the quantiles run along the unit diagonal, a 1-D slice of the prior.
+    z = _prior_quantiles(trainer, n_lines)
+    d = trainer.config.latent_dim
+    gx = trainer.sample(z=z.unsqueeze(1).expand(-1, d) / math.sqrt(d)).squeeze(1).numpy()
+    zx = np.interp(z.numpy(), (float(z.min()), float(z.max())), (x[0], x[-1]))
+    seg_x = np.stack([zx, gx, np.full_like(gx, np.nan)], 1).reshape(-1)
+    seg_y = np.tile([0.0, 1.0, np.nan], n_lines)
+    fig.add_scatter(x=seg_x, y=seg_y, mode="lines", name="x = G(z)", line=dict(color="gray", width=1), row=2, col=1)
+    fig.update_yaxes(tickvals=[0, 1], ticktext=["z", "x"], range=[-0.1, 1.1], row=2, col=1)
+    fig.update_layout(height=480, margin=dict(l=10, r=10, t=20, b=10), legend=dict(orientation="h", y=-0.1))
+    return fig
+
+
+def _prior_quantiles(trainer, n: int) -> torch.Tensor:
+    p = torch.linspace(0.02, 0.98, n, dtype=torch.float64)
+    if trainer.config.prior == "uniform":
+        return ((p * 2 - 1) * math.sqrt(3)).float()
+    return (math.sqrt(2) * torch.erfinv(2 * p - 1)).float()
+
+
+def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> np.ndarray:
+    """(n, C, H, W) in [0, 1] -> one (H', W', 3) uint8 image, tiles separated by white lines."""
+    grid = make_grid(images.float().cpu(), nrow=nrow, padding=padding, pad_value=1.0)
+    return (grid.clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+
+
+def norms_figure(paths: dict[str, torch.Tensor], current: int | None = None) -> go.Figure:
+    """|z| along each path (e.g. {"slerp": ..., "lerp": ...}); the typical norm sqrt(d) for reference."""
+    fig = go.Figure()
+    for name, path in paths.items():
+        fig.add_scatter(x=np.arange(len(path)), y=path.norm(dim=1).numpy(), name=name, mode="lines+markers")
+    d = next(iter(paths.values())).shape[1]
+    fig.add_hline(y=math.sqrt(d), line_dash="dot", line_color="gray", annotation_text="√d")
+    if current is not None:
+        fig.add_vline(x=current, line_color="red", line_width=1)
+    fig.update_layout(height=240, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="position on the path",
+                      yaxis_title="‖z‖", legend=dict(orientation="h"))
+    return fig
+
+
+def latent_path_figure(trainer, points: torch.Tensor, current: int, n: int = 500) -> go.Figure:
+    """A latent walk on 2-D data: the walk's G(z) path over real and generated samples."""
+    real, fake = _real_samples(trainer, n), trainer.sample(n, seed=0)
+    fig = go.Figure()
+    fig.add_scattergl(x=real[:, 0].numpy(), y=real[:, 1].numpy(), mode="markers", name="real",
+                      marker=dict(size=3, color="#bbbbbb"))
+    fig.add_scattergl(x=fake[:, 0].numpy(), y=fake[:, 1].numpy(), mode="markers", name="generated",
+                      marker=dict(size=3, color="#a6d8a6"))
+    fig.add_scatter(x=points[:, 0].numpy(), y=points[:, 1].numpy(), mode="lines+markers", name="G(path)",
+                    line_color=COLORS["d"], marker=dict(size=5))
+    fig.add_scatter(x=[float(points[current, 0])], y=[float(points[current, 1])], mode="markers",
+                    name="current", marker=dict(size=14, color="red"))
+    fig.update_yaxes(scaleanchor="x")
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h"))
+    return fig
+
+
+def gif_bytes(frames: list[np.ndarray], duration_ms: int = 80, scale: int = 1) -> bytes:
+    """Frames (H, W) or (H, W, 3) uint8 -> an animated, looping GIF (Pillow's writer)."""
+    from PIL import Image
+
+    images = [Image.fromarray(f) for f in frames]
+    if scale > 1:
+        images = [im.resize((im.width * scale, im.height * scale), Image.NEAREST) for im in images]
+    buf = io.BytesIO()
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0)
+    return buf.getvalue()
+
+
+def points_frames(points: torch.Tensor, background: torch.Tensor, size: int = 320) -> list[np.ndarray]:
+    """One RGB frame per point of a 2-D walk: background samples grey, the path blue, the current
+    point red. Pillow drawing, for the GIF export of toy walks."""
+    from PIL import Image, ImageDraw
+
+    allp = torch.cat([points, background]).numpy()
+    lo, hi = allp.min(0), allp.max(0)
+    span = float((hi - lo).max()) * 1.1 + 1e-6
+    centre = (lo + hi) / 2
+
+    def px(p):
+        return (float((p[0] - centre[0]) / span + 0.5) * size, float(0.5 - (p[1] - centre[1]) / span) * size)
+
+    base = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(base)
+    for p in background.numpy():
+        x, y = px(p)
+        draw.ellipse([x - 1, y - 1, x + 1, y + 1], fill=(180, 180, 180))
+    draw.line([px(p) for p in points.numpy()], fill=(31, 119, 180), width=2)
+    frames = []
+    for p in points.numpy():
+        frame = base.copy()
+        x, y = px(p)
+        ImageDraw.Draw(frame).ellipse([x - 5, y - 5, x + 5, y + 5], fill=(220, 30, 30))
+        frames.append(np.asarray(frame))
+    return frames
