@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import tempfile
 from pathlib import Path
 
@@ -27,6 +28,9 @@ def atomic_write(path: str | os.PathLike, write) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)       # mkstemp makes 0600; the result should look like any saved file
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -41,6 +45,24 @@ def atomic_write(path: str | os.PathLike, write) -> None:
 def save_atomic(obj: dict, path: str | os.PathLike) -> None:
     """`torch.save` through `atomic_write`."""
     atomic_write(path, lambda f: torch.save(obj, f))
+
+
+NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
+
+
+def checkpoint_path_in(folder: str | os.PathLike, name: str) -> Path:
+    """`folder/name.pt` for a user-given name, refusing anything that could leave `folder`
+    (separators, '..', hidden names): names are letters, digits, '_', '-', '.', at most 80."""
+    stem = name.strip()
+    stem = stem[:-3] if stem.endswith(".pt") else stem
+    if not NAME_RULE.fullmatch(stem) or ".." in stem:
+        raise CheckpointError(f"invalid checkpoint name {name!r}: use letters, digits, '_', '-' and '.', "
+                              f"starting with a letter or digit (at most 80)")
+    folder = Path(folder).resolve()
+    path = (folder / f"{stem}.pt").resolve()
+    if path.parent != folder:
+        raise CheckpointError(f"invalid checkpoint name {name!r}: it must stay inside {folder}")
+    return path
 
 
 def load_checkpoint(path, map_location="cpu") -> dict:

@@ -89,6 +89,10 @@ class Trainer:
             self._data = data
         return self._data
 
+    @property
+    def data_loaded(self) -> bool:
+        return self._data is not None
+
     def update(self, **changes) -> None:
         """Change lr_g, lr_d, k, loss, batch_size, betas or momentum in place, between steps.
 

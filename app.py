@@ -1,0 +1,9 @@
+"""ganlab's app: `streamlit run app.py`. A router only; the pages live in ganlab/ui."""
+
+import streamlit as st
+
+st.set_page_config(page_title="ganlab", page_icon="🎲", layout="wide")
+st.navigation([
+    st.Page("app_pages/train.py", title="Train", icon=":material/play_circle:", default=True),
+    st.Page("app_pages/latent.py", title="Latent explorer", icon=":material/route:"),
+]).run()

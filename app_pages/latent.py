@@ -1,0 +1,3 @@
+from ganlab.ui.latent_page import render
+
+render()

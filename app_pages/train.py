@@ -1,0 +1,3 @@
+from ganlab.ui.train_page import render
+
+render()

@@ -1,0 +1,92 @@
+"""Saving and loading runs in the app. Every file goes through `Trainer.load`, i.e. the same
+`weights_only` path as the CLI; saves are confined to the checkpoint folder by name."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from ..checkpoint import checkpoint_path_in
+from ..errors import GanlabError
+from ..trainer import Trainer
+from . import session
+
+MAX_UPLOAD_MB = 200
+
+
+def list_checkpoints() -> list[Path]:
+    folder = session.checkpoint_dir()
+    return sorted(folder.glob("*.pt")) if folder.is_dir() else []
+
+
+def trainer_bytes(trainer: Trainer) -> bytes:
+    buf = io.BytesIO()
+    torch.save(trainer.state_dict(), buf)
+    return buf.getvalue()
+
+
+def load_trainer(source) -> Trainer:
+    """A Trainer from a path or an uploaded file; errors stay one line."""
+    if hasattr(source, "size") and source.size > MAX_UPLOAD_MB * 2**20:
+        raise GanlabError(f"{source.name} is {source.size / 2**20:.0f} MB; the app accepts checkpoints up to "
+                          f"{MAX_UPLOAD_MB} MB")
+    if hasattr(source, "getvalue"):
+        data = io.BytesIO(source.getvalue())
+        data.name = getattr(source, "name", "uploaded file")
+        source = data
+    return Trainer.load(source, device="auto")
+
+
+def _save_to_folder() -> None:
+    ss = st.session_state
+    try:
+        path = checkpoint_path_in(session.checkpoint_dir(), ss["ckpt_name"])
+        ss.trainer.save(path)
+        ss.ckpt_message = ("success", f"saved step {ss.trainer.step_count} to {path}")
+    except (GanlabError, OSError) as exc:
+        ss.ckpt_message = ("error", str(exc))
+
+
+def _load(source_key: str) -> None:
+    ss = st.session_state
+    source = ss.get(source_key)
+    if source is None:
+        ss.ckpt_message = ("error", "choose a checkpoint first")
+        return
+    try:
+        trainer = load_trainer(source)
+    except GanlabError as exc:
+        ss.ckpt_message = ("error", str(exc))
+        return
+    session.adopt(trainer)
+    ss.ckpt_message = ("success", f"loaded {getattr(source, 'name', source)}: {trainer.config.model} on "
+                                  f"{trainer.config.data} at step {trainer.step_count}; press Play to keep training")
+
+
+def checkpoint_section() -> None:
+    ss = st.session_state
+    trainer = ss.trainer
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown("**Save this run**")
+        if "ckpt_name" not in ss:
+            ss.ckpt_name = f"{trainer.config.data}-{trainer.config.model}"
+        st.text_input("Name", key="ckpt_name", help="saved as checkpoints/NAME.pt")
+        st.button("Save to checkpoints/", key="save_ckpt", on_click=_save_to_folder)
+        st.download_button("Download checkpoint", data=lambda: trainer_bytes(ss.trainer),
+                           file_name=f"ganlab-{trainer.config.data}-step{trainer.step_count}.pt",
+                           mime="application/octet-stream", key="download_ckpt", on_click="ignore")
+    with c2:
+        st.markdown("**Load a run and keep training**")
+        files = list_checkpoints()
+        st.selectbox("From checkpoints/", files, key="ckpt_file", format_func=lambda p: p.name,
+                     index=None, placeholder="choose a file")
+        st.button("Load", key="load_ckpt", on_click=_load, args=("ckpt_file",))
+        st.file_uploader("Or upload a .pt file", type=["pt"], key="ckpt_upload")
+        st.button("Load uploaded", key="load_upload", on_click=_load, args=("ckpt_upload",))
+    message = ss.pop("ckpt_message", None)
+    if message:
+        (st.success if message[0] == "success" else st.error)(message[1])

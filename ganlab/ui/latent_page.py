@@ -1,0 +1,103 @@
+"""The latent explorer: walk between two noise vectors of a trained generator (the paper's Figure 3)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+import torch
+
+from .. import plots
+from ..errors import GanlabError
+from ..latent import interpolate, z_from_seed
+from . import session
+from .checkpoints import list_checkpoints, load_trainer
+
+SOURCES = ("Current run", "A checkpoint in checkpoints/", "Upload a checkpoint")
+N_CANDIDATES = 8
+
+
+def render() -> None:
+    session.init()
+    st.title("Latent explorer")
+    st.caption("Pick two noise vectors z by their seeds and walk between them. Slerp (spherical) keeps ‖z‖ "
+               "where the prior puts its mass; lerp (the paper's Figure 3) cuts through the middle.")
+    trainer = explorer_trainer()
+    if trainer is None:
+        return
+    cfg = trainer.config
+    st.markdown(f"**{cfg.model}** generator on **{cfg.data}**, step {trainer.step_count:,}, z of {cfg.latent_dim} dims "
+                f"({cfg.prior} prior)")
+    if cfg.is_image:
+        candidates = torch.stack([z_from_seed(s, cfg.latent_dim, cfg.prior) for s in range(N_CANDIDATES)])
+        st.image(plots.image_grid(trainer.sample(z=candidates), nrow=N_CANDIDATES), width=640,
+                 caption="candidates: seeds 0–7, left to right; use one as an endpoint below")
+
+    c1, c2, c3, c4 = st.columns(4)
+    seed_a = c1.number_input("Endpoint A: seed", 0, 2**31 - 1, 0, key="lx_a")
+    seed_b = c2.number_input("Endpoint B: seed", 0, 2**31 - 1, 1, key="lx_b")
+    method = c3.radio("Path", ("slerp", "lerp"), key="lx_method", horizontal=True)
+    steps = c4.slider("Points on the path", 2, 48, 12, key="lx_steps")
+    a, b = z_from_seed(seed_a, cfg.latent_dim, cfg.prior), z_from_seed(seed_b, cfg.latent_dim, cfg.prior)
+    paths = {m: interpolate(a, b, steps, m) for m in ("slerp", "lerp")}
+    path = paths[method]
+    pos = st.slider("Position on the path", 0, steps - 1, min(st.session_state.get("lx_pos", 0), steps - 1), key="lx_pos")
+    x = trainer.sample(z=path)                          # (steps, ...) on the CPU
+
+    left, right = st.columns([1, 1.4])
+    with left:
+        if cfg.is_image:
+            st.image(plots.image_grid(x[pos:pos + 1], nrow=1, padding=0), width=280, caption=f"G(z) at {pos}")
+        else:
+            st.plotly_chart(plots.latent_path_figure(trainer, x, pos), key="lx_plane")
+    with right:
+        st.plotly_chart(plots.norms_figure(paths, current=pos), key="lx_norms")
+        st.caption("‖z‖ along both paths. For z ~ N(0, I) in d dims almost all mass lies near ‖z‖ = √d; "
+                   "lerp dips below it mid-way, slerp does not.")
+    if cfg.is_image:
+        st.image(plots.image_grid(x, nrow=steps), width="stretch", caption="the whole path, A to B")
+    st.download_button("Export the walk as a GIF", data=lambda: walk_gif(trainer, x), file_name="latent-walk.gif",
+                       mime="image/gif", key="lx_gif", on_click="ignore")
+
+
+def walk_gif(trainer, x: torch.Tensor) -> bytes:
+    if trainer.config.is_image:
+        frames = [plots.image_grid(img[None], nrow=1, padding=0) for img in x]
+        return plots.gif_bytes(frames + frames[::-1][1:-1], duration_ms=90, scale=4)
+    points = x if x.shape[1] == 2 else torch.cat([x, torch.zeros_like(x)], dim=1)
+    background = trainer.sample(400, seed=0)
+    background = background if background.shape[1] == 2 else torch.cat([background, torch.zeros_like(background)], 1)
+    return plots.gif_bytes(plots.points_frames(points, background), duration_ms=90)
+
+
+def explorer_trainer():
+    """The generator to explore: the live run, a file in checkpoints/, or an upload (kept per session)."""
+    ss = st.session_state
+    source = st.radio("Generator", SOURCES, key="lx_source", horizontal=True)
+    if source == SOURCES[0]:
+        if ss.trainer.step_count == 0:
+            st.info("The current run has not trained yet: press Play on the Train page, or explore a checkpoint.")
+        return ss.trainer
+    if source == SOURCES[1]:
+        files = list_checkpoints()
+        if not files:
+            st.info(f"No checkpoints in {session.checkpoint_dir()} yet.")
+            return None
+        choice = st.selectbox("Checkpoint", files, key="lx_file", format_func=lambda p: p.name)
+        key = ("file", str(choice), choice.stat().st_mtime_ns)
+        loader = lambda: load_trainer(choice)  # noqa: E731
+    else:
+        upload = st.file_uploader("Checkpoint (.pt)", type=["pt"], key="lx_upload")
+        if upload is None:
+            return None
+        key = ("upload", hashlib.sha256(upload.getvalue()).hexdigest())
+        loader = lambda: load_trainer(upload)  # noqa: E731
+    cached = ss.get("lx_loaded")
+    if cached is None or cached[0] != key:
+        try:
+            cached = (key, loader())
+        except GanlabError as exc:
+            st.error(str(exc))
+            return None
+        ss.lx_loaded = cached
+    return cached[1]

@@ -1,0 +1,198 @@
+"""The app through streamlit's AppTest: widgets found by key, no sleeps; the live fragment runs
+once per .run(), so training advances deterministically."""
+
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from ganlab import Trainer, make_config
+from ganlab.data import load_points_csv
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def checkpoint_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    monkeypatch.setenv("GANLAB_CHECKPOINTS", str(folder))
+    return folder
+
+
+def app(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def trainer(at) -> Trainer:
+    return at.session_state["trainer"]
+
+
+def test_the_page_opens_on_ring_with_no_error():
+    at = app()
+    assert trainer(at).config.data == "ring" and trainer(at).step_count == 0
+    assert any("step 0" in m.value for m in at.markdown)
+    assert not at.error
+
+
+def test_step_play_and_pause():
+    at = app()
+    at.button(key="step").click().run()
+    assert trainer(at).step_count == 1
+    at.toggle(key="playing").set_value(True).run()
+    after_play = trainer(at).step_count
+    assert after_play > 1
+    at.run()                                            # one more refresh of the live view
+    assert trainer(at).step_count > after_play
+    assert "% training" in next(m.value for m in at.markdown if "step " in m.value)
+    at.toggle(key="playing").set_value(False).run()
+    paused = trainer(at).step_count
+    at.run()
+    assert trainer(at).step_count == paused
+
+
+def test_lr_k_and_loss_apply_in_place():
+    at = app()
+    at.button(key="step").click().run()
+    run = trainer(at)
+    at.select_slider(key="lr_g").set_value(2e-4)
+    at.number_input(key="k").set_value(3)
+    at.radio(key="loss").set_value("minimax").run()
+    assert trainer(at) is run and run.step_count == 1
+    assert (run.config.lr_g, run.config.k, run.config.loss) == (2e-4, 3, "minimax")
+    assert run.opt_g.param_groups[0]["lr"] == 2e-4
+    assert at.query_params["k"] == "3" and at.query_params["loss"] == "minimax"
+
+
+def test_a_change_that_needs_new_networks_asks_first():
+    at = app()
+    at.button(key="step").click().run()
+    run = trainer(at)
+    at.selectbox(key="data").set_value("grid").run()
+    assert trainer(at) is run and any("would be discarded" in w.value for w in at.warning)
+    at.button(key="keep_run").click().run()
+    assert trainer(at) is run and at.selectbox(key="data").value == "ring"
+    at.selectbox(key="data").set_value("grid").run()
+    at.button(key="confirm_new").click().run()
+    assert trainer(at).config.data == "grid" and trainer(at).step_count == 0
+    assert at.query_params["data"] == "grid"
+
+
+def test_switching_to_images_applies_the_seed_preset_and_shows_a_sample_grid():
+    at = app()
+    at.selectbox(key="data").set_value("digits").run()   # step 0: no question asked
+    cfg = trainer(at).config
+    assert (cfg.data, cfg.model, cfg.latent_dim, cfg.batch_size, cfg.lr_g) == ("digits", "seed", 100, 64, 2e-4)
+    at.button(key="step").click().run()
+    assert len(at.get("image")) >= 1
+
+
+def test_reset_keeps_the_seed_and_new_seed_changes_it():
+    at = app()
+    first = next(trainer(at).G.parameters()).detach().clone()
+    at.button(key="step").click().run()
+    at.button(key="reset").click().run()
+    assert trainer(at).step_count == 0 and torch.equal(next(trainer(at).G.parameters()), first)
+    at.button(key="new_seed").click().run()
+    assert trainer(at).config.seed == 1 and at.number_input(key="seed").value == 1
+    assert not torch.equal(next(trainer(at).G.parameters()), first)
+
+
+def test_a_link_reproduces_the_setup_and_bad_values_are_ignored():
+    at = app({"data": "grid", "k": "4", "lr_d": "0.0005"})
+    cfg = trainer(at).config
+    assert (cfg.data, cfg.k, cfg.lr_d) == ("grid", 4, 5e-4)
+    at = app({"data": "grid", "k": "many"})
+    assert trainer(at).config.k == 1 and trainer(at).config.data == "grid"
+
+
+def test_one_dimensional_view_and_dstar_view():
+    at = app({"data": "gaussian1d"})
+    at.button(key="step").click().run()
+    assert trainer(at).config.latent_dim == 1 and not at.exception
+    at = app()
+    at.checkbox(key="show_dstar").check().run()
+    assert not at.exception
+
+
+def test_divergence_shows_a_status_and_stops_training():
+    at = app({"optimizer": "sgd", "lr_g": "1e30", "lr_d": "1e30"})
+    at.toggle(key="playing").set_value(True).run()
+    at.run()
+    assert any("NaN/inf" in e.value for e in at.error)
+    stopped = trainer(at).step_count
+    at.run()
+    assert trainer(at).step_count == stopped
+
+
+def test_save_then_load_a_checkpoint_and_keep_training(checkpoint_folder):
+    at = app()
+    at.button(key="step").click().run()
+    at.text_input(key="ckpt_name").input("my-run").run()
+    at.button(key="save_ckpt").click().run()
+    assert (checkpoint_folder / "my-run.pt").is_file() and at.success
+    at.button(key="reset").click().run()
+    at.selectbox(key="ckpt_file").set_value(checkpoint_folder / "my-run.pt")
+    at.button(key="load_ckpt").click().run()
+    assert trainer(at).step_count == 1
+    at.button(key="step").click().run()
+    assert trainer(at).step_count == 2
+
+
+def test_a_name_that_leaves_the_checkpoint_folder_is_refused(checkpoint_folder):
+    at = app()
+    at.text_input(key="ckpt_name").input("../../evil").run()
+    at.button(key="save_ckpt").click().run()
+    assert any("invalid checkpoint name" in e.value for e in at.error)
+    assert not list(checkpoint_folder.parent.rglob("evil*"))
+
+
+def test_loading_a_bad_file_gives_a_readable_message(checkpoint_folder):
+    (checkpoint_folder / "broken.pt").write_bytes(b"not a checkpoint at all")
+    at = app()
+    at.selectbox(key="ckpt_file").set_value(checkpoint_folder / "broken.pt")
+    at.button(key="load_ckpt").click().run()
+    assert not at.exception
+    assert any("broken.pt is not a ganlab checkpoint" in e.value for e in at.error)
+
+
+def test_uploaded_points_train(tmp_path):
+    csv = tmp_path / "pts.csv"
+    csv.write_text("x,y\n" + "\n".join(f"{i % 7},{(i * 3) % 5}" for i in range(200)))
+    at = app()
+    at.session_state["points"] = load_points_csv(csv)
+    at.selectbox(key="data").set_value("points").run()
+    assert trainer(at).config.data == "points"
+    at.button(key="step").click().run()
+    assert trainer(at).step_count == 1 and not at.exception
+
+
+def test_latent_explorer_on_the_current_run_and_on_a_checkpoint(checkpoint_folder):
+    at = app({"data": "digits"})
+    at.button(key="step").click().run()
+    at.switch_page("app_pages/latent.py").run()
+    assert not at.exception
+    assert at.radio(key="lx_method").value == "slerp"
+    at.slider(key="lx_pos").set_value(5).run()
+    assert not at.exception and len(at.get("image")) >= 3
+    t = Trainer(make_config(data="ring"), device="cpu")
+    t.step(3)
+    t.save(checkpoint_folder / "ring.pt")
+    at.radio(key="lx_source").set_value("A checkpoint in checkpoints/").run()
+    at.radio(key="lx_method").set_value("lerp").run()
+    assert not at.exception and at.session_state["lx_loaded"][1].config.data == "ring"
+
+
+def test_walk_gif_export_for_images_and_points():
+    from ganlab.ui.latent_page import walk_gif
+    for data in ("digits", "ring", "gaussian1d"):
+        t = Trainer(make_config(data=data), device="cpu")
+        z = torch.randn(6, t.config.latent_dim)
+        gif = walk_gif(t, t.sample(z=z))
+        assert gif[:6] == b"GIF89a"
