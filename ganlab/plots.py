@@ -85,7 +85,7 @@ def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool =
                         colorscale="RdBu", opacity=0.75, showscale=col == 1,
                         colorbar=dict(title="D", len=0.8), row=1, col=col)
         for name, pts in (("real", real), ("generated", fake)):
-            fig.add_scattergl(x=pts[:, 0].numpy(), y=pts[:, 1].numpy(), mode="markers", name=name,
+            fig.add_scatter(x=pts[:, 0].numpy(), y=pts[:, 1].numpy(), mode="markers", name=name,
                               showlegend=col == 1, marker=dict(size=4, color=COLORS["real" if name == "real" else "fake"]),
                               row=1, col=col)
     fig.update_xaxes(range=[x0, x1])
@@ -158,9 +158,9 @@ def latent_path_figure(trainer, points: torch.Tensor, current: int, n: int = 500
     """A latent walk on 2-D data: the walk's G(z) path over real and generated samples."""
     real, fake = _real_samples(trainer, n), trainer.sample(n, seed=0)
     fig = go.Figure()
-    fig.add_scattergl(x=real[:, 0].numpy(), y=real[:, 1].numpy(), mode="markers", name="real",
+    fig.add_scatter(x=real[:, 0].numpy(), y=real[:, 1].numpy(), mode="markers", name="real",
                       marker=dict(size=3, color="#bbbbbb"))
-    fig.add_scattergl(x=fake[:, 0].numpy(), y=fake[:, 1].numpy(), mode="markers", name="generated",
+    fig.add_scatter(x=fake[:, 0].numpy(), y=fake[:, 1].numpy(), mode="markers", name="generated",
                       marker=dict(size=3, color="#a6d8a6"))
     fig.add_scatter(x=points[:, 0].numpy(), y=points[:, 1].numpy(), mode="lines+markers", name="G(path)",
                     line_color=COLORS["d"], marker=dict(size=5))

@@ -20,7 +20,7 @@ def test_readme_starts_with_the_two_commands():
     head = README.read_text().split("```bash\n", 1)[1].split("```", 1)[0]
     commands = [line for line in head.splitlines() if line and not line.startswith("#")]
     assert len(commands) == 2
-    assert "pip install -r requirements.txt" in commands[0] and "python -m ganlab train" in commands[0]
+    assert "pip install -r requirements.txt" in commands[0] and "streamlit run app.py" in commands[0]
     assert "pip install -r requirements-dev.txt" in commands[1] and "python -m pytest" in commands[1]
     ci = (README.parent / ".ci" / "run").read_text()
     assert "pip install -q -r requirements-dev.txt" in ci and "python -m pytest" in ci

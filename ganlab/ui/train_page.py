@@ -14,8 +14,8 @@ from ..errors import GanlabError
 from . import session
 from .checkpoints import checkpoint_section
 
-REFRESH_S = 0.5           # how often the live view reruns while playing
-TRAIN_BUDGET_S = 0.6      # training time per refresh; drawing takes the rest of the cycle
+REFRESH_S = 1.0           # how often the live view reruns while playing
+TRAIN_BUDGET_S = 0.8      # training time per refresh; drawing takes the rest of the cycle
 MAX_SLICE = 5000          # iterations per refresh, whatever the measured speed
 DATA_LABELS = {"gaussian1d": "gaussian1d (Figure 1)", "ring": "ring (8 Gaussians)", "grid": "grid (25 Gaussians)",
                "digits": "digits (8×8, bundled)", "mnist": "mnist", "fashion-mnist": "fashion-mnist",
@@ -114,7 +114,7 @@ def apply_settings() -> None:
 # ------------------------------------------------------------------ controls
 def controls() -> None:
     c1, c2, c3, c4, c5 = st.columns([1.2, 1, 1, 1, 3])
-    c1.toggle("Play", key="playing", help="train continuously; the views refresh every half second")
+    c1.toggle("Play", key="playing", help="train continuously; the views refresh every second")
     c2.button("Step", key="step", on_click=session.step_once, help="one iteration: k D steps + 1 G step")
     c3.button("Reset", key="reset", on_click=session.reset_run, help="start over with the same seed")
     c4.button("New seed", key="new_seed", on_click=session.new_seed_run)
@@ -146,7 +146,7 @@ def _live() -> None:
     ss = st.session_state
     trainer = ss.trainer
     header = st.empty()
-    trained, train_s = 0, 0.0
+    header.markdown(_header_text(trainer))    # at once, so the counter never blinks during a refresh
     if ss.get("playing") and not ss.status:
         try:
             with st.spinner("loading data…") if not trainer.data_loaded else contextlib.nullcontext():
@@ -154,19 +154,23 @@ def _live() -> None:
         except GanlabError as exc:
             ss.status = str(exc)
             st.rerun(scope="app")             # redraw the controls with training stopped
-    t0 = time.perf_counter()
-    draw(trainer)
-    draw_s = time.perf_counter() - t0
-    if trained:
-        ss.timing = {"iterations": trained, "train_s": train_s, "draw_s": draw_s}
+        t0 = time.perf_counter()
+        draw(trainer)
+        ss.timing = {"iterations": trained, "train_s": train_s, "draw_s": time.perf_counter() - t0}
+        header.markdown(_header_text(trainer))
+    else:
+        draw(trainer)
+
+
+def _header_text(trainer) -> str:
     cfg: Config = trainer.config
     text = f"**step {trainer.step_count:,}** · {cfg.model} on {cfg.data} · k={cfg.k} · m={cfg.batch_size} · {cfg.loss}"
-    if ss.timing:
-        t = ss.timing
+    t = st.session_state.timing
+    if t:
         cycle = t["train_s"] + t["draw_s"]
         text += (f" · {t['iterations'] / t['train_s']:,.0f} it/s · refresh: {100 * t['train_s'] / cycle:.0f}% "
                  f"training, {100 * t['draw_s'] / cycle:.0f}% drawing")
-    header.markdown(text)
+    return text
 
 
 def draw(trainer) -> None:
