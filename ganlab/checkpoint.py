@@ -47,6 +47,13 @@ def save_atomic(obj: dict, path: str | os.PathLike) -> None:
     atomic_write(path, lambda f: torch.save(obj, f))
 
 
+def checkpoint_dir() -> Path:
+    """Where shipped and saved checkpoints live: $GANLAB_CHECKPOINTS, else the repository's
+    checkpoints/ folder."""
+    env = os.environ.get("GANLAB_CHECKPOINTS")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "checkpoints"
+
+
 NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
 
 
@@ -65,9 +72,9 @@ def checkpoint_path_in(folder: str | os.PathLike, name: str) -> Path:
     return path
 
 
-def load_checkpoint(path, map_location="cpu") -> dict:
-    """Read and check a checkpoint from a path or a binary file-like object (an upload);
-    every failure is a one-line `CheckpointError`."""
+def load_checkpoint_file(path, map_location="cpu"):
+    """`torch.load(weights_only=True)` of a path or a binary file-like object (an upload); every
+    failure is a one-line `CheckpointError`. No format checks: see `load_checkpoint`."""
     source = path
     if hasattr(path, "read"):
         path = getattr(path, "name", None) or "uploaded file"
@@ -76,7 +83,7 @@ def load_checkpoint(path, map_location="cpu") -> dict:
         if not path.is_file():
             raise CheckpointError(f"{path}: no such checkpoint file")
     try:
-        obj = torch.load(source, map_location=map_location, weights_only=True)
+        return torch.load(source, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         # weights_only refuses any global outside torch's allow-list: this is where a crafted
         # pickle that would run code ends up, before anything in it is called.
@@ -86,6 +93,13 @@ def load_checkpoint(path, map_location="cpu") -> dict:
     except Exception as exc:  # zip reader errors (RuntimeError), EOFError, OSError ...
         raise CheckpointError(f"{path} is not a ganlab checkpoint, or it is truncated or corrupt "
                               f"({type(exc).__name__}: {first_line(exc)})") from None
+
+
+def load_checkpoint(path, map_location="cpu") -> dict:
+    """Read a ganlab training checkpoint and check its format, version and keys."""
+    obj = load_checkpoint_file(path, map_location)
+    if hasattr(path, "read"):
+        path = getattr(path, "name", None) or "uploaded file"
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a ganlab checkpoint (no format tag {FORMAT!r})")
     if obj.get("version") != VERSION:

@@ -4,6 +4,7 @@
     python -m ganlab train --resume checkpoints/ring.pt --steps 1000 --out checkpoints/ring.pt
     python -m ganlab sample checkpoints/ring.pt --n 2500 --seed 0 --out ring.npy
     python -m ganlab eval checkpoints/ring.pt
+    python -m ganlab classifier --data mnist --out checkpoints/classifier-mnist.pt
 
 Training flags are generated from the fields of `Config`, so the CLI, the app and the library
 cannot drift apart. Every user error ends as one line on stderr and exit code 1, no traceback.
@@ -21,10 +22,9 @@ import numpy as np
 
 from .checkpoint import atomic_write
 from .config import DATASETS, LOSSES, MODEL_PRESETS, MODELS, OPTIMIZERS, PRIORS, STRUCTURAL, Config, make_config
-from .data import TOY, load_dataset
 from .errors import CheckpointError, ConfigError, DivergenceError, GanlabError
-from .metrics import mode_coverage
-from .trainer import HISTORY_KEYS, Trainer
+from .evaluate import METRICS, evaluate
+from .trainer import Trainer
 
 CHOICES = {"data": DATASETS, "model": MODELS, "loss": LOSSES, "optimizer": OPTIMIZERS, "prior": PRIORS}
 TYPES = {"int": int, "float": float, "str": str}
@@ -72,11 +72,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="print a checkpoint's metrics as JSON")
     ev.add_argument("checkpoint")
-    ev.add_argument("--metric", action="append", choices=METRICS, help="metric to compute, repeatable "
+    ev.add_argument("--metric", action="append", choices=list(METRICS), help="metric to compute, repeatable "
                     "(default: all that apply to the checkpoint's dataset)")
-    ev.add_argument("--n", type=int, default=2500, help="samples drawn from G (default: 2500)")
+    ev.add_argument("--n", type=int, default=None, help="samples drawn from G (default: 2500 for toy data, "
+                    "10000 for the classifier metrics; Parzen always uses 10000)")
     ev.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     ev.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    ev.add_argument("--data-root", help="folder for mnist / fashion-mnist (default: $GANLAB_DATA, else ~/.cache/ganlab)")
+    ev.add_argument("--classifier", help="classifier weights (default: checkpoints/classifier-DATA.pt)")
+
+    cl = sub.add_parser("classifier", help="train the small CNN that the classifier metrics use")
+    cl.add_argument("--data", required=True, help="mnist or fashion-mnist")
+    cl.add_argument("--epochs", type=int, default=3, help="default: 3")
+    cl.add_argument("--seed", type=int, default=0, help="default: 0")
+    cl.add_argument("--out", required=True, help="where to write the weights")
+    cl.add_argument("--data-root", help="folder for mnist / fashion-mnist (default: $GANLAB_DATA, else ~/.cache/ganlab)")
+    cl.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -134,47 +145,31 @@ def cmd_sample(args) -> int:
 
 
 # ------------------------------------------------------------------ eval
-def _recent_losses(trainer: Trainer, n: int, seed: int) -> dict:
-    """Means of the history over the last (up to) 100 iterations."""
-    h = trainer.history(start=max(0, trainer.step_count - 100))
-    return {k: float(v.mean()) for k, v in h.items()} if trainer.step_count else {}
-
-
-def _modes(trainer: Trainer, n: int, seed: int) -> dict | None:
-    if trainer.config.data not in ("ring", "grid"):
-        return None
-    dist = TOY[trainer.config.data]()
-    return mode_coverage(trainer.sample(n, seed=seed), dist.centres, dist.std)
-
-
-def _moments(trainer: Trainer, n: int, seed: int) -> dict | None:
-    """Sample mean / std beside the data's: the first check on the 1-D Figure-1 setting."""
-    if trainer.config.data != "gaussian1d":
-        return None
-    x = trainer.sample(n, seed=seed).squeeze(1)
-    dist = load_dataset("gaussian1d")
-    return {"sample_mean": float(x.mean()), "sample_std": float(x.std()),
-            "data_mean": float(dist.centres[0, 0]), "data_std": dist.std}
-
-
-METRICS = {"losses": _recent_losses, "modes": _modes, "moments": _moments}
-
-
 def cmd_eval(args) -> int:
-    if args.n < 1:
+    if args.n is not None and args.n < 1:
         raise ConfigError(f"--n must be >= 1, got {args.n}")
     trainer = Trainer.load(args.checkpoint, device=args.device)
+    options = {"seed": args.seed, "data_root": args.data_root, "classifier_path": args.classifier}
+    if args.n is not None:
+        options["n"] = args.n
     result = {"checkpoint": args.checkpoint, "step": trainer.step_count, "data": trainer.config.data,
-              "model": trainer.config.model}
-    for name in args.metric or METRICS:
-        value = METRICS[name](trainer, args.n, args.seed)
-        if value is not None:
-            result[name] = value
+              "model": trainer.config.model, **evaluate(trainer, args.metric, **options)}
     print(json.dumps(result, indent=2))
     return 0
 
 
-COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval}
+def cmd_classifier(args) -> int:
+    from .classifier import fit, save_classifier
+
+    if args.data not in ("mnist", "fashion-mnist"):
+        raise ConfigError(f"the classifier is for mnist or fashion-mnist, not {args.data!r}")
+    model, acc, seconds = fit(args.data, args.data_root, epochs=args.epochs, seed=args.seed, progress=not args.quiet)
+    save_classifier(model, args.out, args.data, acc, seconds)
+    print(f"test accuracy {acc:.4f} after {args.epochs} epochs ({seconds:.0f} s); saved to {args.out}")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "classifier": cmd_classifier}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from ..checkpoint import checkpoint_path_in
+from ..checkpoint import checkpoint_dir, checkpoint_path_in
 from ..errors import GanlabError
 from ..trainer import Trainer
 from . import session
@@ -18,7 +18,7 @@ MAX_UPLOAD_MB = 200
 
 
 def list_checkpoints() -> list[Path]:
-    folder = session.checkpoint_dir()
+    folder = checkpoint_dir()
     return sorted(folder.glob("*.pt")) if folder.is_dir() else []
 
 
@@ -43,7 +43,7 @@ def load_trainer(source) -> Trainer:
 def _save_to_folder() -> None:
     ss = st.session_state
     try:
-        path = checkpoint_path_in(session.checkpoint_dir(), ss["ckpt_name"])
+        path = checkpoint_path_in(checkpoint_dir(), ss["ckpt_name"])
         ss.trainer.save(path)
         ss.ckpt_message = ("success", f"saved step {ss.trainer.step_count} to {path}")
     except (GanlabError, OSError) as exc:

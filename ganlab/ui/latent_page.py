@@ -8,6 +8,7 @@ import streamlit as st
 import torch
 
 from .. import plots
+from ..checkpoint import checkpoint_dir
 from ..errors import GanlabError
 from ..latent import interpolate, z_from_seed
 from . import session
@@ -81,7 +82,7 @@ def explorer_trainer():
     if source == SOURCES[1]:
         files = list_checkpoints()
         if not files:
-            st.info(f"No checkpoints in {session.checkpoint_dir()} yet.")
+            st.info(f"No checkpoints in {checkpoint_dir()} yet.")
             return None
         choice = st.selectbox("Checkpoint", files, key="lx_file", format_func=lambda p: p.name)
         key = ("file", str(choice), choice.stat().st_mtime_ns)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, fields
-from pathlib import Path
 
 import streamlit as st
 import torch
@@ -24,12 +23,6 @@ from ..trainer import Trainer
 FIELDS = [f.name for f in fields(Config)]
 TYPES = {f.name: {"int": int, "float": float, "str": str}[f.type] for f in fields(Config)}
 NEEDS_NEW_RUN = STRUCTURAL + ("seed", "prior")
-
-
-def checkpoint_dir() -> Path:
-    """$GANLAB_CHECKPOINTS, else the repository's checkpoints/ folder."""
-    env = os.environ.get("GANLAB_CHECKPOINTS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "checkpoints"
 
 
 # ------------------------------------------------------------------ query string
