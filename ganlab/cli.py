@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from dataclasses import fields
@@ -67,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("checkpoint")
     sample.add_argument("--n", type=int, default=64, help="number of samples (default: 64)")
     sample.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
-    sample.add_argument("--out", required=True, help=".npy file: (N, d) for toy data, (N, C, H, W) in [0, 1] for images")
+    sample.add_argument("--out", required=True, help=".npy file: (N, d) for toy data, (N, C, H, W) in [0, 1] for images; "
+                        "or a .png grid of image samples")
     sample.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
 
     ev = sub.add_parser("eval", help="print a checkpoint's metrics as JSON")
@@ -138,7 +140,19 @@ def cmd_sample(args) -> int:
     if args.n < 1:
         raise ConfigError(f"--n must be >= 1, got {args.n}")
     trainer = Trainer.load(args.checkpoint, device=args.device)
-    x = trainer.sample(args.n, seed=args.seed).numpy().astype(np.float32)
+    x = trainer.sample(args.n, seed=args.seed)
+    if str(args.out).lower().endswith(".png"):
+        if not trainer.config.is_image:
+            raise ConfigError(f"a .png grid needs image data; {trainer.config.data!r} samples go to a .npy file")
+        from PIL import Image
+
+        from .plots import image_grid
+
+        grid = Image.fromarray(image_grid(x, nrow=math.ceil(math.sqrt(args.n))))
+        atomic_write(args.out, lambda f: grid.save(f, format="PNG"))
+        print(f"wrote a grid of {args.n} samples to {args.out}")
+        return 0
+    x = x.numpy().astype(np.float32)
     atomic_write(args.out, lambda f: np.save(f, x))
     print(f"wrote {x.dtype} samples of shape {x.shape} to {args.out}")
     return 0

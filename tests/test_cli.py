@@ -128,3 +128,15 @@ def test_help_lists_the_config_flags_with_defaults():
                  "--device", "--data-root", "--checkpoint-every", "--resume"):
         assert flag in proc.stdout
     assert "default: nonsat" in proc.stdout
+
+
+def test_sample_can_write_a_png_grid_for_images_only(tmp_path, capsys):
+    from PIL import Image
+    ckpt = tmp_path / "d.pt"
+    main(["train", "--data", "digits", "--steps", "2", "--batch-size", "16", "--out", str(ckpt), "--quiet"])
+    assert main(["sample", str(ckpt), "--n", "16", "--out", str(tmp_path / "g.png")]) == 0
+    assert Image.open(tmp_path / "g.png").size == (4 * 8 + 5 * 2,) * 2
+    main(["train", "--data", "ring", "--steps", "2", "--out", str(tmp_path / "r.pt"), "--quiet"])
+    capsys.readouterr()
+    assert main(["sample", str(tmp_path / "r.pt"), "--out", str(tmp_path / "r.png")]) == 1
+    assert "needs image data" in capsys.readouterr().err
