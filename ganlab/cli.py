@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--out", required=True, help="where to write the weights")
     cl.add_argument("--data-root", help="folder for mnist / fashion-mnist (default: $GANLAB_DATA, else ~/.cache/ganlab)")
     cl.add_argument("--quiet", action="store_true", help="no progress bar")
+    be = sub.add_parser("bench", help="iterations/s of the trainer against the seed's loop, side by side")
+    be.add_argument("--iters", type=int, default=300, help="timed iterations per case (default: 300)")
+    be.add_argument("--warmup", type=int, default=50, help="untimed iterations first (default: 50)")
+    be.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    be.add_argument("--data-root", help="folder for mnist (default: $GANLAB_DATA, else ~/.cache/ganlab)")
+    be.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
 
@@ -183,7 +189,18 @@ def cmd_classifier(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "classifier": cmd_classifier}
+def cmd_bench(args) -> int:
+    from .bench import format_table, run
+
+    if args.iters < 1 or args.warmup < 0:
+        raise ConfigError("--iters must be >= 1 and --warmup >= 0")
+    result = run(iters=args.iters, warmup=args.warmup, data_root=args.data_root, device=args.device)
+    print(json.dumps(result, indent=2) if args.json else format_table(result))
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "classifier": cmd_classifier,
+            "bench": cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:

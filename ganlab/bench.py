@@ -1,0 +1,177 @@
+"""`python -m ganlab bench`: the ganlab trainer against a loop equal to the seed's code, side by side
+in one process on the same MNIST data, plus the machine's matmul throughput for scale.
+
+The seed loop is the seed script as written: torchvision MNIST through a DataLoader with
+Resize/ToTensor/Normalize (PIL work per image, per step), z from NumPy, D with a Sigmoid and
+nn.BCELoss, the G step first, then the D step on the pre-update fakes with the loss halved, and
+two `.item()` calls per iteration for its log line (formatted, not printed, so the terminal does
+not enter the measurement).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from .config import make_config
+from .errors import DivergenceError
+from .trainer import Trainer
+
+
+class PeakRSS:
+    """Peak resident memory of this process while the block runs, sampled every 5 ms."""
+
+    def __enter__(self):
+        self.peak, self._stop = _rss(), threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def _watch(self):
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, _rss())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss())
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def mlp_flops(net: nn.Module) -> int:
+    """Multiply-adds x 2 of one forward pass of one sample through every Linear of `net`."""
+    return sum(2 * m.in_features * m.out_features for m in net.modules() if isinstance(m, nn.Linear))
+
+
+def iteration_flops(trainer: Trainer) -> int:
+    """FLOPs of one ganlab iteration at k = 1: the D step runs G forward (m) and D forward+backward
+    on 2m (backward ~ 2x forward); the G step runs G forward+backward (m) and D forward plus the
+    input-gradient half of its backward (m)."""
+    m, fg, fd = trainer.config.batch_size, mlp_flops(trainer.G), mlp_flops(trainer.D)
+    return trainer.config.k * (fg * m + 3 * fd * 2 * m) + 3 * fg * m + 2 * fd * m
+
+
+def matmul_gflops(n: int = 1024, seconds: float = 1.0) -> float:
+    a, b = torch.randn(256, n), torch.randn(n, n)
+    a @ b
+    reps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        a @ b
+        reps += 1
+    return reps * 2 * 256 * n * n / (time.perf_counter() - t0) / 1e9
+
+
+def seed_loop(data_root, batch_size: int, device: torch.device):
+    """A generator of iterations of the seed's training loop; each `next()` runs one."""
+    from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
+
+    from .models import build_models
+
+    transform = transforms.Compose([transforms.Resize(28), transforms.ToTensor(), transforms.Normalize([0.5], [0.5])])
+    dataset = datasets.MNIST(str(data_root), train=True, download=True, transform=transform)
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True)
+    G, D_logits = build_models(make_config(data="mnist", model="seed"))
+    D = nn.Sequential(D_logits, nn.Sigmoid())             # the seed's D ends in a Sigmoid
+    G.to(device)
+    D.to(device)
+    loss = nn.BCELoss()
+    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    while True:
+        for imgs, _ in loader:
+            valid = torch.ones(imgs.size(0), device=device)
+            fake = torch.zeros(imgs.size(0), device=device)
+            real = imgs.to(device).view(imgs.size(0), -1)
+            opt_g.zero_grad()
+            z = torch.as_tensor(np.random.normal(0, 1, (imgs.shape[0], 100)), dtype=torch.float32, device=device)
+            gen = G(z)
+            g_loss = loss(D(gen), valid)
+            g_loss.backward()
+            opt_g.step()
+            opt_d.zero_grad()
+            d_loss = (loss(D(real), valid) + loss(D(gen.detach()), fake)) / 2
+            d_loss.backward()
+            opt_d.step()
+            _ = "[D loss: %f] [G loss: %f]" % (d_loss.item(), g_loss.item())
+            yield
+
+
+def _time(run_one, n: int, warmup: int, device) -> float:
+    for _ in range(warmup):
+        run_one()
+    _sync(device)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        run_one()
+    _sync(device)
+    return n / (time.perf_counter() - t0)
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def bench_case(model: str, batch_size: int, iters: int, warmup: int, data_root, device, with_seed: bool) -> dict:
+    trainer = Trainer(make_config(data="mnist", model=model, batch_size=batch_size), device=device, data_root=data_root)
+    trainer.data                                               # load outside the timing
+    row = {"model": model, "batch_size": batch_size}
+    chunk = 50
+    with PeakRSS() as mem:
+        try:
+            ips = _time(lambda: trainer.step(chunk), max(1, iters // chunk), max(1, warmup // chunk), trainer.device) * chunk
+        except DivergenceError as exc:      # a speed number of a NaN run would mean nothing
+            return {**row, "diverged": str(exc)}
+    row.update(ganlab_it_s=ips, ganlab_peak_mb=mem.peak / 2**20,
+               ganlab_gflop_s=ips * iteration_flops(trainer) / 1e9)
+    if with_seed:
+        loop = seed_loop(trainer.data_root or _root(), batch_size, trainer.device)
+        with PeakRSS() as mem:
+            row["seed_it_s"] = _time(lambda: next(loop), iters, warmup, trainer.device)
+        row["seed_peak_mb"] = mem.peak / 2**20
+        row["speedup"] = row["ganlab_it_s"] / row["seed_it_s"]
+    return row
+
+
+def _root():
+    from .data import default_data_root
+
+    return default_data_root()
+
+
+def run(iters: int = 300, warmup: int = 50, data_root=None, device="auto") -> dict:
+    from .trainer import resolve_device
+
+    dev = resolve_device(device)
+    cases = [("seed", 64, True), ("seed", 256, True), ("paper", 100, False)]
+    rows = [bench_case(m, b, iters, warmup, data_root, dev, s) for m, b, s in cases]
+    return {"device": str(dev), "threads": torch.get_num_threads(), "torch": torch.__version__,
+            "matmul_gflop_s": matmul_gflops() if dev.type == "cpu" else None, "rows": rows,
+            "note": f"{iters} timed iterations after {warmup} warm-up, each side; k = 1"}
+
+
+def format_table(result: dict) -> str:
+    lines = [f"device {result['device']} ({result['threads']} threads), torch {result['torch']}; "
+             f"matmul {result['matmul_gflop_s']:.0f} GFLOP/s" if result["matmul_gflop_s"] else
+             f"device {result['device']}, torch {result['torch']}",
+             "model  batch  ganlab it/s  seed it/s  ratio  ganlab GFLOP/s  peak MB (ganlab / seed)"]
+    for r in result["rows"]:
+        if "diverged" in r:
+            lines.append(f"{r['model']:<6} {r['batch_size']:>5}  diverged: {r['diverged']}")
+            continue
+        seed = f"{r['seed_it_s']:9.1f}  {r['speedup']:5.2f}x" if "seed_it_s" in r else f"{'-':>9}  {'-':>6}"
+        mem = f"{r['ganlab_peak_mb']:.0f} / {r['seed_peak_mb']:.0f}" if "seed_peak_mb" in r else f"{r['ganlab_peak_mb']:.0f}"
+        lines.append(f"{r['model']:<6} {r['batch_size']:>5}  {r['ganlab_it_s']:11.1f}  {seed}  "
+                     f"{r['ganlab_gflop_s']:14.1f}  {mem}")
+    return "\n".join(lines)
+
