@@ -79,12 +79,23 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    def __init__(self, body: nn.Sequential):
+    def __init__(self, body: nn.Sequential, max_norm: float | None = None):
         super().__init__()
         self.net = body
+        self.max_norm = max_norm        # per-unit weight-norm bound, applied after every D step
 
     def forward(self, x):               # (n, dim) -> (n,) logits
         return self.net(x).squeeze(1)
+
+    @torch.no_grad()
+    def constrain(self) -> None:
+        """Project each unit's incoming weight vector back into the ball of radius `max_norm`
+        (pylearn2's max_col_norm), which keeps maxout units stable at the paper's lr of 0.1."""
+        if self.max_norm is None:
+            return
+        for m in self.net.modules():
+            if isinstance(m, nn.Linear):
+                m.weight.renorm_(2, 0, self.max_norm)
 
 
 def _mlp_pair(cfg: Config, dim: int):
@@ -127,7 +138,19 @@ def _paper_pair(cfg: Config, dim: int):
         Maxout(240, 240, 5), Dropout(0.5),                    # -> (n, 240)
         nn.Linear(240, 1),                                    # logits
     )
-    return Generator(G, cfg.latent_dim, (0.0, 1.0)), Discriminator(D)
+    # The published code's initialisation (pylearn2 "irange": weights uniform in [-r, r], biases 0)
+    # and D's max_col_norm of 1.9365; PyTorch's default init and no norm bound made this pair
+    # collapse (Adam) or diverge to NaN (SGD at lr 0.1) within 1,000 steps here.
+    _uniform_init(G, 0.05)
+    _uniform_init(D, 0.005)
+    return Generator(G, cfg.latent_dim, (0.0, 1.0)), Discriminator(D, max_norm=1.9365)
+
+
+def _uniform_init(net: nn.Module, r: float) -> None:
+    for m in net.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.uniform_(m.weight, -r, r)
+            nn.init.zeros_(m.bias)
 
 
 BUILDERS = {"mlp": _mlp_pair, "seed": _seed_pair, "paper": _paper_pair}

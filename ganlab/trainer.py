@@ -128,6 +128,7 @@ class Trainer:
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             self.opt_d.step()
+            self.D.constrain()
 
         z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
         self.D.requires_grad_(False)    # G's step needs gradients through D, not D's own weight grads

@@ -71,3 +71,15 @@ def test_dropout_masks_come_from_the_trainers_generator():
     drop.generator = torch.Generator().manual_seed(0)
     y = drop(torch.ones(100_000))
     assert set(y.unique().tolist()) == {0.0, 2.0} and abs(float(y.mean()) - 1) < 0.02
+
+
+def test_paper_model_uses_the_published_init_and_keeps_d_within_its_max_norm():
+    from ganlab import Trainer
+    G, D = build_models(make_config(data="mnist", model="paper"))
+    assert all(float(m.weight.abs().max()) <= 0.05 for m in G.modules() if isinstance(m, nn.Linear))
+    assert all(float(m.weight.abs().max()) <= 0.005 for m in D.modules() if isinstance(m, nn.Linear))
+    t = Trainer(make_config(data="digits", model="paper", batch_size=32, lr_d=5.0), device="cpu")
+    t.step(3)                                   # a huge lr pushes weights out; the projection brings them back
+    for m in t.D.modules():
+        if isinstance(m, nn.Linear):
+            assert float(m.weight.norm(dim=1).max()) <= 1.9365 + 1e-4
