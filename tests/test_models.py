@@ -76,8 +76,8 @@ def test_dropout_masks_come_from_the_trainers_generator():
 def test_paper_model_uses_the_published_init_and_keeps_d_within_its_max_norm():
     from ganlab import Trainer
     G, D = build_models(make_config(data="mnist", model="paper"))
-    assert all(float(m.weight.abs().max()) <= 0.05 for m in G.modules() if isinstance(m, nn.Linear))
-    assert all(float(m.weight.abs().max()) <= 0.005 for m in D.modules() if isinstance(m, nn.Linear))
+    assert all(float(m.weight.detach().abs().max()) <= 0.05 for m in G.modules() if isinstance(m, nn.Linear))
+    assert all(float(m.weight.detach().abs().max()) <= 0.005 for m in D.modules() if isinstance(m, nn.Linear))
     t = Trainer(make_config(data="digits", model="paper", batch_size=32, lr_d=5.0), device="cpu")
     t.step(3)                                   # a huge lr pushes weights out; the projection brings them back
     for m in t.D.modules():
