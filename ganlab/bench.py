@@ -122,10 +122,12 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def bench_case(model: str, batch_size: int, iters: int, warmup: int, data_root, device, with_seed: bool) -> dict:
-    trainer = Trainer(make_config(data="mnist", model=model, batch_size=batch_size), device=device, data_root=data_root)
+def bench_case(model: str, batch_size: int, iters: int, warmup: int, data_root, device, with_seed: bool,
+               precision: str = "fp32") -> dict:
+    cfg = make_config(data="mnist", model=model, batch_size=batch_size, precision=precision)
+    trainer = Trainer(cfg, device=device, data_root=data_root)
     trainer.data                                               # load outside the timing
-    row = {"model": model, "batch_size": batch_size}
+    row = {"model": model, "batch_size": batch_size, "precision": precision}
     chunk = 50
     with PeakRSS() as mem:
         try:
@@ -153,8 +155,9 @@ def run(iters: int = 300, warmup: int = 50, data_root=None, device="auto") -> di
     from .trainer import resolve_device
 
     dev = resolve_device(device)
-    cases = [("seed", 64, True), ("seed", 256, True), ("paper", 100, False)]
-    rows = [bench_case(m, b, iters, warmup, data_root, dev, s) for m, b, s in cases]
+    cases = [("seed", 64, True, "fp32"), ("seed", 256, True, "fp32"), ("seed", 64, False, "bf16"),
+             ("seed", 256, False, "bf16"), ("paper", 100, False, "fp32")]
+    rows = [bench_case(m, b, iters, warmup, data_root, dev, s, p) for m, b, s, p in cases]
     return {"device": str(dev), "threads": torch.get_num_threads(), "torch": torch.__version__,
             "matmul_gflop_s": matmul_gflops() if dev.type == "cpu" else None, "rows": rows,
             "note": f"{iters} timed iterations after {warmup} warm-up, each side; k = 1"}
@@ -164,14 +167,14 @@ def format_table(result: dict) -> str:
     lines = [f"device {result['device']} ({result['threads']} threads), torch {result['torch']}; "
              f"matmul {result['matmul_gflop_s']:.0f} GFLOP/s" if result["matmul_gflop_s"] else
              f"device {result['device']}, torch {result['torch']}",
-             "model  batch  ganlab it/s  seed it/s  ratio  ganlab GFLOP/s  peak MB (ganlab / seed)"]
+             "model  batch  prec  ganlab it/s  seed it/s  ratio  ganlab GFLOP/s  peak MB (ganlab / seed)"]
     for r in result["rows"]:
         if "diverged" in r:
-            lines.append(f"{r['model']:<6} {r['batch_size']:>5}  diverged: {r['diverged']}")
+            lines.append(f"{r['model']:<6} {r['batch_size']:>5}  {r['precision']}  diverged: {r['diverged']}")
             continue
         seed = f"{r['seed_it_s']:9.1f}  {r['speedup']:5.2f}x" if "seed_it_s" in r else f"{'-':>9}  {'-':>6}"
         mem = f"{r['ganlab_peak_mb']:.0f} / {r['seed_peak_mb']:.0f}" if "seed_peak_mb" in r else f"{r['ganlab_peak_mb']:.0f}"
-        lines.append(f"{r['model']:<6} {r['batch_size']:>5}  {r['ganlab_it_s']:11.1f}  {seed}  "
+        lines.append(f"{r['model']:<6} {r['batch_size']:>5}  {r['precision']}  {r['ganlab_it_s']:11.1f}  {seed}  "
                      f"{r['ganlab_gflop_s']:14.1f}  {mem}")
     return "\n".join(lines)
 

@@ -22,12 +22,14 @@ from dataclasses import fields
 import numpy as np
 
 from .checkpoint import atomic_write
-from .config import DATASETS, LOSSES, MODEL_PRESETS, MODELS, OPTIMIZERS, PRIORS, STRUCTURAL, Config, make_config
+from .config import (DATASETS, LOSSES, MODEL_PRESETS, MODELS, OPTIMIZERS, PRECISIONS, PRIORS, STRUCTURAL, Config,
+                     make_config)
 from .errors import CheckpointError, ConfigError, DivergenceError, GanlabError
 from .evaluate import METRICS, evaluate
 from .trainer import Trainer
 
-CHOICES = {"data": DATASETS, "model": MODELS, "loss": LOSSES, "optimizer": OPTIMIZERS, "prior": PRIORS}
+CHOICES = {"data": DATASETS, "model": MODELS, "loss": LOSSES, "optimizer": OPTIMIZERS, "prior": PRIORS,
+           "precision": PRECISIONS}
 TYPES = {"int": int, "float": float, "str": str}
 
 

@@ -25,6 +25,7 @@ MODELS = ("mlp", "seed", "paper")
 LOSSES = ("nonsat", "minimax")
 OPTIMIZERS = ("adam", "sgd")
 PRIORS = ("normal", "uniform")
+PRECISIONS = ("fp32", "bf16")
 
 # Override-only presets. "seed": the familiar PyTorch script (Adam 2e-4, betas (0.5, 0.999), batch 64,
 # z ~ N(0, I) of 100 dims). "paper": the paper's published MNIST code (SGD with momentum 0.5, lr 0.1,
@@ -63,6 +64,7 @@ class Config:
     beta2: float = 0.999
     momentum: float = 0.5       # SGD; the paper started at 0.5
     seed: int = 0
+    precision: str = "fp32"     # "bf16": forward passes under CPU/CUDA bf16 autocast (opt-in; matmuls ~2x on CPUs with bf16 units)
 
     def __post_init__(self):
         self._check_choice("data", DATASETS)
@@ -70,6 +72,7 @@ class Config:
         self._check_choice("loss", LOSSES)
         self._check_choice("optimizer", OPTIMIZERS)
         self._check_choice("prior", PRIORS)
+        self._check_choice("precision", PRECISIONS)
         for name in ("latent_dim", "hidden", "depth", "k", "batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -123,13 +123,17 @@ class Trainer:
     def _iteration(self) -> None:
         """One iteration of Algorithm 1: k steps ascending V in D, then one G step."""
         cfg, m = self.config, self.config.batch_size
+        # bf16 autocast covers the forward passes only; logits go back to fp32 before the losses,
+        # whose log-sigmoids need the range, and optimizer state stays fp32.
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
         for _ in range(cfg.k):
             real = self.data.sample(m, self.rng)
             z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
-            with torch.no_grad():
+            with torch.no_grad(), autocast:
                 fake = self.G(z)
             # One D pass over [real; fake]: D has no batch statistics, so this equals two passes.
-            logits = self.D(torch.cat([real, fake]))
+            with autocast:
+                logits = self.D(torch.cat([real, fake.to(real.dtype)])).float()
             real_logits, fake_logits = logits[:m], logits[m:]
             loss_d = d_loss(real_logits, fake_logits)
             self.opt_d.zero_grad(set_to_none=True)
@@ -139,7 +143,9 @@ class Trainer:
 
         z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
         self.D.requires_grad_(False)    # G's step needs gradients through D, not D's own weight grads
-        loss_g = g_loss(self.D(self.G(z)), cfg.loss)
+        with autocast:
+            fake_logits_g = self.D(self.G(z)).float()
+        loss_g = g_loss(fake_logits_g, cfg.loss)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
