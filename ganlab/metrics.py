@@ -130,3 +130,19 @@ def class_histogram_metrics(probs: torch.Tensor, min_share: float = 0.01) -> dic
     kl = (probs * (probs.clamp_min(1e-12).log() - p_y.clamp_min(1e-12).log())).sum(1)
     return {"classes_covered": int((hist >= min_share).sum()), "class_kl_to_uniform": kl_uniform,
             "classifier_score": float(kl.mean().exp()), "class_histogram": [round(float(h), 4) for h in hist]}
+
+
+# ---------------------------------------------------------------- known densities (Theorem 1)
+def value_at_optimum(log_pdata: torch.Tensor, log_pg: torch.Tensor, dx: float) -> float:
+    """C(G) = max_D V(D, G) = V(D*, G), by quadrature on a uniform grid of spacing dx."""
+    pd, pg = log_pdata.double().exp(), log_pg.double().exp()
+    d_star = optimal_discriminator(log_pdata.double(), log_pg.double())
+    return float(((pd * torch.log(d_star.clamp_min(1e-300))) + pg * torch.log((1 - d_star).clamp_min(1e-300))).sum() * dx)
+
+
+def jensen_shannon(log_p: torch.Tensor, log_q: torch.Tensor, dx: float) -> float:
+    """JSD(p || q) in nats, by quadrature: (KL(p || m) + KL(q || m)) / 2 with m = (p + q) / 2."""
+    log_p, log_q = log_p.double(), log_q.double()
+    log_m = torch.logaddexp(log_p, log_q) - math.log(2)
+    kl = lambda a: float((a.exp() * (a - log_m)).sum() * dx)  # noqa: E731
+    return 0.5 * (kl(log_p) + kl(log_q))
