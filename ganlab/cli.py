@@ -22,15 +22,14 @@ from dataclasses import fields
 import numpy as np
 
 from .checkpoint import atomic_write
-from .config import (DATASETS, LOSSES, MODEL_PRESETS, MODELS, OPTIMIZERS, PRECISIONS, PRIORS, STRUCTURAL, Config,
-                     make_config)
+from .config import (DATASETS, FIELD_TYPES, LOSSES, MODEL_PRESETS, MODELS, OPTIMIZERS, PRECISIONS, PRIORS,
+                     STRUCTURAL, Config, make_config)
 from .errors import CheckpointError, ConfigError, DivergenceError, GanlabError
 from .evaluate import METRICS, evaluate
 from .trainer import Trainer
 
 CHOICES = {"data": DATASETS, "model": MODELS, "loss": LOSSES, "optimizer": OPTIMIZERS, "prior": PRIORS,
            "precision": PRECISIONS}
-TYPES = {"int": int, "float": float, "str": str}
 
 
 def _config_help(name: str, default) -> str:
@@ -63,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     group = train.add_argument_group("config (defaults are the toy setup; --model presets override them)")
     for f in fields(Config):
-        group.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=TYPES[f.type], default=None,
+        group.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=FIELD_TYPES[f.name], default=None,
                            metavar=f.name.upper(), help=_config_help(f.name, f.default))
 
     sample = sub.add_parser("sample", help="write samples from a checkpoint's G to a .npy file")
@@ -110,8 +109,7 @@ def cmd_train(args) -> int:
     if args.resume:
         trainer = Trainer.load(args.resume, device=args.device, data_root=args.data_root)
         clash = [f"--{k.replace('_', '-')} {v} (checkpoint: {getattr(trainer.config, k)})"
-                 for k, v in overrides.items() if k in STRUCTURAL + ("seed", "prior")
-                 and v != getattr(trainer.config, k)]
+                 for k, v in overrides.items() if k in STRUCTURAL and v != getattr(trainer.config, k)]
         if clash:
             raise CheckpointError(f"{args.resume} does not fit the requested config: {'; '.join(clash)}; "
                                   f"drop those flags, or start a new run without --resume")

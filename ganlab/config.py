@@ -42,8 +42,9 @@ MODEL_PRESETS: dict[str, dict] = {
 # while a slower G and k = 2 (D kept nearer D*, as Proposition 2 assumes) stays within 0.48..0.60.
 DATA_PRESETS: dict[str, dict] = {"gaussian1d": dict(latent_dim=1, prior="uniform", lr_g=1e-4, lr_d=5e-4, k=2)}
 
-# Fields that define the networks or the data: changing them needs a new run, not an lr tweak.
-STRUCTURAL = ("data", "model", "latent_dim", "hidden", "depth", "optimizer")
+# Fields that define the networks, the data or the random stream: changing them needs a new run,
+# not an lr tweak (a run's seed and prior are part of what it is).
+STRUCTURAL = ("data", "model", "latent_dim", "hidden", "depth", "optimizer", "seed", "prior")
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,10 @@ class Config:
     def structural_diff(self, other: "Config") -> list[str]:
         """Names of the fields that differ and would need a new model."""
         return [f for f in STRUCTURAL if getattr(self, f) != getattr(other, f)]
+
+
+# Python type of each field, for parsing command-line flags and URL parameters.
+FIELD_TYPES: dict[str, type] = {f.name: {"int": int, "float": float, "str": str}[f.type] for f in fields(Config)}
 
 
 def make_config(**overrides) -> Config:

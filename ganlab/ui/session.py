@@ -16,13 +16,11 @@ from dataclasses import asdict, fields
 import streamlit as st
 import torch
 
-from ..config import IMAGE_DATASETS, STRUCTURAL, Config, make_config
+from ..config import FIELD_TYPES, IMAGE_DATASETS, STRUCTURAL, Config, make_config
 from ..errors import GanlabError
 from ..trainer import Trainer
 
 FIELDS = [f.name for f in fields(Config)]
-TYPES = {f.name: {"int": int, "float": float, "str": str}[f.type] for f in fields(Config)}
-NEEDS_NEW_RUN = STRUCTURAL + ("seed", "prior")
 
 
 # ------------------------------------------------------------------ query string
@@ -30,12 +28,12 @@ def settings_from_query(params: dict[str, str]) -> tuple[Config, list[str]]:
     """A config from URL parameters; unknown or invalid ones are dropped, with a note for each."""
     notes, overrides = [], {}
     for key, raw in params.items():
-        if key not in TYPES:
+        if key not in FIELD_TYPES:
             continue                       # not ours (e.g. embed options)
         try:
-            overrides[key] = TYPES[key](raw)
+            overrides[key] = FIELD_TYPES[key](raw)
         except ValueError:
-            notes.append(f"ignored {key}={raw!r}: not a valid {TYPES[key].__name__}")
+            notes.append(f"ignored {key}={raw!r}: not a valid {FIELD_TYPES[key].__name__}")
     try:
         return make_config(**overrides), notes
     except GanlabError as exc:
@@ -97,11 +95,11 @@ def ensure_widget_state() -> None:
 
 def wanted_config() -> Config:
     """The config the widgets ask for (raises ConfigError for a bad combination)."""
-    return Config(**{name: TYPES[name](st.session_state[name]) for name in FIELDS})
+    return Config(**{name: FIELD_TYPES[name](st.session_state[name]) for name in FIELDS})
 
 
 def structural_changes(current: Config, wanted: Config) -> list[str]:
-    return [f"{n}: {getattr(current, n)} → {getattr(wanted, n)}" for n in NEEDS_NEW_RUN
+    return [f"{n}: {getattr(current, n)} → {getattr(wanted, n)}" for n in STRUCTURAL
             if getattr(current, n) != getattr(wanted, n)]
 
 
