@@ -150,7 +150,7 @@ def norms_figure(paths: dict[str, torch.Tensor], current: int | None = None) -> 
     if current is not None:
         fig.add_vline(x=current, line_color="red", line_width=1)
     fig.update_layout(height=240, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="position on the path",
-                      yaxis_title="‖z‖", legend=dict(orientation="h"))
+                      yaxis_title="|z|", legend=dict(orientation="h"))
     return fig
 
 

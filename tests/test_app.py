@@ -196,3 +196,11 @@ def test_walk_gif_export_for_images_and_points():
         z = torch.randn(6, t.config.latent_dim)
         gif = walk_gif(t, t.sample(z=z))
         assert gif[:6] == b"GIF89a"
+
+
+def test_the_checkpoint_lists_hold_generators_only(checkpoint_folder):
+    from ganlab.classifier import SmallCNN, save_classifier
+    from ganlab.ui.checkpoints import list_checkpoints
+    save_classifier(SmallCNN(), checkpoint_folder / "classifier-mnist.pt", "mnist", 0.99, 1.0)
+    Trainer(make_config(data="ring"), device="cpu").save(checkpoint_folder / "ring.pt")
+    assert [p.name for p in list_checkpoints()] == ["ring.pt"]

@@ -18,8 +18,10 @@ MAX_UPLOAD_MB = 200
 
 
 def list_checkpoints() -> list[Path]:
+    """Generator checkpoints in the folder (the metric classifiers that live beside them are not)."""
     folder = checkpoint_dir()
-    return sorted(folder.glob("*.pt")) if folder.is_dir() else []
+    files = sorted(folder.glob("*.pt")) if folder.is_dir() else []
+    return [f for f in files if not f.name.startswith("classifier-")]
 
 
 def trainer_bytes(trainer: Trainer) -> bytes:

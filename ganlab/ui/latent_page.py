@@ -53,7 +53,7 @@ def render() -> None:
             st.plotly_chart(plots.latent_path_figure(trainer, x, pos), key="lx_plane")
     with right:
         st.plotly_chart(plots.norms_figure(paths, current=pos), key="lx_norms")
-        st.caption("‖z‖ along both paths. For z ~ N(0, I) in d dims almost all mass lies near ‖z‖ = √d; "
+        st.caption("‖z‖ along both paths. For unit-variance z in d dims (either prior) almost all mass lies near ‖z‖ = √d; "
                    "lerp dips below it mid-way, slerp does not.")
     if cfg.is_image:
         st.image(plots.image_grid(x, nrow=steps), width="stretch", caption="the whole path, A to B")
@@ -84,7 +84,9 @@ def explorer_trainer():
         if not files:
             st.info(f"No checkpoints in {checkpoint_dir()} yet.")
             return None
-        choice = st.selectbox("Checkpoint", files, key="lx_file", format_func=lambda p: p.name)
+        names = [f.name for f in files]
+        first = names.index("mnist-paper.pt") if "mnist-paper.pt" in names else 0    # the best shipped model
+        choice = st.selectbox("Checkpoint", files, index=first, key="lx_file", format_func=lambda p: p.name)
         key = ("file", str(choice), choice.stat().st_mtime_ns)
         loader = lambda: load_trainer(choice)  # noqa: E731
     else:
