@@ -191,7 +191,7 @@ def draw(trainer) -> None:
                     "(green, a kernel estimate from samples), the discriminator D (blue dashes) and the "
                     "optimal D* = pdata / (pdata + pg) (purple, Proposition 1). Below, each line maps a "
                     "z to x = G(z). At the end of training pg = pdata and D = 1/2 everywhere. "
-                    f"`notebooks/03_algorithm1_1d.ipynb`")
+                    "`notebooks/03_algorithm1_1d.ipynb`")
         else:
             st.subheader("Real vs generated, over D")
             show_dstar = cfg.data != "points" and st.checkbox("compare with the optimal D*", key="show_dstar")
@@ -202,8 +202,8 @@ def draw(trainer) -> None:
                     "that x is real (red ≈ 0, blue ≈ 1). D* = pdata / (pdata + pg) is the best possible "
                     "discriminator against the current G (Proposition 1), with pdata exact and pg estimated "
                     "from G's samples. When G has learnt the data, D* = 1/2 everywhere. "
-                    f"`notebooks/01_optimal_discriminator.ipynb` · "
-                    f"`notebooks/05_k_and_mode_collapse.ipynb`")
+                    "`notebooks/01_optimal_discriminator.ipynb` · "
+                    "`notebooks/05_k_and_mode_collapse.ipynb`")
     with right:
         st.subheader("The minimax game")
         if trainer.step_count:
@@ -217,5 +217,5 @@ def draw(trainer) -> None:
                 "(Theorem 1), the dashed line. k is the number of D steps per G step: a larger k keeps D "
                 "near D*, which Proposition 2 assumes. With the minimax G loss, G's gradient vanishes when D "
                 "rejects fakes confidently (Sec. 3); nonsat fixes that. "
-                f"`notebooks/02_global_optimum.ipynb` · "
-                f"`notebooks/04_saturation.ipynb`")
+                "`notebooks/02_global_optimum.ipynb` · "
+                "`notebooks/04_saturation.ipynb`")
