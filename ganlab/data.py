@@ -77,6 +77,11 @@ class Grid(ToyData):
         super().__init__(centres, std)
 
 
+def _draw_rows(rows: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
+    """n rows drawn uniformly with replacement, the indices from `generator` on its device."""
+    return rows[torch.randint(len(rows), (n,), generator=generator, device=generator.device)]
+
+
 class ImageData:
     """An image set as one (N, C*H*W) float tensor in [0, 1], plus its labels."""
 
@@ -95,8 +100,7 @@ class ImageData:
         return ImageData(self.images.to(device), self.labels.to(device), self.shape)
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        idx = torch.randint(len(self.images), (n,), generator=generator, device=generator.device)
-        return self.images[idx]
+        return _draw_rows(self.images, n, generator)
 
 
 class PointCloud:
@@ -118,8 +122,7 @@ class PointCloud:
         return PointCloud(self.points.to(device))
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        idx = torch.randint(len(self.points), (n,), generator=generator, device=generator.device)
-        return self.points[idx]
+        return _draw_rows(self.points, n, generator)
 
 
 def load_points_csv(source) -> PointCloud:

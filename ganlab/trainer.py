@@ -12,6 +12,7 @@ bit-identically (weights, BatchNorm buffers, optimizer moments, the one RNG stre
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import warnings
 from dataclasses import asdict
@@ -46,6 +47,17 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if dev.type not in ("cpu", "cuda"):
         raise ConfigError(f"unsupported device {device!r}; choose auto, cpu or cuda")
     return dev
+
+
+@contextlib.contextmanager
+def _eval_mode(net: torch.nn.Module):
+    """Eval mode (BatchNorm running statistics, no dropout) for a block, then the previous mode."""
+    was_training = net.training
+    net.eval()
+    try:
+        yield net
+    finally:
+        net.train(was_training)
 
 
 class Trainer:
@@ -226,10 +238,8 @@ class Trainer:
             else:
                 gen = torch.Generator(self.device).manual_seed(cfg.seed if seed is None else seed)
                 z = sample_z(n, cfg.latent_dim, cfg.prior, gen)
-        was_training = self.G.training
-        self.G.eval()
-        x = self.G(z.to(self.device)).float().cpu()
-        self.G.train(was_training)
+        with _eval_mode(self.G):
+            x = self.G(z.to(self.device)).float().cpu()
         if cfg.is_image:
             if self.G.out_range is not None:
                 lo, hi = self.G.out_range
@@ -240,11 +250,8 @@ class Trainer:
     @torch.inference_mode()
     def d_prob(self, x: torch.Tensor) -> torch.Tensor:
         """D(x) in eval mode (no dropout) for x of shape (n, dim), on the CPU."""
-        was_training = self.D.training
-        self.D.eval()
-        p = torch.sigmoid(self.D(x.to(self.device, torch.float32))).float().cpu()
-        self.D.train(was_training)
-        return p
+        with _eval_mode(self.D):
+            return torch.sigmoid(self.D(x.to(self.device, torch.float32))).float().cpu()
 
     # ---------------------------------------------------------- state / I/O
     def state_dict(self) -> dict:

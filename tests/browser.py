@@ -42,11 +42,9 @@ def app_server(env: dict | None = None, timeout: float = 90):
     try:
         deadline = time.monotonic() + timeout
         while True:
-            try:
+            with contextlib.suppress(OSError):           # refused until the server listens
                 if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
                     break
-            except OSError:
-                pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not start: {proc.stdout.read() if proc.stdout else ''}")
             time.sleep(0.3)

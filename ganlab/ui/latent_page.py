@@ -65,10 +65,13 @@ def walk_gif(trainer, x: torch.Tensor) -> bytes:
     if trainer.config.is_image:
         frames = [plots.image_grid(img[None], nrow=1, padding=0) for img in x]
         return plots.gif_bytes(frames + frames[::-1][1:-1], duration_ms=90, scale=4)
-    points = x if x.shape[1] == 2 else torch.cat([x, torch.zeros_like(x)], dim=1)
     background = trainer.sample(400, seed=0)
-    background = background if background.shape[1] == 2 else torch.cat([background, torch.zeros_like(background)], 1)
-    return plots.gif_bytes(plots.points_frames(points, background), duration_ms=90)
+    return plots.gif_bytes(plots.points_frames(_in_plane(x), _in_plane(background)), duration_ms=90)
+
+
+def _in_plane(x: torch.Tensor) -> torch.Tensor:
+    """1-D samples drawn on the x axis of the plane; 2-D ones as they are."""
+    return x if x.shape[1] == 2 else torch.cat([x, torch.zeros_like(x)], dim=1)
 
 
 def explorer_trainer():
