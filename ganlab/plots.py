@@ -35,7 +35,8 @@ def history_figure(history: dict[str, np.ndarray], start_step: int = 0, max_poin
     """
     n = len(history["d_loss"])
     idx = _downsample(n, max_points)
-    steps = start_step + idx + 1
+    # Trainer.history() says which iteration each row ends at; a bare array is one row per iteration.
+    steps = history["step"][idx] if "step" in history else start_step + idx + 1
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                         subplot_titles=("losses", "mean D(x) and D(G(z))", "V(D, G) estimate"))
     fig.add_scatter(x=steps, y=history["d_loss"][idx], name="D loss", line_color=COLORS["d"], row=1, col=1)

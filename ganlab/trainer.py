@@ -25,6 +25,7 @@ from .checkpoint import FORMAT, VERSION, load_checkpoint, save_atomic
 from .config import DATASET_SHAPES, Config, config_from_dict
 from .data import PointCloud, load_dataset
 from .errors import CheckpointError, ConfigError, DivergenceError
+from .history import History
 from .latent import sample_z
 from .losses import d_loss, g_loss
 from .models import build_models, set_dropout_generator
@@ -80,7 +81,7 @@ class Trainer:
         fixed = torch.Generator(self.device).manual_seed(config.seed + 1)
         self.fixed_z = sample_z(N_FIXED_Z, config.latent_dim, config.prior, fixed)
         self.step_count = 0
-        self._history = torch.zeros(1024, len(HISTORY_KEYS), device=self.device)
+        self._history = History(len(HISTORY_KEYS), self.device)
         self._data = None if dataset is None else dataset.to(self.device)
 
     # ----------------------------------------------------------------- set-up
@@ -132,8 +133,9 @@ class Trainer:
         self.config = new
 
     # ------------------------------------------------------------- training
-    def _iteration(self) -> None:
-        """One iteration of Algorithm 1: k steps ascending V in D, then one G step."""
+    def _iteration(self, record: torch.Tensor) -> None:
+        """One iteration of Algorithm 1: k steps ascending V in D, then one G step; its metrics go
+        into `record` (a row on the device: no host sync)."""
         cfg, m = self.config, self.config.batch_size
         # bf16 autocast covers the forward passes only; logits go back to fp32 before the losses,
         # whose log-sigmoids need the range, and optimizer state stays fp32.
@@ -164,11 +166,8 @@ class Trainer:
         self.D.requires_grad_(True)
 
         with torch.no_grad():
-            row = torch.stack([loss_d, loss_g, torch.sigmoid(real_logits).mean(),
-                               torch.sigmoid(fake_logits).mean(), -loss_d])
-        if self.step_count == len(self._history):   # amortised growth, no per-step reallocation
-            self._history = torch.cat([self._history, torch.zeros_like(self._history)])
-        self._history[self.step_count] = row          # stays on the device: no host sync
+            record.copy_(torch.stack([loss_d, loss_g, torch.sigmoid(real_logits).mean(),
+                                      torch.sigmoid(fake_logits).mean(), -loss_d]))
         self.step_count += 1
 
     def step(self, n: int = 1) -> dict:
@@ -183,9 +182,9 @@ class Trainer:
         start, saved = self.step_count, self._snapshot()
         self.G.train()
         self.D.train()
-        for _ in range(n):
-            self._iteration()
-        rows = self._history[start:self.step_count]
+        rows = torch.empty(n, len(HISTORY_KEYS), device=self.device)
+        for i in range(n):
+            self._iteration(rows[i])
         finite = torch.isfinite(rows).all(dim=1)
         if not bool(finite.all()):
             bad = start + 1 + int((~finite).nonzero()[0])
@@ -193,6 +192,7 @@ class Trainer:
             raise DivergenceError(f"losses became NaN/inf at step {bad}; rolled back to step {start}, the last "
                                   f"good state; lower the learning rates (lr_g={self.config.lr_g:g}, "
                                   f"lr_d={self.config.lr_d:g}) and resume")
+        self._history.extend(rows)      # only good rows are ever recorded
         return {"step": self.step_count, **dict(zip(HISTORY_KEYS, rows.mean(0).tolist()))}
 
     def train(self, n: int, callback=None, chunk: int = 100, every: int | None = None,
@@ -218,11 +218,15 @@ class Trainer:
         return stats
 
     # ------------------------------------------------------------- outputs
-    def history(self, start: int = 0, stop: int | None = None) -> dict[str, np.ndarray]:
-        """History rows [start, stop) as numpy arrays keyed by HISTORY_KEYS (one device->host copy)."""
-        rows = self._history[start:self.step_count if stop is None else min(stop, self.step_count)]
-        arr = rows.cpu().numpy()
-        return {k: arr[:, i] for i, k in enumerate(HISTORY_KEYS)}
+    def history(self, start: int = 0, stop: int | None = None, max_rows: int | None = None) -> dict[str, np.ndarray]:
+        """The record of iterations [start, stop) as numpy arrays keyed by HISTORY_KEYS, plus "step"
+        (the last iteration each row covers, 1-based), in one device->host copy.
+
+        One row per iteration for the first 65,536 iterations; past that, rows are means over a
+        power-of-two number of iterations, so memory stays bounded (`ganlab.history`). `max_rows`
+        thins the rows on the device before the copy, for plots."""
+        view = self._history.view(start, stop, max_rows)
+        return {"step": view["step"], **{k: view["rows"][:, i] for i, k in enumerate(HISTORY_KEYS)}}
 
     @torch.inference_mode()
     def sample(self, n: int | None = None, seed: int | None = None, z: torch.Tensor | None = None) -> torch.Tensor:
@@ -266,7 +270,7 @@ class Trainer:
             "opt_d": self.opt_d.state_dict(),
             "rng": {"device": self.device.type, "state": self.rng.get_state()},
             "fixed_z": self.fixed_z.cpu(),
-            "history": self._history[:self.step_count].cpu(),
+            **self._history.state(),     # "history" rows and their "history_stride"
             # A user's own point set cannot be reloaded by name, so it travels with the run.
             **({"points": self.data.points.cpu()} if self.config.data == "points" else {}),
         }
@@ -276,6 +280,22 @@ class Trainer:
         diff = self.config.structural_diff(cfg)
         if diff:
             raise CheckpointError(f"checkpoint does not fit this trainer: {', '.join(diff)} differ")
+        # Checked before anything is changed, so a refused file leaves this trainer as it was.
+        step, rng, fixed_z = sd["step"], sd["rng"], sd["fixed_z"]
+        if isinstance(step, torch.Tensor) and step.numel() == 1 and not step.is_floating_point():
+            step = int(step)
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise CheckpointError(f"checkpoint step must be an integer >= 0, got {step!r}")
+        if not (isinstance(rng, dict) and isinstance(rng.get("state"), torch.Tensor) and rng["state"].dtype == torch.uint8
+                and rng.get("device") in ("cpu", "cuda")
+                and (rng["device"] != self.device.type or rng["state"].shape == self.rng.get_state().shape)):
+            raise CheckpointError("checkpoint rng is not a generator state ({'device': 'cpu'|'cuda', 'state': uint8 tensor})")
+        if not isinstance(fixed_z, torch.Tensor) or fixed_z.shape != self.fixed_z.shape:
+            raise CheckpointError(f"checkpoint fixed_z must have shape {tuple(self.fixed_z.shape)}")
+        rows = sd["history"]
+        if not isinstance(rows, torch.Tensor) or rows.ndim != 2 or rows.shape[1] != len(HISTORY_KEYS):
+            raise CheckpointError(f"checkpoint history is not a (rows, {len(HISTORY_KEYS)}) tensor")
+        history = History.from_state(rows, sd.get("history_stride", 1), step, self.device)
         try:
             self.G.load_state_dict(sd["G"])
             self.D.load_state_dict(sd["D"])
@@ -291,15 +311,10 @@ class Trainer:
             # CPU and CUDA generators have different states; the stream cannot continue exactly.
             warnings.warn(f"checkpoint was trained on {rng['device']}, resuming on {self.device.type}: "
                           f"random stream reseeded, so this run is not bit-identical to an uninterrupted one")
-            self.rng.manual_seed(cfg.seed + int(sd["step"]))
+            self.rng.manual_seed(cfg.seed + step)
         self.fixed_z = sd["fixed_z"].to(self.device)
-        history = sd["history"].to(self.device, torch.float32)
-        self.step_count = int(sd["step"])
-        if history.shape != (self.step_count, len(HISTORY_KEYS)):
-            raise CheckpointError(f"checkpoint history has shape {tuple(history.shape)}, expected "
-                                  f"({self.step_count}, {len(HISTORY_KEYS)})")
-        self._history = torch.zeros(max(1024, 2 * self.step_count), len(HISTORY_KEYS), device=self.device)
-        self._history[:self.step_count] = history
+        self._history = history
+        self.step_count = step
 
     def save(self, path) -> None:
         """Write a checkpoint atomically (temp file + rename)."""
@@ -329,7 +344,7 @@ class Trainer:
 
     # ------------------------------------------------------------- internals
     def _snapshot(self) -> dict:
-        """In-memory copy of what a rollback needs (history rows past `step` are simply dropped)."""
+        """In-memory copy of what a rollback needs (the history only records a call once it succeeds)."""
         return copy.deepcopy({"G": self.G.state_dict(), "D": self.D.state_dict(),
                               "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
                               "rng": self.rng.get_state(), "step": self.step_count})

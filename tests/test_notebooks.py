@@ -1,7 +1,8 @@
 """Every notebook runs top to bottom, in QUICK mode, and its last cells assert its claim.
 
 The cell tagged `parameters` (papermill's convention) sets QUICK = False; the test injects a cell
-with QUICK = True after it, as papermill would, and runs the notebook with nbclient."""
+with QUICK = True after it, as papermill would, and runs the notebook with nbclient. A notebook whose
+metadata says `ganlab.needs_real_data` runs only where the real MNIST is found (and skips otherwise)."""
 
 from pathlib import Path
 
@@ -24,10 +25,13 @@ def test_notebooks_are_committed_without_outputs():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_in_quick_mode(path, tmp_path):
+def test_notebook_runs_in_quick_mode(path, tmp_path, request, monkeypatch):
     from nbclient import NotebookClient
 
     book = nbformat.read(path, as_version=4)
+    if book.metadata.get("ganlab", {}).get("needs_real_data"):
+        # The kernel inherits this process's environment, so it finds MNIST where the tests do.
+        monkeypatch.setenv("GANLAB_DATA", str(request.getfixturevalue("real_data_root")))
     i = next(i for i, c in enumerate(book.cells) if "parameters" in c.metadata.get("tags", []))
     book.cells.insert(i + 1, nbformat.v4.new_code_cell("QUICK = True"))
     NotebookClient(book, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()

@@ -207,7 +207,7 @@ def draw(trainer) -> None:
     with right:
         st.subheader("The minimax game")
         if trainer.step_count:
-            st.plotly_chart(plots.history_figure(trainer.history()), key="history")
+            st.plotly_chart(plots.history_figure(trainer.history(max_rows=1500)), key="history")
         else:
             st.info("Press **Play** (or **Step**) to start training.")
         with st.expander("What do these curves mean?"):
@@ -215,7 +215,8 @@ def draw(trainer) -> None:
                 "D ascends V(D, G) = E[log D(x)] + E[log(1 − D(G(z)))]; G descends it (Algorithm 1). "
                 "At the global optimum pg = pdata, D(x) = D(G(z)) = 1/2 and V = −log 4 ≈ −1.386 "
                 "(Theorem 1), the dashed line. k is the number of D steps per G step: a larger k keeps D "
-                "near D*, which Proposition 2 assumes. With the minimax G loss, G's gradient vanishes when D "
+                "near D*, which Proposition 2 assumes, yet on `ring` k = 5 collapses G onto one or two "
+                "modes where k = 1 covers all eight (notebook 5). With the minimax G loss, G's gradient vanishes when D "
                 "rejects fakes confidently (Sec. 3); nonsat fixes that. "
                 "`notebooks/02_global_optimum.ipynb` · "
                 "`notebooks/04_saturation.ipynb`")
