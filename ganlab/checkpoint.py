@@ -9,6 +9,7 @@ per iteration, or per `history_stride` iterations past 65,536 of them; a file wi
 
 from __future__ import annotations
 
+import glob
 import os
 import pickle
 import re
@@ -21,6 +22,9 @@ from .errors import CheckpointError, first_line
 
 FORMAT = "ganlab-checkpoint"
 VERSION = 1
+# Refused before reading: far above any model ganlab builds, and a guard against a file that would
+# fill memory when loaded.
+MAX_BYTES = 2**30
 REQUIRED = ("config", "step", "G", "D", "opt_g", "opt_d", "rng", "fixed_z", "history")
 
 
@@ -29,7 +33,8 @@ def atomic_write(path: str | os.PathLike, write) -> None:
     over `path`: a crash at any moment leaves the old file or the new one, never half of one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _remove_orphans(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)       # mkstemp makes 0600; the result should look like any saved file
@@ -42,6 +47,27 @@ def atomic_write(path: str | os.PathLike, write) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _remove_orphans(path: Path) -> None:
+    """Delete temporary files that a killed writer of `path` left behind (its pid is in the name and
+    no longer runs); a live writer's file, or anything else, is left alone."""
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    if os.name != "posix":         # no harmless "is it alive" probe (signal 0 means Ctrl-C on Windows)
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:        # someone else's process: running
+        return True
+    return True
 
 
 def save_atomic(obj: dict, path: str | os.PathLike) -> None:
@@ -80,10 +106,16 @@ def load_checkpoint_file(path, map_location="cpu"):
     source = path
     if hasattr(path, "read"):
         path = getattr(path, "name", None) or "uploaded file"
+        size = source.seek(0, os.SEEK_END)
+        source.seek(0)
     else:
         source = path = Path(path)
         if not path.is_file():
             raise CheckpointError(f"{path}: no such checkpoint file")
+        size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise CheckpointError(f"{path} is {size / 2**20:,.0f} MB; a ganlab checkpoint is at most "
+                              f"{MAX_BYTES / 2**20:,.0f} MB (the largest shipped one is 32 MB), so it is not read")
     try:
         return torch.load(source, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:

@@ -45,8 +45,15 @@ def _config_help(name: str, default) -> str:
     return "; ".join(parts)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line too (like every other error here), exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message}; see `{self.prog} --help`\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ganlab", description="ganlab: train, sample and "
+    parser = _Parser(prog="python -m ganlab", description="ganlab: train, sample and "
                                      "evaluate Generative Adversarial Nets (Goodfellow et al., 2014).")
     sub = parser.add_subparsers(dest="command", required=True)
 

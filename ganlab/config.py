@@ -45,6 +45,9 @@ DATA_PRESETS: dict[str, dict] = {"gaussian1d": dict(latent_dim=1, prior="uniform
 # Fields that define the networks, the data or the random stream: changing them needs a new run,
 # not an lr tweak (a run's seed and prior are part of what it is).
 STRUCTURAL = ("data", "model", "latent_dim", "hidden", "depth", "optimizer", "seed", "prior")
+# Upper bounds far above any sensible GAN on one machine: past them the networks or batches would
+# not fit in memory, and a refused setting with a reason beats an allocator crash mid-run.
+INT_LIMITS = {"latent_dim": 4096, "hidden": 8192, "depth": 32, "k": 1000, "batch_size": 65_536}
 
 
 @dataclass(frozen=True)
@@ -74,10 +77,10 @@ class Config:
         self._check_choice("optimizer", OPTIMIZERS)
         self._check_choice("prior", PRIORS)
         self._check_choice("precision", PRECISIONS)
-        for name in ("latent_dim", "hidden", "depth", "k", "batch_size"):
+        for name, most in INT_LIMITS.items():
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+                raise ConfigError(f"{name} must be an integer from 1 to {most:,}, got {value!r}")
         for name in ("lr_g", "lr_d"):
             value = getattr(self, name)
             if not _is_real(value) or not 0 < value < float("inf"):
@@ -86,8 +89,15 @@ class Config:
             value = getattr(self, name)
             if not _is_real(value) or not 0 <= value < 1:
                 raise ConfigError(f"{name} must be in [0, 1), got {value!r}")
+        for name in ("lr_g", "lr_d", "beta1", "beta2", "momentum"):
+            # An int like beta1=0 is a fine value, but torch's optimizers want floats (and so does
+            # equality with a config read back from a checkpoint).
+            object.__setattr__(self, name, float(getattr(self, name)))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
             raise ConfigError(f"seed must be an integer in [0, 2**63), got {self.seed!r}")
+        if self.model == "seed" and self.batch_size < 2:
+            raise ConfigError("batch_size must be >= 2 for the seed model: its BatchNorm layers need at "
+                              "least 2 samples to normalise a batch")
         size = DATASET_SIZES.get(self.data)
         if size is not None and self.batch_size > size:
             raise ConfigError(f"batch_size {self.batch_size} is larger than the {size} images of "

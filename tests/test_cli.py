@@ -76,8 +76,8 @@ def test_eval_prints_json_metrics(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["train", "--data", "ring", "--steps", "5", "--lr-g", "0"], "lr_g must be a finite number > 0"),
-    (["train", "--data", "ring", "--steps", "5", "--k", "0"], "k must be an integer >= 1"),
-    (["train", "--data", "ring", "--steps", "5", "--latent-dim", "0"], "latent_dim must be an integer >= 1"),
+    (["train", "--data", "ring", "--steps", "5", "--k", "0"], "k must be an integer from 1 to"),
+    (["train", "--data", "ring", "--steps", "5", "--latent-dim", "0"], "latent_dim must be an integer from 1 to"),
     (["train", "--data", "digits", "--steps", "5", "--batch-size", "5000"], "larger than the 1797 images"),
     (["train", "--data", "imagenet", "--steps", "5"], "unknown data 'imagenet'"),
     (["train", "--data", "ring", "--model", "vit", "--steps", "5"], "unknown model 'vit'"),

@@ -1,0 +1,180 @@
+"""Property-based tests of every way a setting gets in: the library's Config, the CLI's flags and the
+app's URL. Whatever a person types is either refused with one line that names what is wrong, or
+trains. The oracle below is written from the documented rules, not from the validation code.
+GANLAB_FUZZ_EXAMPLES sets the number of inputs per test (docs/reliability.md used 3,000)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from ganlab import Config, Trainer
+from ganlab.cli import main
+from ganlab.config import DATASET_SIZES, INT_LIMITS
+from ganlab.errors import ConfigError
+from ganlab.ui.session import settings_from_query
+
+CHOICES = {"data": ("gaussian1d", "ring", "grid", "mnist", "fashion-mnist", "digits", "points"),
+           "model": ("mlp", "seed", "paper"), "loss": ("nonsat", "minimax"), "optimizer": ("adam", "sgd"),
+           "prior": ("normal", "uniform"), "precision": ("fp32", "bf16")}
+REALS_0_1 = ("beta1", "beta2", "momentum")
+RATES = ("lr_g", "lr_d")
+# Networks small enough that a training step takes milliseconds (the bounds are tested separately).
+SMALL = {"latent_dim": 16, "hidden": 32, "depth": 3, "k": 3, "batch_size": 64}
+TRAINABLE_HERE = ("gaussian1d", "ring", "grid", "digits")   # no download, no user file needed
+
+junk = st.one_of(st.none(), st.booleans(), st.text(max_size=6), st.just(float("nan")),
+                 st.sampled_from([float("inf"), -float("inf"), -1, 0, -0.5, 1.5, 2**63, 10**7]))
+
+
+def valid_value(name: str):
+    """Values the rules accept, small enough to train a step in milliseconds."""
+    if name == "data":
+        return st.sampled_from(TRAINABLE_HERE + ("mnist", "fashion-mnist", "points"))
+    if name in CHOICES:
+        return st.sampled_from(CHOICES[name])
+    if name in INT_LIMITS:
+        return st.integers(1, SMALL[name])
+    if name in RATES:
+        return st.floats(1e-6, 1e-2)
+    if name in REALS_0_1:
+        return st.floats(0.0, 0.99)
+    return st.integers(0, 2**63 - 1)  # seed
+
+
+def invalid_value(name: str):
+    """Out of range, of the wrong type, or not a number at all."""
+    if name in CHOICES:
+        wrong = st.sampled_from(["", "RING", "vit", "hinge", "fp16"])
+    elif name in INT_LIMITS:
+        wrong = st.sampled_from([0, -1, INT_LIMITS[name] + 1, 2.0, True])
+    elif name in RATES:
+        wrong = st.sampled_from([0.0, -1e-3, float("inf")])
+    elif name in REALS_0_1:
+        wrong = st.sampled_from([1.0, -0.1, 1.5])
+    else:
+        wrong = st.sampled_from([-1, 2**63, 1.0, False])
+    return wrong | junk
+
+
+FIELDS = sorted(Config.__dataclass_fields__)
+
+
+@st.composite
+def configs(draw):
+    """A valid config (some fields left at their defaults), then, half the time, 1-2 fields broken."""
+    chosen = draw(st.lists(st.sampled_from(FIELDS), unique=True, max_size=len(FIELDS)))
+    c = {n: draw(valid_value(n)) for n in chosen}
+    for n in draw(st.lists(st.sampled_from(FIELDS), unique=True, max_size=2)) if draw(st.booleans()) else []:
+        c[n] = draw(invalid_value(n))
+    return c
+
+
+def expected_problem(c: dict) -> str | None:
+    """Name of a field the documented rules refuse, or None when the config is valid."""
+    merged = {n: c.get(n, f.default) for n, f in Config.__dataclass_fields__.items()}
+    is_int = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
+    is_real = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)  # noqa: E731
+    bad = [n for n, allowed in CHOICES.items() if merged[n] not in allowed]
+    bad += [n for n, most in INT_LIMITS.items() if not (is_int(merged[n]) and 1 <= merged[n] <= most)]
+    bad += [n for n in RATES if not (is_real(merged[n]) and 0 < merged[n] < math.inf)]
+    bad += [n for n in REALS_0_1 if not (is_real(merged[n]) and 0 <= merged[n] < 1)]
+    bad += [] if is_int(merged["seed"]) and 0 <= merged["seed"] < 2**63 else ["seed"]
+    if bad:
+        return " ".join(bad)
+    if merged["model"] == "seed" and merged["batch_size"] < 2:       # BatchNorm needs two samples
+        return "batch_size"
+    if merged["batch_size"] > DATASET_SIZES.get(merged["data"], math.inf):
+        return "batch_size"
+    return None
+
+
+@settings(max_examples=int(os.environ.get("GANLAB_FUZZ_EXAMPLES", 300)), deadline=None)
+@given(c=configs())
+def test_every_config_is_refused_with_one_line_naming_a_bad_field_or_trains_a_step(c):
+    problem = expected_problem(c)
+    try:
+        cfg = Config(**c)
+    except ConfigError as exc:
+        message = str(exc)
+        event("refused")
+        assert problem is not None, f"valid config refused: {message}"
+        assert "\n" not in message and any(name in message for name in problem.split()), (problem, message)
+        return
+    assert problem is None, f"accepted a config the rules refuse ({problem}): {cfg}"
+    event("valid")
+    if cfg.data in TRAINABLE_HERE:
+        event("valid, trained a step")
+        t = Trainer(cfg, device="cpu")
+        stats = t.step(1)
+        assert stats["step"] == 1 and all(math.isfinite(stats[k]) for k in ("d_loss", "g_loss"))
+
+
+def as_flag_text(value) -> str:
+    return str(value)
+
+
+@st.composite
+def train_argv(draw):
+    """`train` flags as a person types them: mostly valid, then sometimes a broken value, an unknown
+    word, or a missing --data / --steps."""
+    argv = ["train", "--quiet"]
+    if draw(st.integers(0, 9)):
+        argv += ["--data", draw(st.sampled_from(TRAINABLE_HERE))]
+    if draw(st.integers(0, 9)):
+        argv += ["--steps", draw(st.sampled_from(["1", "2"]))]
+    for name in draw(st.lists(st.sampled_from([n for n in FIELDS if n != "data"]), unique=True, max_size=5)):
+        argv += ["--" + name.replace("_", "-"), as_flag_text(draw(valid_value(name)))]
+    if draw(st.booleans()):
+        name = draw(st.sampled_from(FIELDS + ["steps", "checkpoint_every"]))
+        text = draw(st.sampled_from(["", "abc", "1e3", "0x10", "nan", "-inf", "-1", "0", "1.5", "imagenet"])
+                    | invalid_value(name).map(as_flag_text))
+        argv += ["--" + name.replace("_", "-"), text]
+    return argv
+
+
+@settings(max_examples=int(os.environ.get("GANLAB_FUZZ_EXAMPLES", 150)), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(argv=train_argv())
+def test_the_cli_trains_or_says_why_in_one_line_and_writes_nothing(argv):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run.pt"
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            try:
+                code = main(argv + ["--out", str(out)])
+            except SystemExit as exc:        # argparse's own usage errors
+                code = exc.code
+        lines = [line for line in err.getvalue().splitlines() if line.strip()]
+        event(f"exit code {code}")
+        if code == 0:
+            last = len(argv) - 1 - argv[::-1].index("--steps")        # argparse: the last one wins
+            steps = int(argv[last + 1])
+            assert Trainer.load(out, device="cpu").step_count == steps
+        else:
+            assert code in (1, 2) and not out.exists(), (argv, code)
+            assert len(lines) == 1 and lines[0].startswith("error: "), (argv, err.getvalue())
+
+
+@settings(max_examples=200, deadline=None)
+@given(params=st.dictionaries(st.sampled_from(sorted(Config.__dataclass_fields__) + ["embed", "x"]),
+                              st.text(max_size=8) | st.sampled_from(["ring", "mnist", "0", "1e-3", "nan", "300"]),
+                              max_size=6))
+def test_any_link_opens_the_app_on_a_valid_config(params):
+    cfg, notes = settings_from_query(params)
+    assert isinstance(cfg, Config)
+    assert all("\n" not in note for note in notes)
+
+
+@pytest.mark.parametrize("name", sorted(INT_LIMITS))
+def test_sizes_past_the_upper_bounds_are_refused_before_anything_is_allocated(name):
+    with pytest.raises(ConfigError, match=f"{name} must be an integer from 1 to"):
+        Config(**{name: INT_LIMITS[name] + 1})

@@ -1,0 +1,184 @@
+"""Work survives what people do to it: a training process killed at any moment, two writers on one
+file, foreign files, two app sessions at once, an app left running. docs/reliability.md has the counts."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from ganlab import Trainer, make_config
+from ganlab import checkpoint as ckpt_module
+from ganlab.errors import CheckpointError
+from ganlab.ui.checkpoints import load_trainer
+
+ROOT = Path(__file__).resolve().parents[1]
+KILLS = int(os.environ.get("GANLAB_KILLS", 20))
+
+
+def _same_state(a: dict, b: dict) -> bool:
+    """Bit-identical weights, optimizer moments and random stream."""
+    if a["step"] != b["step"] or not torch.equal(a["rng"]["state"], b["rng"]["state"]):
+        return False
+    for key in ("G", "D"):
+        if any(not torch.equal(a[key][k], b[key][k]) for k in a[key]):
+            return False
+    for key in ("opt_g", "opt_d"):
+        for i, st in a[key]["state"].items():
+            if any(torch.is_tensor(v) and not torch.equal(v, b[key]["state"][i][k]) for k, v in st.items()):
+                return False
+    return True
+
+
+@pytest.mark.slow
+def test_training_killed_at_random_moments_always_leaves_a_checkpoint_that_resumes_bit_exactly(tmp_path):
+    """A preemptible job: `train --checkpoint-every 5` is SIGKILLed at random moments (during start-up,
+    training, or a checkpoint write) and restarted with --resume each time."""
+    out = tmp_path / "run.pt"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    new_run = ["--data", "ring", "--seed", "7", "--hidden", "64", "--batch-size", "64"]
+    rng = random.Random(0)
+    kills, steps, mid_write, seen = 0, [], 0, set()
+    while kills < KILLS:
+        args = ["--resume", str(out)] if out.exists() else new_run
+        proc = subprocess.Popen([sys.executable, "-m", "ganlab", "train", *args, "--steps", "1000000",
+                                 "--checkpoint-every", "5", "--out", str(out), "--quiet"],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(rng.uniform(0.5, 4.0))
+        if proc.poll() is not None:
+            pytest.fail(f"training ended by itself: {proc.stderr.read().decode()[-500:]}")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kills += 1
+        orphans = set(tmp_path.glob(".run.pt.*.tmp"))      # a new one: killed while writing a checkpoint
+        mid_write += bool(orphans - seen)
+        seen |= orphans
+        if out.exists():                      # before the first checkpoint there is nothing to keep
+            steps.append(Trainer.load(out, device="cpu").step_count)   # always loads, never half-written
+    print(f"{kills} kills ({mid_write} during a checkpoint write); checkpoint steps after each: {steps}")
+    assert len(steps) >= KILLS // 2 and steps == sorted(steps) and steps[-1] > 0, steps
+    # Orphaned temporary files from writes that were killed are cleared by the next writer.
+    assert len(list(tmp_path.glob(".run.pt.*.tmp"))) <= 1
+
+    # The chain of killed and resumed runs ends exactly where one uninterrupted run ends...
+    torch.set_num_threads(1)
+    survivor = Trainer.load(out, device="cpu")
+    reference = Trainer(make_config(data="ring", seed=7, hidden=64, batch_size=64), device="cpu")
+    reference.step(survivor.step_count)
+    assert _same_state(survivor.state_dict(), reference.state_dict())
+    # ...and continues like it.
+    survivor.step(50)
+    reference.step(50)
+    assert _same_state(survivor.state_dict(), reference.state_dict())
+
+
+def test_a_killed_writers_temporary_file_is_removed_and_a_live_ones_kept(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    orphan = tmp_path / f".run.pt.{dead.pid}.abc123.tmp"
+    live = tmp_path / f".run.pt.{os.getpid()}.def456.tmp"
+    other = tmp_path / ".other.pt.1.x.tmp"
+    for f in (orphan, live, other):
+        f.write_bytes(b"partial")
+    Trainer(make_config(data="ring"), device="cpu").save(tmp_path / "run.pt")
+    assert not orphan.exists() and live.exists() and other.exists()
+    assert Trainer.load(tmp_path / "run.pt", device="cpu").step_count == 0
+
+
+def test_two_writers_on_one_file_never_leave_a_reader_a_broken_file(tmp_path):
+    path = tmp_path / "shared.pt"
+    a = Trainer(make_config(data="ring", seed=1), device="cpu")
+    b = Trainer(make_config(data="ring", seed=2), device="cpu")
+    a.step(3)
+    a.save(path)
+    errors, loads = [], []
+
+    def write(t):
+        for _ in range(15):
+            t.save(path)
+
+    def read():
+        for _ in range(30):
+            try:
+                loads.append(Trainer.load(path, device="cpu").config.seed)
+            except Exception as exc:  # noqa: BLE001 -- any failure is the bug this test looks for
+                errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(t,)) for t in (a, b)] + [threading.Thread(target=read)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(loads) == 30 and set(loads) <= {1, 2}
+
+
+class RunsCode:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+@pytest.mark.parametrize("kind", ["torch zip", "plain pickle"])
+def test_an_uploaded_file_that_would_run_code_is_refused_by_the_app_and_nothing_runs(tmp_path, kind):
+    marker = tmp_path / "pwned"
+    if kind == "torch zip":
+        buf = io.BytesIO()
+        torch.save({"format": "ganlab-checkpoint", "version": 1, "G": RunsCode(marker)}, buf)
+        payload = buf.getvalue()
+    else:
+        payload = pickle.dumps(RunsCode(marker))
+
+    class Upload(io.BytesIO):            # what st.file_uploader hands the app
+        name, size = "evil.pt", len(payload)
+
+    with pytest.raises(CheckpointError, match="evil.pt"):
+        load_trainer(Upload(payload))
+    assert not marker.exists()
+
+
+def test_files_larger_than_any_checkpoint_are_not_read(tmp_path, monkeypatch):
+    path = tmp_path / "big.pt"
+    Trainer(make_config(data="ring"), device="cpu").save(path)
+    monkeypatch.setattr(ckpt_module, "MAX_BYTES", 1000)
+    with pytest.raises(CheckpointError, match="is not read"):
+        Trainer.load(path, device="cpu")
+
+
+def test_two_app_sessions_train_separate_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANLAB_CHECKPOINTS", str(tmp_path))
+    one = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    two = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    two.query_params["data"] = "grid"
+    one.run()
+    two.run()
+    for _ in range(3):
+        one.button(key="step").click().run()
+    two.button(key="step").click().run()
+    t1, t2 = one.session_state["trainer"], two.session_state["trainer"]
+    assert t1 is not t2 and t1.G is not t2.G
+    assert (t1.config.data, t2.config.data) == ("ring", "grid")
+    assert t2.step_count < t1.step_count and t2.step_count > 0
+
+
+def test_the_long_session_script_runs(capsys):
+    sys.path.insert(0, str(Path(__file__).parent))
+    try:
+        from long_session import run
+    finally:
+        sys.path.pop(0)
+    rows = run(iterations=400, every=200, slice_=100, data="ring", hidden=16, batch_size=16)
+    assert [r["step"] for r in rows] == [200, 400] and rows[-1]["history_rows"] == 400
