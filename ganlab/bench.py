@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .config import make_config
+from .config import DATASET_SHAPES, make_config
 from .errors import DivergenceError
 from .trainer import Trainer
 
@@ -47,16 +47,40 @@ def _rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def mlp_flops(net: nn.Module) -> int:
-    """Multiply-adds x 2 of one forward pass of one sample through every Linear of `net`."""
-    return sum(2 * m.in_features * m.out_features for m in net.modules() if isinstance(m, nn.Linear))
+@torch.no_grad()
+def forward_flops(net: nn.Module, d_in: int) -> int:
+    """Multiply-adds x 2 of one forward pass of one sample through every Linear and (transposed)
+    convolution of `net`, counted by hooks on a real pass (so convolution sizes come out right)."""
+    total = 0
+
+    def count(m, inputs, out):
+        nonlocal total
+        if isinstance(m, nn.Linear):
+            total += 2 * m.in_features * m.out_features
+        elif isinstance(m, nn.Conv2d):
+            total += 2 * out.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
+        elif isinstance(m, nn.ConvTranspose2d):
+            total += 2 * inputs[0].numel() * (m.out_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
+
+    hooks = [m.register_forward_hook(count) for m in net.modules()]
+    was_training = net.training
+    net.eval()
+    try:
+        net(torch.zeros(1, d_in, device=next(net.parameters()).device))
+    finally:
+        net.train(was_training)
+        for h in hooks:
+            h.remove()
+    return total
 
 
 def iteration_flops(trainer: Trainer) -> int:
     """FLOPs of one ganlab iteration at k = 1: the D step runs G forward (m) and D forward+backward
     on 2m (backward ~ 2x forward); the G step runs G forward+backward (m) and D forward plus the
     input-gradient half of its backward (m)."""
-    m, fg, fd = trainer.config.batch_size, mlp_flops(trainer.G), mlp_flops(trainer.D)
+    cfg = trainer.config
+    dim = int(np.prod(DATASET_SHAPES[cfg.data]))
+    m, fg, fd = cfg.batch_size, forward_flops(trainer.G, cfg.latent_dim), forward_flops(trainer.D, dim)
     return trainer.config.k * (fg * m + 3 * fd * 2 * m) + 3 * fg * m + 2 * fd * m
 
 
@@ -123,11 +147,15 @@ def _sync(device):
 
 
 def bench_case(model: str, batch_size: int, iters: int, warmup: int, data_root, device, with_seed: bool,
-               precision: str = "fp32") -> dict:
+               precision: str = "fp32", compile: bool = False) -> dict:
     cfg = make_config(data="mnist", model=model, batch_size=batch_size, precision=precision)
-    trainer = Trainer(cfg, device=device, data_root=data_root)
+    trainer = Trainer(cfg, device=device, data_root=data_root, compile=compile)
     trainer.data                                               # load outside the timing
-    row = {"model": model, "batch_size": batch_size, "precision": precision}
+    row = {"model": model, "batch_size": batch_size, "precision": precision, "compile": compile}
+    if compile:                                                # compile outside the timing too
+        t0 = time.perf_counter()
+        trainer.step(2)
+        row["compile_s"] = time.perf_counter() - t0
     chunk = 50
     with PeakRSS() as mem:
         try:
@@ -151,13 +179,24 @@ def _root():
     return default_data_root()
 
 
-def run(iters: int = 300, warmup: int = 50, data_root=None, device="auto") -> dict:
+SWEEP_BATCHES = (16, 32, 64, 128, 256, 512, 1024)
+
+
+def run(iters: int = 300, warmup: int = 50, data_root=None, device="auto", compile: bool = False,
+        sweep: bool = False) -> dict:
+    """The standard cases; with `compile`, the seed preset compiled too; with `sweep`, the seed
+    preset (ganlab and the seed loop) over SWEEP_BATCHES, for the it/s-against-batch-size plot."""
     from .trainer import resolve_device
 
     dev = resolve_device(device)
-    cases = [("seed", 64, True, "fp32"), ("seed", 256, True, "fp32"), ("seed", 64, False, "bf16"),
-             ("seed", 256, False, "bf16"), ("paper", 100, False, "fp32")]
-    rows = [bench_case(m, b, iters, warmup, data_root, dev, s, p) for m, b, s, p in cases]
+    cases = [("seed", 64, True, "fp32", False), ("seed", 256, True, "fp32", False), ("seed", 64, False, "bf16", False),
+             ("seed", 256, False, "bf16", False), ("paper", 100, False, "fp32", False), ("dcgan", 64, False, "fp32", False)]
+    if compile:
+        cases += [("seed", 64, False, "fp32", True), ("seed", 256, False, "fp32", True)]
+    if sweep:
+        cases = [("seed", b, True, p, False) for b in SWEEP_BATCHES for p in ("fp32", "bf16")]
+        cases = [(m, b, s and p == "fp32", p, c) for m, b, s, p, c in cases]
+    rows = [bench_case(m, b, iters, warmup, data_root, dev, s, p, c) for m, b, s, p, c in cases]
     return {"device": str(dev), "threads": torch.get_num_threads(), "torch": torch.__version__,
             "matmul_gflop_s": matmul_gflops() if dev.type == "cpu" else None, "rows": rows,
             "note": f"{iters} timed iterations after {warmup} warm-up, each side; k = 1"}
@@ -167,14 +206,15 @@ def format_table(result: dict) -> str:
     lines = [f"device {result['device']} ({result['threads']} threads), torch {result['torch']}; "
              f"matmul {result['matmul_gflop_s']:.0f} GFLOP/s" if result["matmul_gflop_s"] else
              f"device {result['device']}, torch {result['torch']}",
-             "model  batch  prec  ganlab it/s  seed it/s  ratio  ganlab GFLOP/s  peak MB (ganlab / seed)"]
+             "model  batch  prec     ganlab it/s  seed it/s  ratio  ganlab GFLOP/s  peak MB (ganlab / seed)"]
     for r in result["rows"]:
         if "diverged" in r:
             lines.append(f"{r['model']:<6} {r['batch_size']:>5}  {r['precision']}  diverged: {r['diverged']}")
             continue
         seed = f"{r['seed_it_s']:9.1f}  {r['speedup']:5.2f}x" if "seed_it_s" in r else f"{'-':>9}  {'-':>6}"
         mem = f"{r['ganlab_peak_mb']:.0f} / {r['seed_peak_mb']:.0f}" if "seed_peak_mb" in r else f"{r['ganlab_peak_mb']:.0f}"
-        lines.append(f"{r['model']:<6} {r['batch_size']:>5}  {r['precision']}  {r['ganlab_it_s']:11.1f}  {seed}  "
+        prec = r["precision"] + ("+compile" if r.get("compile") else "")
+        lines.append(f"{r['model']:<6} {r['batch_size']:>5}  {prec:<12} {r['ganlab_it_s']:6.1f}  {seed}  "
                      f"{r['ganlab_gflop_s']:14.1f}  {mem}")
     return "\n".join(lines)
 

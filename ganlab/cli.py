@@ -5,6 +5,7 @@
     python -m ganlab sample checkpoints/ring.pt --n 2500 --seed 0 --out ring.npy
     python -m ganlab eval checkpoints/ring.pt
     python -m ganlab classifier --data mnist --out checkpoints/classifier-mnist.pt
+    python -m ganlab time-to-good --model dcgan --budget 600
 
 Training flags are generated from the fields of `Config`, so the CLI, the app and the library
 cannot drift apart. Every user error ends as one line on stderr and exit code 1, no traceback.
@@ -67,10 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data-root", help="folder for mnist / fashion-mnist (default: $GANLAB_DATA, "
                        "else ~/.cache/ganlab)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
-    group = train.add_argument_group("config (defaults are the toy setup; --model presets override them)")
-    for f in fields(Config):
-        group.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=FIELD_TYPES[f.name], default=None,
-                           metavar=f.name.upper(), help=_config_help(f.name, f.default))
+    train.add_argument("--compile", action="store_true", help="torch.compile the training passes (opt-in: "
+                       "a compile of tens of seconds first; see docs/performance.md)")
+    _add_config_flags(train)
 
     sample = sub.add_parser("sample", help="write samples from a checkpoint's G to a .npy file")
     sample.add_argument("checkpoint")
@@ -104,17 +104,40 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     be.add_argument("--data-root", help="folder for mnist (default: $GANLAB_DATA, else ~/.cache/ganlab)")
     be.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    be.add_argument("--compile", action="store_true", help="also time the seed preset under torch.compile")
+    be.add_argument("--sweep", action="store_true", help="instead, the seed preset (and the seed loop) at batch "
+                    "sizes 16 to 1024, fp32 and bf16")
+    tg = sub.add_parser("time-to-good", help="training seconds until an MNIST generator covers 10/10 classes "
+                        "with class KL <= 0.05 and Fréchet <= 3x the real-data floor")
+    tg.add_argument("--budget", type=float, default=600, help="training seconds to give up after (default: 600)")
+    tg.add_argument("--eval-every", type=int, default=500, help="iterations between judgements (default: 500)")
+    tg.add_argument("--out", help="also save the final checkpoint here")
+    tg.add_argument("--json", help="write the trace as JSON to this file")
+    tg.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    tg.add_argument("--data-root", help="folder for mnist / fashion-mnist (default: $GANLAB_DATA, else ~/.cache/ganlab)")
+    _add_config_flags(tg)
     return parser
 
 
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("config (defaults are the toy setup; --model presets override them)")
+    for f in fields(Config):
+        group.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=FIELD_TYPES[f.name], default=None,
+                           metavar=f.name.upper(), help=_config_help(f.name, f.default))
+
+
+def _overrides(args) -> dict:
+    return {f.name: getattr(args, f.name) for f in fields(Config) if getattr(args, f.name) is not None}
+
+
 def cmd_train(args) -> int:
-    overrides = {f.name: getattr(args, f.name) for f in fields(Config) if getattr(args, f.name) is not None}
+    overrides = _overrides(args)
     if args.steps < 1:
         raise ConfigError(f"--steps must be >= 1, got {args.steps}")
     if args.checkpoint_every < 0:
         raise ConfigError(f"--checkpoint-every must be >= 0, got {args.checkpoint_every}")
     if args.resume:
-        trainer = Trainer.load(args.resume, device=args.device, data_root=args.data_root)
+        trainer = Trainer.load(args.resume, device=args.device, data_root=args.data_root, compile=args.compile)
         clash = [f"--{k.replace('_', '-')} {v} (checkpoint: {getattr(trainer.config, k)})"
                  for k, v in overrides.items() if k in STRUCTURAL and v != getattr(trainer.config, k)]
         if clash:
@@ -124,7 +147,8 @@ def cmd_train(args) -> int:
     else:
         if "data" not in overrides:
             raise ConfigError(f"--data is required for a new run; choose one of: {', '.join(DATASETS)}")
-        trainer = Trainer(make_config(**overrides), device=args.device, data_root=args.data_root)
+        trainer = Trainer(make_config(**overrides), device=args.device, data_root=args.data_root,
+                          compile=args.compile)
     trainer.data  # load (and report missing data) before the progress bar starts
 
     def checkpoint(t: Trainer, stats: dict) -> None:
@@ -201,12 +225,38 @@ def cmd_bench(args) -> int:
 
     if args.iters < 1 or args.warmup < 0:
         raise ConfigError("--iters must be >= 1 and --warmup >= 0")
-    result = run(iters=args.iters, warmup=args.warmup, data_root=args.data_root, device=args.device)
+    result = run(iters=args.iters, warmup=args.warmup, data_root=args.data_root, device=args.device,
+                 compile=args.compile, sweep=args.sweep)
     print(json.dumps(result, indent=2) if args.json else format_table(result))
     return 0
 
 
-COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "classifier": cmd_classifier,
+def cmd_time_to_good(args) -> int:
+    from .timetogood import time_to_good
+
+    cfg = make_config(**{"data": "mnist", **_overrides(args)})
+    if cfg.data not in ("mnist", "fashion-mnist"):
+        raise ConfigError(f"time-to-good judges mnist or fashion-mnist generators, not {cfg.data!r}")
+    if args.budget <= 0 or args.eval_every < 1:
+        raise ConfigError("--budget must be > 0 and --eval-every >= 1")
+    result = time_to_good(cfg, args.budget, args.eval_every, device=args.device, data_root=args.data_root,
+                          log=lambda line: print(line, file=sys.stderr))
+    if args.out:
+        result["trainer"].save(args.out)
+    summary = {"model": cfg.model, "data": cfg.data, "batch_size": cfg.batch_size, "lr_g": cfg.lr_g, "lr_d": cfg.lr_d,
+               "k": cfg.k, "loss": cfg.loss, "seconds_to_good": result["seconds"], "iterations": result["iterations"],
+               "frechet_floor": result["floor"], "trace": result["trace"]}
+    if args.json:
+        atomic_write(args.json, lambda f: f.write(json.dumps(summary, indent=2).encode()))
+    last = result["trace"][-1]
+    print(f"{cfg.model} on {cfg.data}: " + (f"good after {result['seconds']:.0f} s ({result['iterations']} iterations)"
+          if result["seconds"] is not None else
+          f"not good within {args.budget:.0f} s ({result['iterations']} iterations; last: {last['classes_covered']} "
+          f"classes, KL {last['class_kl_to_uniform']:.3f}, Fréchet {last['frechet_over_floor']:.1f}x floor)"))
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "time-to-good": cmd_time_to_good, "sample": cmd_sample, "eval": cmd_eval, "classifier": cmd_classifier,
             "bench": cmd_bench}
 
 

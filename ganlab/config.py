@@ -21,7 +21,7 @@ DATASET_SHAPES = {"gaussian1d": (1,), "ring": (2,), "grid": (2,), "points": (2,)
                   "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "digits": (1, 8, 8)}
 # Training-set sizes, so a batch larger than the data is refused before anything is loaded.
 DATASET_SIZES = {"mnist": 60_000, "fashion-mnist": 60_000, "digits": 1_797}
-MODELS = ("mlp", "seed", "paper")
+MODELS = ("mlp", "seed", "paper", "dcgan")
 LOSSES = ("nonsat", "minimax")
 OPTIMIZERS = ("adam", "sgd")
 PRIORS = ("normal", "uniform")
@@ -35,6 +35,7 @@ MODEL_PRESETS: dict[str, dict] = {
     "seed": dict(latent_dim=100, batch_size=64, lr_g=2e-4, lr_d=2e-4, beta1=0.5, prior="normal"),
     "paper": dict(latent_dim=100, batch_size=100, optimizer="sgd", lr_g=0.1, lr_d=0.1,
                   momentum=0.5, prior="uniform"),
+    "dcgan": dict(latent_dim=100, batch_size=64, lr_g=2e-4, lr_d=2e-4, beta1=0.5, prior="normal"),
 }
 
 # Per-dataset overrides, applied after the model preset. Figure 1's setting has a 1-D z, uniform;
@@ -53,7 +54,7 @@ INT_LIMITS = {"latent_dim": 4096, "hidden": 8192, "depth": 32, "k": 1000, "batch
 @dataclass(frozen=True)
 class Config:
     data: str = "ring"          # one of DATASETS
-    model: str = "mlp"          # "mlp" (toy, any data), "seed" (the seed's MLP pair), "paper" (maxout D)
+    model: str = "mlp"          # "mlp" (toy, any data), "seed" (the seed's MLP pair), "paper" (maxout D), "dcgan" (conv, 28x28)
     latent_dim: int = 8         # z dimension; 8 is ample for 2-D mixtures and still cheap
     hidden: int = 128           # width of the "mlp" model's hidden layers (ignored by seed/paper)
     depth: int = 2              # hidden layers of the "mlp" model (ignored by seed/paper)
@@ -95,9 +96,12 @@ class Config:
             object.__setattr__(self, name, float(getattr(self, name)))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
             raise ConfigError(f"seed must be an integer in [0, 2**63), got {self.seed!r}")
-        if self.model == "seed" and self.batch_size < 2:
-            raise ConfigError("batch_size must be >= 2 for the seed model: its BatchNorm layers need at "
-                              "least 2 samples to normalise a batch")
+        if self.model == "dcgan" and DATASET_SHAPES[self.data][1:] != (28, 28):
+            raise ConfigError(f"model 'dcgan' is for 28x28 images (mnist, fashion-mnist), not {self.data!r}; "
+                              f"use model 'mlp' or 'seed'")
+        if self.model in ("seed", "dcgan") and self.batch_size < 2:
+            raise ConfigError(f"batch_size must be >= 2 for the {self.model} model: its BatchNorm layers need "
+                              f"at least 2 samples to normalise a batch")
         size = DATASET_SIZES.get(self.data)
         if size is not None and self.batch_size > size:
             raise ConfigError(f"batch_size {self.batch_size} is larger than the {size} images of "

@@ -66,27 +66,41 @@ def parzen(trainer, seed: int = 0, data_root=None, **_) -> dict | None:
     return result
 
 
+class ClassifierJudge:
+    """The classifier metrics of a generator against real test images, with the real side (test
+    features, and the real-vs-real Fréchet floor) computed once, so a training run can be judged
+    every few hundred iterations (`ganlab.timetogood`)."""
+
+    def __init__(self, data: str, data_root=None, classifier_path=None, n: int = 10_000, seed: int = 0):
+        from .classifier import load_classifier, predict
+
+        path = Path(classifier_path) if classifier_path else checkpoint_dir() / f"classifier-{data}.pt"
+        if not path.is_file():
+            raise CheckpointError(f"no classifier at {path}; train one with `python -m ganlab classifier "
+                                  f"--data {data} --out {path}`")
+        self.path, self.n, self.seed, self._predict = path, n, seed, predict
+        self.model = load_classifier(path, data)
+        train = load_dataset(data, data_root, train=True)
+        test = load_dataset(data, data_root, train=False)
+        test_probs, self.test_feats = predict(self.model, test.images)
+        pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n]
+        _, train_feats = predict(self.model, train.images[pick])
+        self.real = class_histogram_metrics(test_probs)
+        self.real["frechet_distance"] = frechet_distance(train_feats, self.test_feats)   # the floor: real vs real
+
+    def __call__(self, trainer) -> dict:
+        probs, feats = self._predict(self.model, trainer.sample(self.n, seed=self.seed))
+        generated = class_histogram_metrics(probs)
+        generated["frechet_distance"] = frechet_distance(feats, self.test_feats)
+        generated["frechet_over_floor"] = generated["frechet_distance"] / self.real["frechet_distance"]
+        return generated
+
+
 def classifier(trainer, n: int = 10_000, seed: int = 0, data_root=None, classifier_path=None, **_) -> dict | None:
     if trainer.config.data not in ("mnist", "fashion-mnist"):
         return None
-    from .classifier import load_classifier, predict
-
-    path = Path(classifier_path) if classifier_path else checkpoint_dir() / f"classifier-{trainer.config.data}.pt"
-    if not path.is_file():
-        raise CheckpointError(f"no classifier at {path}; train one with `python -m ganlab classifier "
-                              f"--data {trainer.config.data} --out {path}`")
-    model = load_classifier(path, trainer.config.data)
-    train = load_dataset(trainer.config.data, data_root, train=True)
-    test = load_dataset(trainer.config.data, data_root, train=False)
-    gen_probs, gen_feats = predict(model, trainer.sample(n, seed=seed))
-    test_probs, test_feats = predict(model, test.images)
-    _, train_feats = predict(model, train.images[torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n]])
-    generated = class_histogram_metrics(gen_probs)
-    real = class_histogram_metrics(test_probs)
-    generated["frechet_distance"] = frechet_distance(gen_feats, test_feats)
-    real["frechet_distance"] = frechet_distance(train_feats, test_feats)     # the floor: real vs real
-    generated["frechet_over_floor"] = generated["frechet_distance"] / real["frechet_distance"]
-    return {"generated": generated, "real_test_images": real, "n_samples": n, "classifier": str(path)}
+    judge = ClassifierJudge(trainer.config.data, data_root, classifier_path, n=n, seed=seed)
+    return {"generated": judge(trainer), "real_test_images": judge.real, "n_samples": n, "classifier": str(judge.path)}
 
 
 METRICS = {"losses": recent_losses, "modes": modes, "moments": moments, "parzen": parzen, "classifier": classifier}

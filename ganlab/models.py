@@ -7,6 +7,9 @@ flattened samples (n, dim); `G.out_range` says what range its images live in, if
   latent_dim 100 on MNIST), minus D's final Sigmoid (folded into the loss).
 - "paper": the paper's published MNIST model: G 1200-1200 ReLU with sigmoid output, D two maxout
   layers (240 units x 5 pieces) with dropout on its input (keep 0.8) and hidden layers (keep 0.5).
+- "dcgan": a small convolutional pair for 28x28 images in the style of DCGAN (Radford et al., 2016):
+  G z -> 128x7x7 -> 64x14x14 -> 1x28x28 with BatchNorm, D two strided convolutions; ganlab's
+  recommended MNIST model for speed to a good generator (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from .config import DATASET_SHAPES, Config
+from .errors import ConfigError
 
 
 class Maxout(nn.Module):
@@ -146,6 +150,46 @@ def _paper_pair(cfg: Config, dim: int):
     return Generator(G, cfg.latent_dim, (0.0, 1.0)), Discriminator(D, max_norm=1.9365)
 
 
+class Unflatten(nn.Module):
+    """(n, C*H*W) -> (n, C, H, W): every G and D here speaks flattened samples."""
+
+    def __init__(self, *shape: int):
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x):
+        return x.reshape(len(x), *self.shape)
+
+
+def _dcgan_pair(cfg: Config, dim: int):
+    c, h, w = DATASET_SHAPES[cfg.data]
+    if (h, w) != (28, 28):
+        raise ConfigError(f"the dcgan model is built for 28x28 images (mnist, fashion-mnist), not {cfg.data!r}")
+    G = nn.Sequential(
+        nn.Linear(cfg.latent_dim, 128 * 7 * 7), nn.BatchNorm1d(128 * 7 * 7), nn.ReLU(),   # (n, z) -> (n, 6272)
+        Unflatten(128, 7, 7),                                                           # -> (n, 128, 7, 7)
+        nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),            # -> (n, 64, 14, 14)
+        nn.ConvTranspose2d(64, c, 4, 2, 1), nn.Tanh(),                                  # -> (n, 1, 28, 28)
+        nn.Flatten(),                                                                   # -> (n, 784)
+    )
+    # No BatchNorm in D: the trainer scores [real; fake] in one pass, which equals two passes only
+    # when D has no batch statistics.
+    D = nn.Sequential(
+        Unflatten(c, h, w),
+        nn.Conv2d(c, 64, 4, 2, 1), nn.LeakyReLU(0.2),                                   # -> (n, 64, 14, 14)
+        nn.Conv2d(64, 128, 4, 2, 1), nn.LeakyReLU(0.2),                                 # -> (n, 128, 7, 7)
+        nn.Flatten(), nn.Linear(128 * 7 * 7, 1),                                        # logits
+    )
+    for m in (*G.modules(), *D.modules()):     # DCGAN's init (Radford et al., 2016; PyTorch's dcgan example)
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+    return Generator(G, cfg.latent_dim, (-1.0, 1.0)), Discriminator(D)
+
+
 def _uniform_init(net: nn.Module, r: float) -> None:
     for m in net.modules():
         if isinstance(m, nn.Linear):
@@ -153,7 +197,7 @@ def _uniform_init(net: nn.Module, r: float) -> None:
             nn.init.zeros_(m.bias)
 
 
-BUILDERS = {"mlp": _mlp_pair, "seed": _seed_pair, "paper": _paper_pair}
+BUILDERS = {"mlp": _mlp_pair, "seed": _seed_pair, "paper": _paper_pair, "dcgan": _dcgan_pair}
 
 
 def build_models(cfg: Config) -> tuple[Generator, Discriminator]:

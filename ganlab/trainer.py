@@ -62,8 +62,11 @@ def _eval_mode(net: torch.nn.Module):
 
 
 class Trainer:
-    def __init__(self, config: Config, device: str | torch.device = "auto", data_root=None, dataset=None):
-        """`dataset` overrides loading `config.data` by name; it is required for data "points"."""
+    def __init__(self, config: Config, device: str | torch.device = "auto", data_root=None, dataset=None,
+                 compile: bool = False):
+        """`dataset` overrides loading `config.data` by name; it is required for data "points".
+        `compile=True` runs the training passes through `torch.compile` (opt-in: it costs a compile
+        of tens of seconds up front and pays only on long runs; docs/performance.md)."""
         if config.data == "points" and dataset is None:
             raise ConfigError("data 'points' needs its points: pass dataset=load_points_csv(...)")
         self.config = config
@@ -72,6 +75,9 @@ class Trainer:
         self.G, self.D = build_models(config)
         self.G.to(self.device)
         self.D.to(self.device)
+        # The training passes go through these; the compiled wrappers share the modules' parameters,
+        # so state_dict(), sampling and checkpoints see the plain modules.
+        self._g, self._d = (torch.compile(self.G), torch.compile(self.D)) if compile else (self.G, self.D)
         # One generator feeds every random draw of training (batch indices, toy samples, z, dropout
         # masks): its state is the whole randomness a checkpoint must carry.
         self.rng = torch.Generator(self.device).manual_seed(config.seed)
@@ -144,10 +150,10 @@ class Trainer:
             real = self.data.sample(m, self.rng)
             z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
             with torch.no_grad(), autocast:
-                fake = self.G(z)
+                fake = self._g(z)
             # One D pass over [real; fake]: D has no batch statistics, so this equals two passes.
             with autocast:
-                logits = self.D(torch.cat([real, fake.to(real.dtype)])).float()
+                logits = self._d(torch.cat([real, fake.to(real.dtype)])).float()
             real_logits, fake_logits = logits[:m], logits[m:]
             loss_d = d_loss(real_logits, fake_logits)
             self.opt_d.zero_grad(set_to_none=True)
@@ -158,7 +164,7 @@ class Trainer:
         z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
         self.D.requires_grad_(False)    # G's step needs gradients through D, not D's own weight grads
         with autocast:
-            fake_logits_g = self.D(self.G(z)).float()
+            fake_logits_g = self._d(self._g(z)).float()
         loss_g = g_loss(fake_logits_g, cfg.loss)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -321,7 +327,7 @@ class Trainer:
         save_atomic(self.state_dict(), path)
 
     @classmethod
-    def load(cls, path, device: str | torch.device = "auto", data_root=None) -> "Trainer":
+    def load(cls, path, device: str | torch.device = "auto", data_root=None, compile: bool = False) -> "Trainer":
         """Rebuild a trainer from a checkpoint file, ready to `step()` on."""
         dev = resolve_device(device)
         sd = load_checkpoint(path, map_location=dev)
@@ -335,7 +341,7 @@ class Trainer:
             if not isinstance(points, torch.Tensor) or points.ndim != 2 or points.shape[1] != 2 or len(points) < 2:
                 raise CheckpointError(f"{path} is a 'points' run without a valid (N, 2) points tensor")
             dataset = PointCloud(points.float())
-        trainer = cls(cfg, device=dev, data_root=data_root, dataset=dataset)
+        trainer = cls(cfg, device=dev, data_root=data_root, dataset=dataset, compile=compile)
         try:
             trainer.load_state_dict(sd)
         except CheckpointError as exc:

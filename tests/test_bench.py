@@ -1,12 +1,12 @@
 from ganlab import Trainer, make_config
-from ganlab.bench import format_table, iteration_flops, mlp_flops, run
+from ganlab.bench import format_table, forward_flops, iteration_flops, run
 
 
 def test_flop_count_of_the_seed_pair():
     t = Trainer(make_config(data="mnist", model="seed", batch_size=64), device="cpu")
     fg = 2 * (100 * 128 + 128 * 256 + 256 * 512 + 512 * 1024 + 1024 * 784)
     fd = 2 * (784 * 512 + 512 * 256 + 256 * 1)
-    assert (mlp_flops(t.G), mlp_flops(t.D)) == (fg, fd)
+    assert (forward_flops(t.G, 100), forward_flops(t.D, 784)) == (fg, fd)
     assert iteration_flops(t) == 64 * (fg + 6 * fd + 3 * fg + 2 * fd)
 
 
@@ -18,3 +18,13 @@ def test_bench_runs_both_loops_on_the_same_data(tiny_mnist_root):
     assert seed64["ganlab_it_s"] > 0 and seed64["seed_it_s"] > 0
     assert seed64["speedup"] == seed64["ganlab_it_s"] / seed64["seed_it_s"]
     assert "ratio" in format_table(result) and result["matmul_gflop_s"] > 0
+
+
+def test_convolutions_are_counted_at_their_output_size():
+    t = Trainer(make_config(data="mnist", model="dcgan"), device="cpu")
+    conv1 = 2 * 64 * 14 * 14 * (1 * 4 * 4)            # D: 1 -> 64 channels, 28x28 -> 14x14
+    conv2 = 2 * 128 * 7 * 7 * (64 * 4 * 4)             # D: 64 -> 128, 14x14 -> 7x7
+    assert forward_flops(t.D, 784) == conv1 + conv2 + 2 * 128 * 7 * 7
+    up1 = 2 * (128 * 7 * 7) * 64 * 4 * 4               # G: each input pixel spreads a 4x4 kernel to 64 channels
+    up2 = 2 * (64 * 14 * 14) * 1 * 4 * 4
+    assert forward_flops(t.G, 100) == 2 * 100 * 128 * 7 * 7 + up1 + up2

@@ -23,7 +23,7 @@ from ganlab.errors import ConfigError
 from ganlab.ui.session import settings_from_query
 
 CHOICES = {"data": ("gaussian1d", "ring", "grid", "mnist", "fashion-mnist", "digits", "points"),
-           "model": ("mlp", "seed", "paper"), "loss": ("nonsat", "minimax"), "optimizer": ("adam", "sgd"),
+           "model": ("mlp", "seed", "paper", "dcgan"), "loss": ("nonsat", "minimax"), "optimizer": ("adam", "sgd"),
            "prior": ("normal", "uniform"), "precision": ("fp32", "bf16")}
 REALS_0_1 = ("beta1", "beta2", "momentum")
 RATES = ("lr_g", "lr_d")
@@ -90,7 +90,9 @@ def expected_problem(c: dict) -> str | None:
     bad += [] if is_int(merged["seed"]) and 0 <= merged["seed"] < 2**63 else ["seed"]
     if bad:
         return " ".join(bad)
-    if merged["model"] == "seed" and merged["batch_size"] < 2:       # BatchNorm needs two samples
+    if merged["model"] == "dcgan" and merged["data"] not in ("mnist", "fashion-mnist"):   # 28x28 only
+        return "dcgan"
+    if merged["model"] in ("seed", "dcgan") and merged["batch_size"] < 2:       # BatchNorm needs two samples
         return "batch_size"
     if merged["batch_size"] > DATASET_SIZES.get(merged["data"], math.inf):
         return "batch_size"
