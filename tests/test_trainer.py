@@ -202,3 +202,15 @@ def test_bf16_autocast_trains_close_to_fp32_and_resumes_bit_exactly(tmp_path):
     again = Trainer.load(tmp_path / "b.pt", device="cpu")
     again.step(5)
     assert states_equal(bf16, again)
+
+
+@pytest.mark.slow
+def test_compiled_training_matches_the_plain_path_within_float_tolerance():
+    cfg = make_config(data="ring", hidden=32, batch_size=64, seed=3)
+    plain, compiled = Trainer(cfg, device="cpu"), Trainer(cfg, device="cpu", compile=True)
+    a, b = plain.step(20), compiled.step(20)
+    assert a["step"] == b["step"] == 20
+    for key in HISTORY_KEYS:
+        assert abs(a[key] - b[key]) < 1e-3, (key, a[key], b[key])
+    for p, q in zip(plain.G.parameters(), compiled.G.parameters()):
+        assert torch.allclose(p, q, atol=1e-4)
