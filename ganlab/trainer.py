@@ -110,8 +110,7 @@ class Trainer:
         if self._data is None:
             data = load_dataset(self.config.data, self.data_root, train=True, device=self.device)
             if data.is_image and self.G.out_range is not None:
-                lo, hi = self.G.out_range
-                data.images = data.images * (hi - lo) + lo   # once, not per batch
+                data = data.for_training(*self.G.out_range)
             self._data = data
         return self._data
 

@@ -89,3 +89,19 @@ def test_real_fashion_mnist(real_data_root):
     train = load_dataset("fashion-mnist", root=real_data_root)
     assert torch.bincount(train.labels).tolist() == [6000] * 10
     assert abs(float(train.images.mean()) - 0.2860) < 1e-3
+
+
+@pytest.mark.parametrize("lo, hi", [(-1.0, 1.0), (0.0, 1.0)])
+def test_training_images_are_held_as_uint8_and_batches_equal_mapping_the_whole_set(tiny_mnist_root, lo, hi):
+    root, _, _ = tiny_mnist_root
+    for data in (load_dataset("mnist", root), load_dataset("digits")):
+        training = data.for_training(lo, hi)
+        assert training.codes.dtype == torch.uint8 and training.codes.nbytes * 4 == data.images.nbytes
+        whole = data.images * (hi - lo) + lo          # what the trainer used to hold
+        a = training.sample(64, torch.Generator().manual_seed(1))
+        b = _draw_reference(whole, 64, torch.Generator().manual_seed(1))
+        assert torch.equal(a, b)
+
+
+def _draw_reference(rows, n, generator):
+    return rows[torch.randint(len(rows), (n,), generator=generator)]
