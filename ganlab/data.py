@@ -83,29 +83,43 @@ def _draw_rows(rows: torch.Tensor, n: int, generator: torch.Generator) -> torch.
 
 
 class ImageData:
-    """An image set as one (N, C*H*W) float tensor in [0, 1], plus its labels."""
+    """An image set as one (N, C*H*W) float tensor in [0, 1], plus its labels. A set whose pixels
+    are k / levels (MNIST: 255) can be built from its uint8 codes alone; the float tensor is then
+    made on first use of `images` (the metrics), and training never makes it (`for_training`)."""
 
     is_image = True
 
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, shape: tuple[int, int, int],
-                 levels: int | None = None):
-        self.images = images            # (N, C*H*W) float32 in [0, 1]
+    def __init__(self, images: torch.Tensor | None, labels: torch.Tensor, shape: tuple[int, int, int],
+                 levels: int | None = None, codes: torch.Tensor | None = None):
+        if images is None and (codes is None or levels is None):
+            raise ValueError("ImageData needs float images, or uint8 codes with their levels")
+        self._images = images           # (N, C*H*W) float32 in [0, 1], or None until first used
+        self.codes = codes              # (N, C*H*W) uint8, pixel = code / levels, if known
         self.labels = labels            # (N,) int64
         self.shape = tuple(shape)       # (C, H, W)
         self.dim = math.prod(shape)
         self.levels = levels            # pixels are k / levels, k an integer (255 for MNIST), if known
 
+    @property
+    def images(self) -> torch.Tensor:
+        if self._images is None:
+            self._images = self.codes.float().div_(self.levels)
+        return self._images
+
     def __len__(self) -> int:
-        return len(self.images)
+        return len(self.labels)
 
     def to(self, device) -> "ImageData":
-        return ImageData(self.images.to(device), self.labels.to(device), self.shape, self.levels)
+        move = lambda t: None if t is None else t.to(device)  # noqa: E731
+        return ImageData(move(self._images), self.labels.to(device), self.shape, self.levels, move(self.codes))
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         return _draw_rows(self.images, n, generator)
 
     def for_training(self, lo: float, hi: float):
         """The set as a generator's training data, pixels mapped to its output range [lo, hi]."""
+        if self.codes is not None:
+            return QuantisedImages(self.codes, self.levels, lo, hi, self.shape)
         if self.levels is not None and self.levels <= 255:
             return QuantisedImages((self.images * self.levels).round().to(torch.uint8), self.levels, lo, hi, self.shape)
         return ImageData(self.images * (hi - lo) + lo, self.labels, self.shape)
@@ -221,8 +235,8 @@ def _load_digits() -> ImageData:
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
-    images = torch.as_tensor(bunch.data, dtype=torch.float32) / 16.0   # pixel values are 0..16
-    return ImageData(images, torch.as_tensor(bunch.target, dtype=torch.int64), (1, 8, 8), levels=16)
+    codes = torch.as_tensor(bunch.data, dtype=torch.uint8)              # pixel values are 0..16
+    return ImageData(None, torch.as_tensor(bunch.target, dtype=torch.int64), (1, 8, 8), levels=16, codes=codes)
 
 
 def _load_torchvision(name: str, root: Path, train: bool) -> ImageData:
@@ -239,6 +253,6 @@ def _load_torchvision(name: str, root: Path, train: bool) -> ImageData:
         files = ", ".join(Path(url).name for url, _ in cls.resources)
         raise DataError(f"could not load {name} from {raw} ({type(exc).__name__}: {first_line(exc)}); "
                         f"when offline, put {files} there, or pass --data-root / set GANLAB_DATA") from None
-    images = ds.data.reshape(len(ds.data), -1).float().div_(255.0)     # uint8 -> [0, 1], decoded once
-    return ImageData(images, ds.targets.long(), (1, *ds.data.shape[1:]), levels=255)
+    codes = ds.data.reshape(len(ds.data), -1)                            # uint8; [0, 1] floats on first use
+    return ImageData(None, ds.targets.long(), (1, *ds.data.shape[1:]), levels=255, codes=codes)
 
