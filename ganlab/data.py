@@ -120,8 +120,6 @@ class ImageData:
         """The set as a generator's training data, pixels mapped to its output range [lo, hi]."""
         if self.codes is not None:
             return QuantisedImages(self.codes, self.levels, lo, hi, self.shape)
-        if self.levels is not None and self.levels <= 255:
-            return QuantisedImages((self.images * self.levels).round().to(torch.uint8), self.levels, lo, hi, self.shape)
         return ImageData(self.images * (hi - lo) + lo, self.labels, self.shape)
 
 
