@@ -33,6 +33,16 @@ def real_data_root(tmp_path_factory) -> Path:
     pytest.skip("real MNIST not found: set GANLAB_DATA to a folder with MNIST/raw/*.gz, or put ../shared/data beside the checkout")
 
 
+class RunsCode:
+    """A pickle payload that would create a file if it were ever unpickled with weights_only=False."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
 def write_idx(path: Path, array: np.ndarray, compress: bool = False) -> None:
     """Write an IDX ubyte file (magic 2051 for images, 2049 for labels)."""
     array = np.asarray(array, dtype=np.uint8)

@@ -1,4 +1,3 @@
-import os
 import pickle
 
 import pytest
@@ -6,6 +5,8 @@ import torch
 
 from ganlab import CheckpointError, Trainer, make_config
 from ganlab.checkpoint import load_checkpoint
+
+from conftest import RunsCode
 
 
 @pytest.fixture
@@ -15,16 +16,6 @@ def ckpt(tmp_path):
     path = tmp_path / "ring.pt"
     t.save(path)
     return path
-
-
-class RunsCode:
-    """A pickle payload that would create a file if it were ever unpickled with weights_only=False."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
 
 
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol")

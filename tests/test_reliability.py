@@ -23,6 +23,8 @@ from ganlab import checkpoint as ckpt_module
 from ganlab.errors import CheckpointError
 from ganlab.ui.checkpoints import load_trainer
 
+from conftest import RunsCode
+
 ROOT = Path(__file__).resolve().parents[1]
 KILLS = int(os.environ.get("GANLAB_KILLS", 20))
 
@@ -121,14 +123,6 @@ def test_two_writers_on_one_file_never_leave_a_reader_a_broken_file(tmp_path):
     for t in threads:
         t.join()
     assert not errors and len(loads) == 30 and set(loads) <= {1, 2}
-
-
-class RunsCode:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
 
 
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol")
