@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 import warnings
 from dataclasses import asdict
 
@@ -118,8 +119,29 @@ class Trainer:
     def data_loaded(self) -> bool:
         return self._data is not None
 
+    def rates(self, step: int | None = None) -> dict[str, float]:
+        """lr_g, lr_d and (SGD) momentum in force at iteration `step` (default: the next one).
+
+        The paper's schedule (DESIGN §1): the learning rates are divided by `lr_decay` every step and
+        the momentum moves linearly from `momentum` to `momentum_end` over `momentum_steps` steps.
+        A function of the step count alone, so a resumed run continues it exactly."""
+        cfg, t = self.config, self.step_count if step is None else step
+        # exp/log rather than decay ** -t: the same value, and it underflows to 0 instead of raising.
+        scale = math.exp(-t * math.log(cfg.lr_decay))
+        ramp = min(1.0, t / cfg.momentum_steps) if cfg.momentum_steps else 0.0
+        return {"lr_g": cfg.lr_g * scale, "lr_d": cfg.lr_d * scale,
+                "momentum": cfg.momentum + (cfg.momentum_end - cfg.momentum) * ramp}
+
+    def _apply_rates(self) -> None:
+        rates = self.rates()
+        for opt, lr in ((self.opt_g, rates["lr_g"]), (self.opt_d, rates["lr_d"])):
+            for group in opt.param_groups:
+                group["lr"] = lr
+                if "momentum" in group:
+                    group["momentum"] = rates["momentum"]
+
     def update(self, **changes) -> None:
-        """Change lr_g, lr_d, k, loss, batch_size, betas or momentum in place, between steps.
+        """Change lr_g, lr_d, k, loss, batch_size, betas, momentum or their schedule in place, between steps.
 
         Fields that define the networks or the data need a new Trainer and are refused by name.
         """
@@ -128,20 +150,20 @@ class Trainer:
         if structural:
             raise ConfigError(f"changing {', '.join(structural)} needs a new run (the networks or data change); "
                               f"build a new Trainer")
-        for opt, lr in ((self.opt_g, new.lr_g), (self.opt_d, new.lr_d)):
+        self.config = new
+        for opt in (self.opt_g, self.opt_d):
             for group in opt.param_groups:
-                group["lr"] = lr
                 if "betas" in group:
                     group["betas"] = (new.beta1, new.beta2)
-                if "momentum" in group:
-                    group["momentum"] = new.momentum
-        self.config = new
+        self._apply_rates()
 
     # ------------------------------------------------------------- training
     def _iteration(self, record: torch.Tensor) -> None:
         """One iteration of Algorithm 1: k steps ascending V in D, then one G step; its metrics go
         into `record` (a row on the device: no host sync)."""
         cfg, m = self.config, self.config.batch_size
+        if cfg.lr_decay != 1 or cfg.momentum_steps:
+            self._apply_rates()
         # bf16 autocast covers the forward passes only; logits go back to fp32 before the losses,
         # whose log-sigmoids need the range, and optimizer state stays fp32.
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")

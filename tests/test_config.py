@@ -20,6 +20,9 @@ from ganlab.config import config_from_dict
     (dict(loss="wgan"), "unknown loss 'wgan'; choose one of: nonsat, minimax"),
     (dict(optimizer="rmsprop"), "unknown optimizer"),
     (dict(beta1=1.0), r"beta1 must be in \[0, 1\)"),
+    (dict(lr_decay=0.99), r"lr_decay must be a number from 1 \(constant lr\) to 2"),
+    (dict(momentum_end=1.0), r"momentum_end must be in \[0, 1\)"),
+    (dict(momentum_steps=-1), "momentum_steps must be an integer from 0"),
     (dict(data="digits", batch_size=1798), "batch_size 1798 is larger than the 1797 images of 'digits'"),
     (dict(data="mnist", batch_size=60_001), "larger than the 60000 images"),
 ])
@@ -49,6 +52,8 @@ def test_image_data_defaults_to_the_seed_preset_and_explicit_values_win():
     paper = make_config(data="mnist", model="paper")
     assert (paper.optimizer, paper.lr_d, paper.momentum, paper.prior, paper.batch_size) == \
         ("sgd", 0.1, 0.5, "uniform", 100)
+    # The paper's schedule: lr / 1.000004 per step, momentum 0.5 -> 0.7 over 250 epochs of 500 steps.
+    assert (paper.lr_decay, paper.momentum_end, paper.momentum_steps) == (1.000004, 0.7, 125_000)
     assert make_config(data="ring").model == "mlp"
 
 

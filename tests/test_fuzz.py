@@ -25,8 +25,9 @@ from ganlab.ui.session import settings_from_query
 CHOICES = {"data": ("gaussian1d", "ring", "grid", "mnist", "fashion-mnist", "digits", "points"),
            "model": ("mlp", "seed", "paper", "dcgan"), "loss": ("nonsat", "minimax"), "optimizer": ("adam", "sgd"),
            "prior": ("normal", "uniform"), "precision": ("fp32", "bf16")}
-REALS_0_1 = ("beta1", "beta2", "momentum")
+REALS_0_1 = ("beta1", "beta2", "momentum", "momentum_end")
 RATES = ("lr_g", "lr_d")
+# The schedule: lr divided by lr_decay in [1, 2] each step, a momentum ramp of 0..10^9 steps.
 # Networks small enough that a training step takes milliseconds (the bounds are tested separately).
 SMALL = {"latent_dim": 16, "hidden": 32, "depth": 3, "k": 3, "batch_size": 64}
 TRAINABLE_HERE = ("gaussian1d", "ring", "grid", "digits")   # no download, no user file needed
@@ -47,6 +48,10 @@ def valid_value(name: str):
         return st.floats(1e-6, 1e-2)
     if name in REALS_0_1:
         return st.floats(0.0, 0.99)
+    if name == "lr_decay":
+        return st.floats(1.0, 2.0)
+    if name == "momentum_steps":
+        return st.integers(0, 10**9)
     return st.integers(0, 2**63 - 1)  # seed
 
 
@@ -60,6 +65,10 @@ def invalid_value(name: str):
         wrong = st.sampled_from([0.0, -1e-3, float("inf")])
     elif name in REALS_0_1:
         wrong = st.sampled_from([1.0, -0.1, 1.5])
+    elif name == "lr_decay":
+        wrong = st.sampled_from([0.999, 0.0, -1.0, 2.5])
+    elif name == "momentum_steps":
+        wrong = st.sampled_from([-1, 10**9 + 1, 2.0, True])
     else:
         wrong = st.sampled_from([-1, 2**63, 1.0, False])
     return wrong | junk
@@ -88,6 +97,8 @@ def expected_problem(c: dict) -> str | None:
     bad += [n for n in RATES if not (is_real(merged[n]) and 0 < merged[n] < math.inf)]
     bad += [n for n in REALS_0_1 if not (is_real(merged[n]) and 0 <= merged[n] < 1)]
     bad += [] if is_int(merged["seed"]) and 0 <= merged["seed"] < 2**63 else ["seed"]
+    bad += [] if is_real(merged["lr_decay"]) and 1 <= merged["lr_decay"] <= 2 else ["lr_decay"]
+    bad += [] if is_int(merged["momentum_steps"]) and 0 <= merged["momentum_steps"] <= 10**9 else ["momentum_steps"]
     if bad:
         return " ".join(bad)
     if merged["model"] == "dcgan" and merged["data"] not in ("mnist", "fashion-mnist"):   # 28x28 only

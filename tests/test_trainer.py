@@ -80,6 +80,7 @@ def test_lr_k_and_loss_change_between_steps_without_a_reset():
     dict(data="digits", model="seed", batch_size=32),       # BatchNorm running stats
     dict(data="digits", model="paper", batch_size=32),      # dropout masks, SGD momentum, uniform z
     dict(data="gaussian1d", k=2, loss="minimax"),
+    dict(data="digits", model="paper", batch_size=32, lr_decay=1.05, momentum_end=0.9, momentum_steps=8),
 ])
 def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, overrides):
     cfg = make_config(seed=3, **overrides)
@@ -174,6 +175,30 @@ def test_a_short_run_on_ring_covers_most_modes():
     assert before["modes_covered"] <= 1
     assert after["modes_covered"] >= 6, after
     assert after["high_quality_fraction"] > 0.05, after
+
+
+def test_the_papers_schedule_sets_each_steps_lr_and_momentum():
+    """lr_t = lr / lr_decay^t and momentum ramps linearly to momentum_end over momentum_steps
+    (DESIGN §1), read off the optimizers as each step runs; the app's lr changes still apply."""
+    cfg = make_config(data="digits", model="paper", batch_size=16, lr_g=0.05, lr_d=0.1, lr_decay=1.1,
+                      momentum=0.5, momentum_end=0.7, momentum_steps=4)
+    t, seen = Trainer(cfg, device="cpu"), []
+    step_d = t.opt_d.step
+
+    def spy():
+        seen.append((t.opt_g.param_groups[0]["lr"], t.opt_d.param_groups[0]["lr"], t.opt_d.param_groups[0]["momentum"]))
+        step_d()
+    t.opt_d.step = spy
+    t.step(6)
+    for i, (lr_g, lr_d, mom) in enumerate(seen):
+        assert lr_g == pytest.approx(0.05 / 1.1**i, rel=1e-12) and lr_d == pytest.approx(0.1 / 1.1**i, rel=1e-12)
+        assert mom == pytest.approx(0.5 + 0.2 * min(1, i / 4), rel=1e-12)
+    t.update(lr_d=0.2)                                   # the step-0 rate changes; the decay goes on
+    assert t.opt_d.param_groups[0]["lr"] == pytest.approx(0.2 / 1.1**6, rel=1e-12)
+    assert t.rates(10**9)["lr_g"] == 0.0 and t.rates(10**9)["momentum"] == pytest.approx(0.7)
+    plain = Trainer(make_config(data="digits", model="paper", batch_size=16, lr_decay=1.0, momentum_steps=0), device="cpu")
+    plain.step(3)
+    assert plain.opt_d.param_groups[0]["lr"] == 0.1 and plain.opt_d.param_groups[0]["momentum"] == 0.5
 
 
 def test_fused_optimizers_match_the_plain_for_loop_within_float_tolerance():
