@@ -84,14 +84,19 @@ def iteration_flops(trainer: Trainer) -> int:
     return trainer.config.k * (fg * m + 3 * fd * 2 * m) + 3 * fg * m + 2 * fd * m
 
 
-def matmul_gflops(n: int = 1024, seconds: float = 1.0) -> float:
-    a, b = torch.randn(256, n), torch.randn(n, n)
+def matmul_gflops(n: int = 1024, seconds: float = 1.0, device: torch.device = torch.device("cpu")) -> float:
+    """fp32 (256 x n) @ (n x n) products per second; on CUDA, (n x n) @ (n x n) with n = 8192 so
+    the GPU is saturated (torch's default fp32 matmul, no TF32 unless the user enabled it)."""
+    m, n = (256, n) if device.type == "cpu" else (8192, 8192)
+    a, b = torch.randn(m, n, device=device), torch.randn(n, n, device=device)
     a @ b
+    _sync(device)
     reps, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         a @ b
         reps += 1
-    return reps * 2 * 256 * n * n / (time.perf_counter() - t0) / 1e9
+        _sync(device)
+    return reps * 2 * m * n * n / (time.perf_counter() - t0) / 1e9
 
 
 def seed_loop(data_root, batch_size: int, device: torch.device):
@@ -157,20 +162,33 @@ def bench_case(model: str, batch_size: int, iters: int, warmup: int, data_root, 
         trainer.step(2)
         row["compile_s"] = time.perf_counter() - t0
     chunk = 50
+    _reset_gpu_peak(trainer.device)
     with PeakRSS() as mem:
         try:
             ips = _time(lambda: trainer.step(chunk), max(1, iters // chunk), max(1, warmup // chunk), trainer.device) * chunk
         except DivergenceError as exc:      # a speed number of a NaN run would mean nothing
             return {**row, "diverged": str(exc)}
     row.update(ganlab_it_s=ips, ganlab_peak_mb=mem.peak / 2**20,
-               ganlab_gflop_s=ips * iteration_flops(trainer) / 1e9)
+               ganlab_gflop_s=ips * iteration_flops(trainer) / 1e9, **_gpu_peak(trainer.device, "ganlab"))
     if with_seed:
         loop = seed_loop(trainer.data_root or _root(), batch_size, trainer.device)
+        _reset_gpu_peak(trainer.device)
         with PeakRSS() as mem:
             row["seed_it_s"] = _time(lambda: next(loop), iters, warmup, trainer.device)
         row["seed_peak_mb"] = mem.peak / 2**20
+        row.update(_gpu_peak(trainer.device, "seed"))
         row["speedup"] = row["ganlab_it_s"] / row["seed_it_s"]
     return row
+
+
+def _reset_gpu_peak(device):
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+
+
+def _gpu_peak(device, who: str) -> dict:
+    """GPU memory at its peak (tensors torch allocated) since the last reset; CPU runs have none."""
+    return {f"{who}_gpu_peak_mb": torch.cuda.max_memory_allocated(device) / 2**20} if device.type == "cuda" else {}
 
 
 def _root():
@@ -198,14 +216,14 @@ def run(iters: int = 300, warmup: int = 50, data_root=None, device="auto", compi
         cases = [(m, b, s and p == "fp32", p, c) for m, b, s, p, c in cases]
     rows = [bench_case(m, b, iters, warmup, data_root, dev, s, p, c) for m, b, s, p, c in cases]
     return {"device": str(dev), "threads": torch.get_num_threads(), "torch": torch.__version__,
-            "matmul_gflop_s": matmul_gflops() if dev.type == "cpu" else None, "rows": rows,
+            "gpu": torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,
+            "matmul_gflop_s": matmul_gflops(device=dev), "rows": rows,
             "note": f"{iters} timed iterations after {warmup} warm-up, each side; k = 1"}
 
 
 def format_table(result: dict) -> str:
-    lines = [f"device {result['device']} ({result['threads']} threads), torch {result['torch']}; "
-             f"matmul {result['matmul_gflop_s']:.0f} GFLOP/s" if result["matmul_gflop_s"] else
-             f"device {result['device']}, torch {result['torch']}",
+    where = f"{result['device']} ({result['gpu']})" if result.get("gpu") else f"{result['device']} ({result['threads']} threads)"
+    lines = [f"device {where}, torch {result['torch']}; fp32 matmul {result['matmul_gflop_s']:.0f} GFLOP/s",
              "model  batch  prec     ganlab it/s  seed it/s  ratio  ganlab GFLOP/s  peak MB (ganlab / seed)"]
     for r in result["rows"]:
         if "diverged" in r:
@@ -213,6 +231,8 @@ def format_table(result: dict) -> str:
             continue
         seed = f"{r['seed_it_s']:9.1f}  {r['speedup']:5.2f}x" if "seed_it_s" in r else f"{'-':>9}  {'-':>6}"
         mem = f"{r['ganlab_peak_mb']:.0f} / {r['seed_peak_mb']:.0f}" if "seed_peak_mb" in r else f"{r['ganlab_peak_mb']:.0f}"
+        if "ganlab_gpu_peak_mb" in r:
+            mem += f"; GPU {r['ganlab_gpu_peak_mb']:.0f}" + (f" / {r['seed_gpu_peak_mb']:.0f}" if "seed_gpu_peak_mb" in r else "")
         prec = r["precision"] + ("+compile" if r.get("compile") else "")
         lines.append(f"{r['model']:<6} {r['batch_size']:>5}  {prec:<12} {r['ganlab_it_s']:6.1f}  {seed}  "
                      f"{r['ganlab_gflop_s']:14.1f}  {mem}")

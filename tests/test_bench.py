@@ -1,3 +1,6 @@
+import pytest
+import torch
+
 from ganlab import Trainer, make_config
 from ganlab.bench import format_table, forward_flops, iteration_flops, run
 
@@ -28,3 +31,14 @@ def test_convolutions_are_counted_at_their_output_size():
     up1 = 2 * (128 * 7 * 7) * 64 * 4 * 4               # G: each input pixel spreads a 4x4 kernel to 64 channels
     up2 = 2 * (64 * 14 * 14) * 1 * 4 * 4
     assert forward_flops(t.G, 100) == 2 * 100 * 128 * 7 * 7 + up1 + up2
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_bench_runs_on_cuda_and_reports_gpu_memory(tiny_mnist_root):
+    root, _, _ = tiny_mnist_root
+    result = run(iters=3, warmup=1, data_root=root, device="cuda")
+    seed64 = result["rows"][0]
+    assert result["gpu"] and result["matmul_gflop_s"] > 0
+    assert seed64["ganlab_it_s"] > 0 and seed64["seed_it_s"] > 0
+    assert seed64["ganlab_gpu_peak_mb"] > 0 and seed64["seed_gpu_peak_mb"] > 0
+    assert "GPU" in format_table(result)
