@@ -85,8 +85,10 @@ class Trainer:
         set_dropout_generator(self.D, self.rng)
         self.opt_g = self._make_optimizer(self.G, config.lr_g)
         self.opt_d = self._make_optimizer(self.D, config.lr_d)
-        fixed = torch.Generator(self.device).manual_seed(config.seed + 1)
-        self.fixed_z = sample_z(N_FIXED_Z, config.latent_dim, config.prior, fixed)
+        # Noise for views is drawn on the CPU and moved: CPU and CUDA generators give different
+        # streams for one seed, and a seed should show the same samples on every device.
+        fixed = torch.Generator().manual_seed(config.seed + 1)
+        self.fixed_z = sample_z(N_FIXED_Z, config.latent_dim, config.prior, fixed).to(self.device)
         self.step_count = 0
         self._history = History(len(HISTORY_KEYS), self.device)
         self._data = None if dataset is None else dataset.to(self.device)
@@ -267,7 +269,7 @@ class Trainer:
             if n is None:
                 z = self.fixed_z
             else:
-                gen = torch.Generator(self.device).manual_seed(cfg.seed if seed is None else seed)
+                gen = torch.Generator().manual_seed(cfg.seed if seed is None else seed)   # CPU: same z on any device
                 z = sample_z(n, cfg.latent_dim, cfg.prior, gen)
         with _eval_mode(self.G):
             x = self.G(z.to(self.device)).float().cpu()

@@ -160,8 +160,12 @@ def test_cuda_training_runs_and_checkpoints_load_on_cpu(tmp_path):
     t = Trainer(make_config(data="digits", batch_size=32), device="cuda")
     t.step(20)
     t.save(tmp_path / "g.pt")
-    cpu = Trainer.load(tmp_path / "g.pt", device="cpu")
-    assert torch.allclose(cpu.sample(8, seed=0), t.sample(8, seed=0), atol=1e-5)
+    with pytest.warns(UserWarning, match="random stream reseeded"):
+        cpu = Trainer.load(tmp_path / "g.pt", device="cpu")
+    # One seed, one z on every device; only the float kernels differ.
+    assert torch.allclose(cpu.sample(8, seed=0), t.sample(8, seed=0), atol=1e-4)
+    assert torch.equal(cpu.fixed_z, t.fixed_z.cpu())
+    cpu.step(5)                                          # and it trains on from there
 
 
 @pytest.mark.slow
