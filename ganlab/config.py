@@ -73,6 +73,7 @@ class Config:
     lr_decay: float = 1.0       # both lrs are divided by this every step (lr_g/lr_d are the step-0 rates); 1 = constant
     momentum_end: float = 0.5   # SGD momentum reached linearly after momentum_steps steps (the paper: 0.7)
     momentum_steps: int = 0     # length of that ramp; 0 = momentum stays constant
+    ema: float = 0.0            # decay of a moving average of G's weights that samples and metrics use (e.g. 0.999); 0 = off
     seed: int = 0
     precision: str = "fp32"     # "bf16": forward passes under CPU/CUDA bf16 autocast (opt-in; matmuls ~2x on CPUs with bf16 units)
 
@@ -103,7 +104,9 @@ class Config:
                 or not 0 <= self.momentum_steps <= 10**9:
             raise ConfigError(f"momentum_steps must be an integer from 0 (no ramp) to 1,000,000,000, "
                               f"got {self.momentum_steps!r}")
-        for name in ("lr_g", "lr_d", "beta1", "beta2", "momentum", "lr_decay", "momentum_end"):
+        if not _is_real(self.ema) or not 0 <= self.ema < 1:
+            raise ConfigError(f"ema must be in [0, 1) (0 = no weight average; 0.999 averages ~1,000 steps), got {self.ema!r}")
+        for name in ("lr_g", "lr_d", "beta1", "beta2", "momentum", "lr_decay", "momentum_end", "ema"):
             # An int like beta1=0 is a fine value, but torch's optimizers want floats (and so does
             # equality with a config read back from a checkpoint).
             object.__setattr__(self, name, float(getattr(self, name)))

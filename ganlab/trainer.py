@@ -92,6 +92,8 @@ class Trainer:
         self.step_count = 0
         self._history = History(len(HISTORY_KEYS), self.device)
         self._data = None if dataset is None else dataset.to(self.device)
+        self.G_ema = None
+        self._sync_ema_to_config()
 
     # ----------------------------------------------------------------- set-up
     def _make_optimizer(self, net: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
@@ -106,6 +108,36 @@ class Trainer:
             return make(fused=True)
         except (RuntimeError, TypeError, ValueError):
             return make(foreach=True)
+
+    # ------------------------------------------------------- weight average
+    def _sync_ema_to_config(self, start: torch.nn.Module | None = None) -> None:
+        """Hold an average of G's weights while `config.ema` > 0 (started from `start`, else from G
+        as it is now); drop it when `ema` is 0."""
+        if not self.config.ema:
+            self.G_ema = None
+            return
+        if self.G_ema is None or start is not None:
+            self.G_ema = (start if start is not None else copy.deepcopy(self.G)).requires_grad_(False)
+        ema, live = self.G_ema.state_dict(), self.G.state_dict()    # views of the same storage
+        self._ema_float = ([ema[k] for k in ema if ema[k].is_floating_point()],
+                           [live[k] for k in ema if ema[k].is_floating_point()])
+        self._ema_other = [(ema[k], live[k]) for k in ema if not ema[k].is_floating_point()]
+
+    def _update_ema(self) -> None:
+        # Averaging G's iterates (Yazici et al., 2019, "The Unusual Effectiveness of Averaging in
+        # GAN Training"): simultaneous gradient play circles around an equilibrium rather than
+        # settling on it, and the average of the circling weights samples closer to it. The decay
+        # warms up as (1 + t) / (10 + t) so a young run's average is not held at its random init.
+        t = self.step_count
+        decay = min(self.config.ema, (1 + t) / (10 + t))
+        torch._foreach_lerp_(self._ema_float[0], self._ema_float[1], 1.0 - decay)
+        for avg, now in self._ema_other:                      # e.g. BatchNorm's batch counter
+            avg.copy_(now)
+
+    @property
+    def sample_net(self) -> torch.nn.Module:
+        """The generator that samples, views and metrics use: the weight average when `ema` > 0."""
+        return self.G_ema if self.G_ema is not None else self.G
 
     @property
     def data(self):
@@ -153,6 +185,7 @@ class Trainer:
             raise ConfigError(f"changing {', '.join(structural)} needs a new run (the networks or data change); "
                               f"build a new Trainer")
         self.config = new
+        self._sync_ema_to_config()
         for opt in (self.opt_g, self.opt_d):
             for group in opt.param_groups:
                 if "betas" in group:
@@ -193,6 +226,8 @@ class Trainer:
         loss_g.backward()
         self.opt_g.step()
         self.D.requires_grad_(True)
+        if self.G_ema is not None:
+            self._update_ema()
 
         with torch.no_grad():
             record.copy_(torch.stack([loss_d, loss_g, torch.sigmoid(real_logits).mean(),
@@ -271,8 +306,9 @@ class Trainer:
             else:
                 gen = torch.Generator().manual_seed(cfg.seed if seed is None else seed)   # CPU: same z on any device
                 z = sample_z(n, cfg.latent_dim, cfg.prior, gen)
-        with _eval_mode(self.G):
-            x = self.G(z.to(self.device)).float().cpu()
+        net = self.sample_net
+        with _eval_mode(net):
+            x = net(z.to(self.device)).float().cpu()
         if cfg.is_image:
             if self.G.out_range is not None:
                 lo, hi = self.G.out_range
@@ -299,6 +335,7 @@ class Trainer:
             "opt_d": self.opt_d.state_dict(),
             "rng": {"device": self.device.type, "state": self.rng.get_state()},
             "fixed_z": self.fixed_z.cpu(),
+            **({"G_ema": self.G_ema.state_dict()} if self.G_ema is not None else {}),
             **self._history.state(),     # "history" rows and their "history_stride"
             # A user's own point set cannot be reloaded by name, so it travels with the run.
             **({"points": self.data.points.cpu()} if self.config.data == "points" else {}),
@@ -330,9 +367,14 @@ class Trainer:
             self.D.load_state_dict(sd["D"])
             self.opt_g.load_state_dict(sd["opt_g"])
             self.opt_d.load_state_dict(sd["opt_d"])
-        except (RuntimeError, ValueError, KeyError) as exc:
+            # A file from before `ema` was switched on starts its average at its G.
+            ema = copy.deepcopy(self.G).requires_grad_(False) if cfg.ema else None
+            if ema is not None and sd.get("G_ema") is not None:
+                ema.load_state_dict(sd["G_ema"])
+        except (RuntimeError, ValueError, KeyError, AttributeError) as exc:
             raise CheckpointError(f"checkpoint weights do not fit the model: {str(exc).splitlines()[0][:200]}") from None
         self.config = cfg
+        self._sync_ema_to_config(start=ema)
         rng = sd["rng"]
         if rng["device"] == self.device.type:
             self.rng.set_state(rng["state"].cpu())
@@ -375,12 +417,15 @@ class Trainer:
     def _snapshot(self) -> dict:
         """In-memory copy of what a rollback needs (the history only records a call once it succeeds)."""
         return copy.deepcopy({"G": self.G.state_dict(), "D": self.D.state_dict(),
+                              "G_ema": self.G_ema.state_dict() if self.G_ema is not None else None,
                               "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
                               "rng": self.rng.get_state(), "step": self.step_count})
 
     def _restore(self, snap: dict) -> None:
         self.G.load_state_dict(snap["G"])
         self.D.load_state_dict(snap["D"])
+        if self.G_ema is not None and snap["G_ema"] is not None:
+            self.G_ema.load_state_dict(snap["G_ema"])
         self.opt_g.load_state_dict(snap["opt_g"])
         self.opt_d.load_state_dict(snap["opt_d"])
         self.rng.set_state(snap["rng"])

@@ -25,7 +25,7 @@ from ganlab.ui.session import settings_from_query
 CHOICES = {"data": ("gaussian1d", "ring", "grid", "mnist", "fashion-mnist", "digits", "points"),
            "model": ("mlp", "seed", "paper", "dcgan"), "loss": ("nonsat", "minimax"), "optimizer": ("adam", "sgd"),
            "prior": ("normal", "uniform"), "precision": ("fp32", "bf16")}
-REALS_0_1 = ("beta1", "beta2", "momentum", "momentum_end")
+REALS_0_1 = ("beta1", "beta2", "momentum", "momentum_end", "ema")
 RATES = ("lr_g", "lr_d")
 # The schedule: lr divided by lr_decay in [1, 2] each step, a momentum ramp of 0..10^9 steps.
 # Networks small enough that a training step takes milliseconds (the bounds are tested separately).

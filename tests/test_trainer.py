@@ -1,4 +1,5 @@
 import math
+from dataclasses import asdict
 
 import pytest
 import torch
@@ -81,6 +82,7 @@ def test_lr_k_and_loss_change_between_steps_without_a_reset():
     dict(data="digits", model="paper", batch_size=32),      # dropout masks, SGD momentum, uniform z
     dict(data="gaussian1d", k=2, loss="minimax"),
     dict(data="digits", model="paper", batch_size=32, lr_decay=1.05, momentum_end=0.9, momentum_steps=8),
+    dict(data="digits", model="seed", batch_size=32, ema=0.9),   # G's weight average, BatchNorm buffers too
 ])
 def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, overrides):
     cfg = make_config(seed=3, **overrides)
@@ -133,15 +135,15 @@ def test_history_grows_past_its_initial_buffer():
 
 
 def test_divergence_rolls_back_to_the_last_good_state():
-    t = Trainer(make_config(data="ring", optimizer="sgd", momentum=0.9, seed=0), device="cpu")
+    t = Trainer(make_config(data="ring", optimizer="sgd", momentum=0.9, ema=0.9, seed=0), device="cpu")
     t.step(5)
     good = t.state_dict()
-    good_weights = [p.detach().clone() for p in t.D.parameters()]
+    good_weights = [p.detach().clone() for p in [*t.D.parameters(), *t.G_ema.parameters()]]
     t.update(lr_d=1e30, lr_g=1e30)
     with pytest.raises(DivergenceError, match=r"NaN/inf at step \d+; rolled back to step 5"):
         t.step(50)
     assert t.step_count == 5 and len(t.history()["d_loss"]) == 5
-    assert all(torch.equal(a, p) for a, p in zip(good_weights, t.D.parameters()))
+    assert all(torch.equal(a, p) for a, p in zip(good_weights, [*t.D.parameters(), *t.G_ema.parameters()]))
     assert torch.equal(t.rng.get_state(), good["rng"]["state"])
     t.update(lr_d=1e-3, lr_g=1e-3)                     # and training can go on
     assert math.isfinite(t.step(5)["d_loss"])
@@ -203,6 +205,40 @@ def test_the_papers_schedule_sets_each_steps_lr_and_momentum():
     plain = Trainer(make_config(data="digits", model="paper", batch_size=16, lr_decay=1.0, momentum_steps=0), device="cpu")
     plain.step(3)
     assert plain.opt_d.param_groups[0]["lr"] == 0.1 and plain.opt_d.param_groups[0]["momentum"] == 0.5
+
+
+def test_the_weight_average_follows_its_recurrence_and_is_what_samples_come_from():
+    """G_ema = d * G_ema + (1 - d) * G after each G step, d = min(ema, (1 + t) / (10 + t)); samples,
+    views and metrics use the average; training uses G itself."""
+    t = Trainer(make_config(data="ring", ema=0.5, seed=1), device="cpu")
+    expected = [p.detach().clone() for p in t.G.parameters()]
+    for step in range(6):
+        t.step(1)
+        d = min(0.5, (1 + step) / (10 + step))
+        expected = [d * e + (1 - d) * p.detach() for e, p in zip(expected, t.G.parameters())]
+    for e, a in zip(expected, t.G_ema.parameters()):
+        assert torch.allclose(e, a, atol=1e-6)
+    z = torch.randn(32, t.config.latent_dim)
+    with torch.no_grad():
+        assert torch.allclose(t.sample(z=z), t.G_ema(z), atol=1e-6)
+        assert not torch.allclose(t.sample(z=z), t.G(z), atol=1e-4)
+
+
+def test_the_weight_average_can_be_switched_on_and_off_and_old_files_start_it_at_g(tmp_path):
+    t = Trainer(make_config(data="ring", seed=2), device="cpu")
+    t.step(5)
+    t.save(tmp_path / "plain.pt")
+    assert t.G_ema is None and "G_ema" not in t.state_dict()
+    t.update(ema=0.99)                                         # on: starts from G as it is
+    assert all(torch.equal(a, b) for a, b in zip(t.G_ema.parameters(), t.G.parameters()))
+    t.step(3)
+    assert "G_ema" in t.state_dict()
+    t.update(ema=0.0)
+    assert t.G_ema is None
+    cfg = Trainer.load(tmp_path / "plain.pt", device="cpu").config.replace(ema=0.999)
+    resumed = Trainer(cfg, device="cpu")                       # a run from before ema, with it switched on
+    resumed.load_state_dict({**torch.load(tmp_path / "plain.pt", weights_only=True), "config": asdict(cfg)})
+    assert all(torch.equal(a, b) for a, b in zip(resumed.G_ema.parameters(), resumed.G.parameters()))
 
 
 def test_fused_optimizers_match_the_plain_for_loop_within_float_tolerance():
