@@ -70,6 +70,17 @@ def test_lr_k_and_loss_apply_in_place():
     assert at.query_params["k"] == "3" and at.query_params["loss"] == "minimax"
 
 
+def test_the_weight_average_switches_on_in_place_and_the_view_samples_from_it():
+    at = app()
+    at.button(key="step").click().run()
+    run = trainer(at)
+    at.select_slider(key="ema").set_value(0.99).run()
+    assert trainer(at) is run and run.config.ema == 0.99 and run.G_ema is not None
+    assert at.query_params["ema"] == "0.99" and not at.error
+    at.button(key="step").click().run()
+    assert run.step_count == 2 and run.sample_net is run.G_ema
+
+
 def test_a_change_that_needs_new_networks_asks_first():
     at = app()
     at.button(key="step").click().run()

@@ -21,6 +21,7 @@ DATA_LABELS = {"gaussian1d": "gaussian1d (Figure 1)", "ring": "ring (8 Gaussians
                "digits": "digits (8×8, bundled)", "mnist": "mnist", "fashion-mnist": "fashion-mnist",
                "points": "my own points (CSV)"}
 BATCH_SIZES = [16, 32, 64, 100, 128, 256, 512, 1024]
+EMAS = [0.0, 0.9, 0.99, 0.999, 0.9999]
 LRS = [1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2]
 
 
@@ -74,8 +75,12 @@ def sidebar() -> None:
     sb.radio("G loss", LOSSES, key="loss", horizontal=True,
              help="nonsat: ascend log D(G(z)) (the paper's fix, Sec. 3) · minimax: descend log(1 − D(G(z)))")
     sb.radio("Optimizer", OPTIMIZERS, key="optimizer", horizontal=True)
+    sb.select_slider("Average of G's weights (EMA)", _options(EMAS, ss["ema"]), key="ema",
+                     format_func=lambda v: "off" if v == 0 else f"{v:g}",
+                     help="the samples shown come from a moving average of G's weights (0.999: about the last "
+                     "1,000 steps), which sits nearer the equilibrium the players circle; training is unchanged")
     sb.number_input("Seed", 0, 2**31 - 1, key="seed")
-    sb.caption("lr, k, batch size and G loss apply to the running model at once; the other settings "
+    sb.caption("lr, k, batch size, G loss and the average apply to the running model at once; the other settings "
                "start a new run (you will be asked first). The link in the address bar reproduces these settings.")
 
 
