@@ -5,6 +5,9 @@
 #   kernels, so three processes cost each little), 4. each run's Parzen estimate, 5. the two best
 #   checkpoints split into parts of < 16 MiB under $OUT (rejoin with `cat NAME.part-* > NAME`).
 # Usage: OUT=/tmp/out GANLAB_DATA=/path/with/MNIST bash docs/tools/gpu_session.sh
+# Budget: on the H200 (2026-11-27) the bench took 126 s and the three Parzen evaluations need ~40 s
+# more, so a call's limit must exceed TRAIN_S + ~200 s (with TRAIN_S=330 and a 480 s limit the
+# evaluations were cut off and no checkpoint came back). The paper model trains at ~190 it/s there.
 # DEVICE=cpu TRAIN_S=60 BENCH_ITERS=20 EVERY=100 OMP_NUM_THREADS=1 is a dry run of the same steps on a machine without a GPU.
 set -u
 DEVICE=${DEVICE:-cuda}; TRAIN_S=${TRAIN_S:-300}; BENCH_ITERS=${BENCH_ITERS:-1000}; EVERY=${EVERY:-5000}
