@@ -371,7 +371,7 @@ class Trainer:
             ema = copy.deepcopy(self.G).requires_grad_(False) if cfg.ema else None
             if ema is not None and sd.get("G_ema") is not None:
                 ema.load_state_dict(sd["G_ema"])
-        except (RuntimeError, ValueError, KeyError, AttributeError) as exc:
+        except (RuntimeError, ValueError, KeyError, AttributeError, TypeError) as exc:
             raise CheckpointError(f"checkpoint weights do not fit the model: {str(exc).splitlines()[0][:200]}") from None
         self.config = cfg
         self._sync_ema_to_config(start=ema)

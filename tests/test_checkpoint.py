@@ -75,6 +75,16 @@ def test_weights_that_do_not_fit_the_config_are_refused(ckpt):
         Trainer.load(ckpt, device="cpu")
 
 
+@pytest.mark.parametrize("key, bad", [("G_ema", 5), ("G_ema", {"net.0.weight": torch.zeros(3, 3)}), ("G", 5), ("opt_d", [])])
+def test_weights_of_the_wrong_kind_are_refused(ckpt, key, bad):
+    sd = torch.load(ckpt, weights_only=True)
+    sd["config"]["ema"] = 0.999
+    sd[key] = bad
+    torch.save(sd, ckpt)
+    with pytest.raises(CheckpointError, match="do not fit the model"):
+        Trainer.load(ckpt, device="cpu")
+
+
 def test_load_state_dict_refuses_a_checkpoint_of_another_setup(ckpt):
     other = Trainer(make_config(data="grid"), device="cpu")
     with pytest.raises(CheckpointError, match="data differ"):
