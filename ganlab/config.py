@@ -77,6 +77,7 @@ class Config:
     momentum_end: float = 0.5   # SGD momentum reached linearly after momentum_steps steps (the paper: 0.7)
     momentum_steps: int = 0     # length of that ramp; 0 = momentum stays constant
     ema: float = 0.0            # decay of a moving average of G's weights that samples and metrics use (e.g. 0.999); 0 = off
+    r1: float = 0.0             # weight gamma of the R1 penalty (gamma/2) E||grad_x D(x)||^2 on real x in D's loss; 0 = off
     seed: int = 0
     precision: str = "fp32"     # "bf16": forward passes under CPU/CUDA bf16 autocast (opt-in; matmuls ~2x on CPUs with bf16 units)
 
@@ -109,7 +110,10 @@ class Config:
                               f"got {self.momentum_steps!r}")
         if not _is_real(self.ema) or not 0 <= self.ema < 1:
             raise ConfigError(f"ema must be in [0, 1) (0 = no weight average; 0.999 averages ~1,000 steps), got {self.ema!r}")
-        for name in ("lr_g", "lr_d", "beta1", "beta2", "momentum", "lr_decay", "momentum_end", "ema"):
+        if not _is_real(self.r1) or not 0 <= self.r1 <= 1e4:
+            raise ConfigError(f"r1 must be a number from 0 (no gradient penalty) to 10,000 (the grid preset uses 1), "
+                              f"got {self.r1!r}")
+        for name in ("lr_g", "lr_d", "beta1", "beta2", "momentum", "lr_decay", "momentum_end", "ema", "r1"):
             # An int like beta1=0 is a fine value, but torch's optimizers want floats (and so does
             # equality with a config read back from a checkpoint).
             object.__setattr__(self, name, float(getattr(self, name)))

@@ -36,3 +36,17 @@ def g_loss(fake_logits: torch.Tensor, kind: str = "nonsat") -> torch.Tensor:
     if kind == "nonsat":
         return F.softplus(-fake_logits).mean()
     raise ValueError(f"unknown G loss {kind!r}; choose 'minimax' or 'nonsat'")
+
+
+def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """E ||grad_x l(x)||^2 over real x (Mescheder et al., 2018, "Which Training Methods for GANs
+    actually Converge?"), on the logits l, for D's loss as (gamma / 2) times this.
+
+    Near an equilibrium where pdata sits on thin sets (the toy mixtures' modes), plain simultaneous
+    gradient play circles instead of converging: D grows steep slopes at the data that throw G's mass
+    past it. Penalising D's slope on real data removes the circling without moving the equilibrium
+    (at D = 1/2 the slope is zero). `real` must require grad and `real_logits` come from it; the
+    gradient is kept in the graph (a double backward) so that D's step descends the penalty too.
+    """
+    (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+    return grad.square().flatten(1).sum(1).mean()

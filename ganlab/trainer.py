@@ -28,7 +28,7 @@ from .data import PointCloud, load_dataset
 from .errors import CheckpointError, ConfigError, DivergenceError
 from .history import History
 from .latent import sample_z
-from .losses import d_loss, g_loss
+from .losses import d_loss, g_loss, r1_penalty
 from .models import build_models, set_dropout_generator
 
 # Per-iteration record, one row of the history tensor. d_real / d_fake are mean D(x) and mean
@@ -175,7 +175,7 @@ class Trainer:
                     group["momentum"] = rates["momentum"]
 
     def update(self, **changes) -> None:
-        """Change lr_g, lr_d, k, loss, batch_size, betas, momentum or their schedule in place, between steps.
+        """Change lr_g, lr_d, k, loss, batch_size, betas, momentum, their schedule, ema or r1 in place, between steps.
 
         Fields that define the networks or the data need a new Trainer and are refused by name.
         """
@@ -202,18 +202,21 @@ class Trainer:
         # bf16 autocast covers the forward passes only; logits go back to fp32 before the losses,
         # whose log-sigmoids need the range, and optimizer state stays fp32.
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+        # The R1 penalty needs a double backward, which torch.compile does not do: plain D for it.
+        d_net = self.D if cfg.r1 else self._d
         for _ in range(cfg.k):
-            real = self.data.sample(m, self.rng)
+            real = self.data.sample(m, self.rng).requires_grad_(cfg.r1 > 0)
             z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
             with torch.no_grad(), autocast:
                 fake = self._g(z)
             # One D pass over [real; fake]: D has no batch statistics, so this equals two passes.
             with autocast:
-                logits = self._d(torch.cat([real, fake.to(real.dtype)])).float()
+                logits = d_net(torch.cat([real, fake.to(real.dtype)])).float()
             real_logits, fake_logits = logits[:m], logits[m:]
-            loss_d = d_loss(real_logits, fake_logits)
+            loss_d = d_loss(real_logits, fake_logits)      # recorded without the penalty: -V, as before
+            loss = loss_d + 0.5 * cfg.r1 * r1_penalty(real_logits, real) if cfg.r1 else loss_d
             self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
+            loss.backward()
             self.opt_d.step()
             self.D.constrain()
 

@@ -27,7 +27,7 @@ CHOICES = {"data": ("gaussian1d", "ring", "grid", "mnist", "fashion-mnist", "dig
            "prior": ("normal", "uniform"), "precision": ("fp32", "bf16")}
 REALS_0_1 = ("beta1", "beta2", "momentum", "momentum_end", "ema")
 RATES = ("lr_g", "lr_d")
-# The schedule: lr divided by lr_decay in [1, 2] each step, a momentum ramp of 0..10^9 steps.
+# The schedule: lr divided by lr_decay in [1, 2] each step, a momentum ramp of 0..10^9 steps; r1 in [0, 10^4].
 # Networks small enough that a training step takes milliseconds (the bounds are tested separately).
 SMALL = {"latent_dim": 16, "hidden": 32, "depth": 3, "k": 3, "batch_size": 64}
 TRAINABLE_HERE = ("gaussian1d", "ring", "grid", "digits")   # no download, no user file needed
@@ -52,6 +52,8 @@ def valid_value(name: str):
         return st.floats(1.0, 2.0)
     if name == "momentum_steps":
         return st.integers(0, 10**9)
+    if name == "r1":
+        return st.floats(0.0, 1e4)
     return st.integers(0, 2**63 - 1)  # seed
 
 
@@ -69,6 +71,8 @@ def invalid_value(name: str):
         wrong = st.sampled_from([0.999, 0.0, -1.0, 2.5])
     elif name == "momentum_steps":
         wrong = st.sampled_from([-1, 10**9 + 1, 2.0, True])
+    elif name == "r1":
+        wrong = st.sampled_from([-0.1, 1e4 + 1, float("inf")])
     else:
         wrong = st.sampled_from([-1, 2**63, 1.0, False])
     return wrong | junk
@@ -99,6 +103,7 @@ def expected_problem(c: dict) -> str | None:
     bad += [] if is_int(merged["seed"]) and 0 <= merged["seed"] < 2**63 else ["seed"]
     bad += [] if is_real(merged["lr_decay"]) and 1 <= merged["lr_decay"] <= 2 else ["lr_decay"]
     bad += [] if is_int(merged["momentum_steps"]) and 0 <= merged["momentum_steps"] <= 10**9 else ["momentum_steps"]
+    bad += [] if is_real(merged["r1"]) and 0 <= merged["r1"] <= 1e4 else ["r1"]
     if bad:
         return " ".join(bad)
     if merged["model"] == "dcgan" and merged["data"] not in ("mnist", "fashion-mnist"):   # 28x28 only

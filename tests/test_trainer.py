@@ -83,6 +83,7 @@ def test_lr_k_and_loss_change_between_steps_without_a_reset():
     dict(data="gaussian1d", k=2, loss="minimax"),
     dict(data="digits", model="paper", batch_size=32, lr_decay=1.05, momentum_end=0.9, momentum_steps=8),
     dict(data="digits", model="seed", batch_size=32, ema=0.9),   # G's weight average, BatchNorm buffers too
+    dict(data="grid", r1=1.0),                                   # the gradient penalty's double backward
 ])
 def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, overrides):
     cfg = make_config(seed=3, **overrides)
@@ -239,6 +240,38 @@ def test_the_weight_average_can_be_switched_on_and_off_and_old_files_start_it_at
     resumed = Trainer(cfg, device="cpu")                       # a run from before ema, with it switched on
     resumed.load_state_dict({**torch.load(tmp_path / "plain.pt", weights_only=True), "config": asdict(cfg)})
     assert all(torch.equal(a, b) for a, b in zip(resumed.G_ema.parameters(), resumed.G.parameters()))
+
+
+def test_r1_adds_half_gamma_times_ds_squared_slope_at_real_data_to_ds_loss():
+    """With plain SGD, D's step must be -lr * grad of [-V + (gamma/2) mean ||grad_x D(x)||^2 over the
+    real batch], computed here with torch.func (per-point slopes by vmap), not the trainer's code."""
+    from torch.func import functional_call, grad, vmap
+
+    from ganlab.latent import sample_z
+    from ganlab.losses import d_loss
+
+    cfg = make_config(data="ring", optimizer="sgd", momentum=0.0, lr_d=0.1, r1=2.0, batch_size=16, seed=5)
+    t = Trainer(cfg, device="cpu")
+    before = {n: p.detach().clone() for n, p in t.D.named_parameters()}
+    gen = torch.Generator().manual_seed(0)
+    gen.set_state(t.rng.get_state())               # replay the trainer's draws: real batch, then z
+    real = t.data.sample(16, gen)
+    with torch.no_grad():
+        fake = t.G(sample_z(16, cfg.latent_dim, cfg.prior, gen))
+
+    def loss(p):
+        logit = lambda x: functional_call(t.D, p, (x[None],))[0]      # noqa: E731  D's logit at one point
+        slopes = vmap(grad(logit))(real)                               # (16, 2)
+        v = d_loss(functional_call(t.D, p, (real,)), functional_call(t.D, p, (fake,)))
+        return v + 0.5 * 2.0 * slopes.square().sum(1).mean()
+
+    expected = {n: before[n] - 0.1 * g for n, g in grad(loss)(before).items()}
+    plain = Trainer(cfg.replace(r1=0.0), device="cpu")
+    t.step(1)
+    plain.step(1)
+    for n, p in t.D.named_parameters():
+        assert torch.allclose(p, expected[n], atol=1e-6), n
+    assert any((p - q).abs().max() > 1e-4 for p, q in zip(t.D.parameters(), plain.D.parameters()))
 
 
 def test_fused_optimizers_match_the_plain_for_loop_within_float_tolerance():

@@ -22,6 +22,7 @@ DATA_LABELS = {"gaussian1d": "gaussian1d (Figure 1)", "ring": "ring (8 Gaussians
                "points": "my own points (CSV)"}
 BATCH_SIZES = [16, 32, 64, 100, 128, 256, 512, 1024]
 EMAS = [0.0, 0.9, 0.99, 0.999, 0.9999]
+R1S = [0.0, 0.01, 0.1, 1.0, 10.0]
 LRS = [1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2]
 
 
@@ -79,8 +80,12 @@ def sidebar() -> None:
                      format_func=lambda v: "off" if v == 0 else f"{v:g}",
                      help="the samples shown come from a moving average of G's weights (0.999: about the last "
                      "1,000 steps), which sits nearer the equilibrium the players circle; training is unchanged")
+    sb.select_slider("R1 penalty on D's slope at real data (γ)", _options(R1S, ss["r1"]), key="r1",
+                     format_func=lambda v: "off" if v == 0 else f"{v:g}",
+                     help="adds (γ/2)·E‖∇ₓD(x)‖² over real x to D's loss (Mescheder et al., 2018): D cannot grow "
+                     "steep walls at the data, so the players stop circling; on grid it keeps modes from being dropped")
     sb.number_input("Seed", 0, 2**31 - 1, key="seed")
-    sb.caption("lr, k, batch size, G loss and the average apply to the running model at once; the other settings "
+    sb.caption("lr, k, batch size, G loss, the average and the penalty apply to the running model at once; the other settings "
                "start a new run (you will be asked first). The link in the address bar reproduces these settings.")
 
 
@@ -107,7 +112,7 @@ def apply_settings() -> None:
             c1.button("Start new run", key="confirm_new", type="primary", on_click=session.confirm_new_run)
             c2.button("Keep current run", key="keep_run", on_click=session.keep_current_run)
     mutable = {n: getattr(wanted, n) for n in ("lr_g", "lr_d", "k", "batch_size", "loss", "beta1", "beta2", "momentum",
-                                               "lr_decay", "momentum_end", "momentum_steps", "ema")
+                                               "lr_decay", "momentum_end", "momentum_steps", "ema", "r1")
                if getattr(wanted, n) != getattr(trainer.config, n)}
     if mutable:
         trainer.update(**mutable)
