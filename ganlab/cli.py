@@ -18,7 +18,7 @@ import json
 import math
 import sys
 import time
-from dataclasses import fields
+from dataclasses import asdict, fields
 
 import numpy as np
 
@@ -245,7 +245,7 @@ def cmd_time_to_good(args) -> int:
         result["trainer"].save(args.out)
     summary = {"model": cfg.model, "data": cfg.data, "batch_size": cfg.batch_size, "lr_g": cfg.lr_g, "lr_d": cfg.lr_d,
                "k": cfg.k, "loss": cfg.loss, "seconds_to_good": result["seconds"], "iterations": result["iterations"],
-               "frechet_floor": result["floor"], "trace": result["trace"]}
+               "frechet_floor": result["floor"], "config": asdict(cfg), "trace": result["trace"]}
     if args.json:
         atomic_write(args.json, lambda f: f.write(json.dumps(summary, indent=2).encode()))
     last = result["trace"][-1]
