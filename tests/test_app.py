@@ -81,6 +81,20 @@ def test_the_weight_average_switches_on_in_place_and_the_view_samples_from_it():
     assert run.step_count == 2 and run.sample_net is run.G_ema
 
 
+def test_the_r1_penalty_applies_in_place_and_the_grid_preset_brings_it():
+    at = app()
+    at.button(key="step").click().run()
+    run = trainer(at)
+    assert run.config.r1 == 0.0                                # ring: off
+    at.select_slider(key="r1").set_value(0.1).run()
+    assert trainer(at) is run and run.config.r1 == 0.1 and at.query_params["r1"] == "0.1" and not at.error
+    at.button(key="step").click().run()
+    assert run.step_count == 2
+    grid = app({"data": "grid"})
+    assert trainer(grid).config.r1 == 1.0 and grid.select_slider(key="r1").value == 1.0
+    assert "r1" not in grid.query_params                       # the preset's own value is not spelled out
+
+
 def test_a_change_that_needs_new_networks_asks_first():
     at = app()
     at.button(key="step").click().run()
