@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .allocator import keep_freed_blocks
 from .checkpoint import FORMAT, VERSION, load_checkpoint, save_atomic
 from .config import DATASET_SHAPES, Config, config_from_dict
 from .data import PointCloud, load_dataset
@@ -72,6 +73,8 @@ class Trainer:
             raise ConfigError("data 'points' needs its points: pass dataset=load_points_csv(...)")
         self.config = config
         self.device = resolve_device(device)
+        if self.device.type == "cpu":
+            keep_freed_blocks()         # reuse activation buffers instead of faulting in new pages
         self.data_root = data_root
         self.G, self.D = build_models(config)
         self.G.to(self.device)
