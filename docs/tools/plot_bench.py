@@ -37,7 +37,8 @@ def ttg(sources: list[str], out: str) -> None:
         r = json.load(open(src))
         ax.plot([t["train_seconds"] for t in r["trace"]], [t["frechet_over_floor"] for t in r["trace"]], "-o",
                 label=f"{r['model']} (batch {r['batch_size']}, lr {r['lr_g']:g}"
-                      + (f", R1 γ {r['config']['r1']:g}" if r.get("config", {}).get("r1") else "") + ")")
+                      + (f", R1 γ {r['config']['r1']:g}" if r.get("config", {}).get("r1") else "")
+                      + (", bf16" if r.get("config", {}).get("precision") == "bf16" else "") + ")")
     ax.axhline(3, color="gray", ls="--", label="target: 3x the floor")
     ax.set(yscale="log", xlabel="training seconds (2-core CPU)", ylabel="Fréchet distance / real-data floor",
            title="time to a good MNIST generator")
