@@ -55,7 +55,7 @@ DATA_PRESETS: dict[str, dict] = {"gaussian1d": dict(latent_dim=1, prior="uniform
 STRUCTURAL = ("data", "model", "latent_dim", "hidden", "depth", "optimizer", "seed", "prior")
 # Upper bounds far above any sensible GAN on one machine: past them the networks or batches would
 # not fit in memory, and a refused setting with a reason beats an allocator crash mid-run.
-INT_LIMITS = {"latent_dim": 4096, "hidden": 8192, "depth": 32, "k": 1000, "batch_size": 65_536}
+INT_LIMITS = {"latent_dim": 4096, "hidden": 8192, "depth": 32, "k": 1000, "batch_size": 65_536, "r1_every": 1000}
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,7 @@ class Config:
     momentum_steps: int = 0     # length of that ramp; 0 = momentum stays constant
     ema: float = 0.0            # decay of a moving average of G's weights that samples and metrics use (e.g. 0.999); 0 = off
     r1: float = 0.0             # weight gamma of the R1 penalty (gamma/2) E||grad_x D(x)||^2 on real x in D's loss; 0 = off
+    r1_every: int = 1           # apply that penalty on every n-th D step only, weighted by n ("lazy", StyleGAN2); 1 = every step
     seed: int = 0
     precision: str = "fp32"     # "bf16": forward passes under CPU/CUDA bf16 autocast (opt-in; matmuls ~2x on CPUs with bf16 units)
 

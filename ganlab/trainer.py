@@ -178,7 +178,7 @@ class Trainer:
                     group["momentum"] = rates["momentum"]
 
     def update(self, **changes) -> None:
-        """Change lr_g, lr_d, k, loss, batch_size, betas, momentum, their schedule, ema or r1 in place, between steps.
+        """Change lr_g, lr_d, k, loss, batch_size, betas, momentum, their schedule, ema or r1 (r1_every) in place, between steps.
 
         Fields that define the networks or the data need a new Trainer and are refused by name.
         """
@@ -205,10 +205,14 @@ class Trainer:
         # bf16 autocast covers the forward passes only; logits go back to fp32 before the losses,
         # whose log-sigmoids need the range, and optimizer state stays fp32.
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
-        # The R1 penalty needs a double backward, which torch.compile does not do: plain D for it.
-        d_net = self.D if cfg.r1 else self._d
-        for _ in range(cfg.k):
-            real = self.data.sample(m, self.rng).requires_grad_(cfg.r1 > 0)
+        for j in range(cfg.k):
+            # Lazy R1 (Karras et al., 2020, StyleGAN2 Sec. 3.1): the penalty on every r1_every-th D step,
+            # weighted by r1_every, moves D the same on average at a fraction of the double backwards.
+            # A function of the step count, so a resumed run penalises the same steps.
+            penalise = cfg.r1 > 0 and (self.step_count * cfg.k + j) % cfg.r1_every == 0
+            # The penalty needs a double backward, which torch.compile does not do: plain D for it.
+            d_net = self.D if penalise else self._d
+            real = self.data.sample(m, self.rng).requires_grad_(penalise)
             z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
             with torch.no_grad(), autocast:
                 fake = self._g(z)
@@ -217,7 +221,7 @@ class Trainer:
                 logits = d_net(torch.cat([real, fake.to(real.dtype)])).float()
             real_logits, fake_logits = logits[:m], logits[m:]
             loss_d = d_loss(real_logits, fake_logits)      # recorded without the penalty: -V, as before
-            loss = loss_d + 0.5 * cfg.r1 * r1_penalty(real_logits, real) if cfg.r1 else loss_d
+            loss = loss_d + 0.5 * cfg.r1 * cfg.r1_every * r1_penalty(real_logits, real) if penalise else loss_d
             self.opt_d.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_d.step()

@@ -29,7 +29,7 @@ REALS_0_1 = ("beta1", "beta2", "momentum", "momentum_end", "ema")
 RATES = ("lr_g", "lr_d")
 # The schedule: lr divided by lr_decay in [1, 2] each step, a momentum ramp of 0..10^9 steps; r1 in [0, 10^4].
 # Networks small enough that a training step takes milliseconds (the bounds are tested separately).
-SMALL = {"latent_dim": 16, "hidden": 32, "depth": 3, "k": 3, "batch_size": 64}
+SMALL = {"latent_dim": 16, "hidden": 32, "depth": 3, "k": 3, "batch_size": 64, "r1_every": 4}
 TRAINABLE_HERE = ("gaussian1d", "ring", "grid", "digits")   # no download, no user file needed
 
 junk = st.one_of(st.none(), st.booleans(), st.text(max_size=6), st.just(float("nan")),

@@ -84,6 +84,7 @@ def test_lr_k_and_loss_change_between_steps_without_a_reset():
     dict(data="digits", model="paper", batch_size=32, lr_decay=1.05, momentum_end=0.9, momentum_steps=8),
     dict(data="digits", model="seed", batch_size=32, ema=0.9),   # G's weight average, BatchNorm buffers too
     dict(data="grid", r1=1.0),                                   # the gradient penalty's double backward
+    dict(data="grid", r1=1.0, r1_every=4),                       # lazy R1: the resume falls mid-period
 ])
 def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, overrides):
     cfg = make_config(seed=3, **overrides)
@@ -288,6 +289,22 @@ def test_r1_adds_half_gamma_times_ds_squared_slope_at_real_data_to_ds_loss():
     for n, p in t.D.named_parameters():
         assert torch.allclose(p, expected[n], atol=1e-6), n
     assert any((p - q).abs().max() > 1e-4 for p, q in zip(t.D.parameters(), plain.D.parameters()))
+
+
+def test_lazy_r1_penalises_every_nth_d_step_with_n_times_the_weight_and_no_other():
+    """r1_every = 3: steps 1 and 4 are the steps of gamma = 6 applied every time; steps 2 and 3 are
+    plain steps (the penalty switched off in place), bit for bit."""
+    cfg = make_config(data="ring", r1=2.0, r1_every=3, seed=2)
+    lazy = Trainer(cfg, device="cpu")
+    lazy.step(4)
+    ref = Trainer(cfg.replace(r1=6.0, r1_every=1), device="cpu")
+    for r1, n in ((6.0, 1), (0.0, 2), (6.0, 1)):
+        ref.update(r1=r1)
+        ref.step(n)
+    assert all(torch.equal(p, q) for p, q in zip(lazy.D.parameters(), ref.D.parameters()))
+    every = Trainer(cfg.replace(r1_every=1), device="cpu")
+    every.step(4)
+    assert any(not torch.equal(p, q) for p, q in zip(lazy.D.parameters(), every.D.parameters()))
 
 
 def test_fused_optimizers_match_the_plain_for_loop_within_float_tolerance():
