@@ -31,19 +31,34 @@ def sweep(src: str, out: str) -> None:
     fig.savefig(out)
 
 
+def _label(r: dict) -> str:
+    """The run's model and what it sets beyond its preset (older JSONs have no "config")."""
+    c = r.get("config", {})
+    parts = [f"batch {r['batch_size']}", f"lr {r['lr_g']:g}"]
+    if (c.get("beta1", 0.5), c.get("beta2", 0.999)) != (0.5, 0.999):
+        parts.append(f"β ({c['beta1']:g}, {c['beta2']:g})")
+    if c.get("r1"):
+        parts.append(f"R1 γ {c['r1']:g}" + (f" every {c['r1_every']}" if c.get("r1_every", 1) > 1 else ""))
+    if c.get("ema"):
+        parts.append(f"avg {c['ema']:g}")
+    if c.get("lr_decay", 1) != 1:
+        parts.append(f"decay {c['lr_decay']:g}")
+    if c.get("precision") == "bf16":
+        parts.append("bf16")
+    return f"{r['model']} ({', '.join(parts)})"
+
+
 def ttg(sources: list[str], out: str) -> None:
-    fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=120)
+    fig, ax = plt.subplots(figsize=(7.2, 4.2 + 0.22 * len(sources)), dpi=120)
     for src in sources:
         r = json.load(open(src))
         ax.plot([t["train_seconds"] for t in r["trace"]], [t["frechet_over_floor"] for t in r["trace"]], "-o",
-                label=f"{r['model']} (batch {r['batch_size']}, lr {r['lr_g']:g}"
-                      + (f", R1 γ {r['config']['r1']:g}" if r.get("config", {}).get("r1") else "")
-                      + (", bf16" if r.get("config", {}).get("precision") == "bf16" else "") + ")")
+                markersize=3, label=_label(r))
     ax.axhline(3, color="gray", ls="--", label="target: 3x the floor")
     ax.set(yscale="log", xlabel="training seconds (2-core CPU)", ylabel="Fréchet distance / real-data floor",
            title="time to a good MNIST generator")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8, frameon=False)   # below: labels are long
     fig.tight_layout()
     fig.savefig(out)
 
