@@ -89,7 +89,11 @@ class ClassifierJudge:
         self.real["frechet_distance"] = frechet_distance(train_feats, self.test_feats)   # the floor: real vs real
 
     def __call__(self, trainer) -> dict:
-        probs, feats = self._predict(self.model, trainer.sample(self.n, seed=self.seed))
+        return self.images(trainer.sample(self.n, seed=self.seed))
+
+    def images(self, images: torch.Tensor) -> dict:
+        """The same metrics for any images (n, 1, 28, 28) in [0, 1], e.g. changed real ones."""
+        probs, feats = self._predict(self.model, images)
         generated = class_histogram_metrics(probs)
         generated["frechet_distance"] = frechet_distance(feats, self.test_feats)
         generated["frechet_over_floor"] = generated["frechet_distance"] / self.real["frechet_distance"]

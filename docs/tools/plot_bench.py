@@ -13,6 +13,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from ganlab.config import make_config  # noqa: E402
+
 
 def sweep(src: str, out: str) -> None:
     result = json.load(open(src))
@@ -32,19 +34,20 @@ def sweep(src: str, out: str) -> None:
 
 
 def _label(r: dict) -> str:
-    """The run's model and what it sets beyond its preset (older JSONs have no "config")."""
-    c = r.get("config", {})
+    """The run's model and what it sets beyond its preset (older JSONs have no "config": the preset)."""
+    base = make_config(data=r["data"], model=r["model"])
+    c = {**vars(base), **r.get("config", {})}
     parts = [f"batch {r['batch_size']}", f"lr {r['lr_g']:g}"]
-    if (c.get("beta1", 0.5), c.get("beta2", 0.999)) != (0.5, 0.999):
+    if (c["beta1"], c["beta2"]) != (base.beta1, base.beta2):
         parts.append(f"β ({c['beta1']:g}, {c['beta2']:g})")
-    if c.get("r1"):
-        parts.append(f"R1 γ {c['r1']:g}" + (f" every {c['r1_every']}" if c.get("r1_every", 1) > 1 else ""))
-    if c.get("ema"):
+    if c["r1"]:
+        parts.append(f"R1 γ {c['r1']:g}" + (f" every {c['r1_every']}" if c["r1_every"] > 1 else ""))
+    if c["ema"]:
         parts.append(f"avg {c['ema']:g}")
-    if c.get("lr_decay", 1) != 1:
+    if c["lr_decay"] != base.lr_decay:
         parts.append(f"decay {c['lr_decay']:g}")
-    if c.get("precision") == "bf16":
-        parts.append("bf16")
+    if c["precision"] != base.precision:
+        parts.append(c["precision"])
     return f"{r['model']} ({', '.join(parts)})"
 
 
