@@ -8,7 +8,10 @@ import sys
 import pytest
 
 # A fresh process per measurement: the allocator's thresholds are process-wide and move on their own
-# once a large block is freed, so an earlier test in this process could hide the difference.
+# once a large block is freed, so an earlier test in this process could hide the difference. The
+# steady state is the least of three 10-iteration windows: the heap still grows once in the first
+# windows (0-400 faults per iteration measured with the settings, ~0 afterwards; 7,000-11,000
+# in every window without them).
 SCRIPT = """
 import json, resource, torch
 from ganlab import Trainer, make_config
@@ -16,9 +19,12 @@ from ganlab.data import ImageData
 data = ImageData(torch.rand(512, 784), torch.zeros(512, dtype=torch.long), (1, 28, 28))
 t = Trainer(make_config(data="mnist", model="dcgan", batch_size=64), device="cpu", dataset=data)
 t.step(3)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-t.step(10)
-print(json.dumps((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 10))
+windows = []
+for _ in range(3):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    t.step(10)
+    windows.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 10)
+print(json.dumps(min(windows)))
 """
 
 
