@@ -5,7 +5,7 @@
     python -m ganlab sample checkpoints/ring.pt --n 2500 --seed 0 --out ring.npy
     python -m ganlab eval checkpoints/ring.pt
     python -m ganlab classifier --data mnist --out checkpoints/classifier-mnist.pt
-    python -m ganlab time-to-good --model dcgan --budget 600
+    python -m ganlab time-to-good --model dcgan-deep --precision bf16 --budget 300
 
 Training flags are generated from the fields of `Config`, so the CLI, the app and the library
 cannot drift apart. Every user error ends as one line on stderr and exit code 1, no traceback.

@@ -21,7 +21,8 @@ DATASET_SHAPES = {"gaussian1d": (1,), "ring": (2,), "grid": (2,), "points": (2,)
                   "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "digits": (1, 8, 8)}
 # Training-set sizes, so a batch larger than the data is refused before anything is loaded.
 DATASET_SIZES = {"mnist": 60_000, "fashion-mnist": 60_000, "digits": 1_797}
-MODELS = ("mlp", "seed", "paper", "dcgan")
+MODELS = ("mlp", "seed", "paper", "dcgan", "dcgan-deep")
+CONV_MODELS = ("dcgan", "dcgan-deep")        # built for 28x28 images only
 LOSSES = ("nonsat", "minimax")
 OPTIMIZERS = ("adam", "sgd")
 PRIORS = ("normal", "uniform")
@@ -38,6 +39,11 @@ MODEL_PRESETS: dict[str, dict] = {
     "paper": dict(latent_dim=100, batch_size=100, optimizer="sgd", lr_g=0.1, lr_d=0.1,
                   momentum=0.5, prior="uniform", lr_decay=1.000004, momentum_end=0.7, momentum_steps=125_000),
     "dcgan": dict(latent_dim=100, batch_size=64, lr_g=2e-4, lr_d=2e-4, beta1=0.5, prior="normal"),
+    # The recommended MNIST recipe (docs/performance.md, "A deeper pair"): Adam at 1e-3 with
+    # StyleGAN2's betas (0, 0.99), lazy R1 (gamma 10 every 16th D step), a weight average of G over
+    # ~200 steps, and the lr falling ~4x over the first 7,000 steps (the 5 minutes it was tuned for).
+    "dcgan-deep": dict(latent_dim=100, batch_size=64, lr_g=1e-3, lr_d=1e-3, beta1=0.0, beta2=0.99, prior="normal",
+                       r1=10.0, r1_every=16, ema=0.995, lr_decay=1.0002),
 }
 
 # Per-dataset overrides, applied after the model preset. Figure 1's setting has a 1-D z, uniform;
@@ -61,7 +67,7 @@ INT_LIMITS = {"latent_dim": 4096, "hidden": 8192, "depth": 32, "k": 1000, "batch
 @dataclass(frozen=True)
 class Config:
     data: str = "ring"          # one of DATASETS
-    model: str = "mlp"          # "mlp" (toy, any data), "seed" (the seed's MLP pair), "paper" (maxout D), "dcgan" (conv, 28x28)
+    model: str = "mlp"          # "mlp" (toy, any data), "seed", "paper", or 28x28 conv "dcgan", "dcgan-deep"
     latent_dim: int = 8         # z dimension (the ring/grid presets use 2: a 2-D z for 2-D data)
     hidden: int = 128           # width of the "mlp" model's hidden layers (ignored by seed/paper)
     depth: int = 2              # hidden layers of the "mlp" model (ignored by seed/paper)
@@ -122,10 +128,10 @@ class Config:
             object.__setattr__(self, name, float(getattr(self, name)))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
             raise ConfigError(f"seed must be an integer in [0, 2**63), got {self.seed!r}")
-        if self.model == "dcgan" and DATASET_SHAPES[self.data][1:] != (28, 28):
-            raise ConfigError(f"model 'dcgan' is for 28x28 images (mnist, fashion-mnist), not {self.data!r}; "
+        if self.model in CONV_MODELS and DATASET_SHAPES[self.data][1:] != (28, 28):
+            raise ConfigError(f"model {self.model!r} is for 28x28 images (mnist, fashion-mnist), not {self.data!r}; "
                               f"use model 'mlp' or 'seed'")
-        if self.model in ("seed", "dcgan") and self.batch_size < 2:
+        if self.model in ("seed", *CONV_MODELS) and self.batch_size < 2:
             raise ConfigError(f"batch_size must be >= 2 for the {self.model} model: its BatchNorm layers need "
                               f"at least 2 samples to normalise a batch")
         size = DATASET_SIZES.get(self.data)

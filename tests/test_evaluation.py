@@ -116,3 +116,34 @@ def test_eval_cli_prints_the_image_metrics_of_the_shipped_mnist_model(real_data_
     real = result["real_test_images"]
     assert real["classes_covered"] == 10 and real["class_kl_to_uniform"] < 0.01 and real["classifier_score"] > 9
     assert result["generated"]["frechet_distance"] > real["frechet_distance"] > 0
+
+
+@pytest.mark.slow
+def test_the_recommended_recipe_draws_every_digit_evenly_within_1000_iterations(real_data_root):
+    """The dcgan-deep preset (docs/performance.md, "A deeper pair"), 1,000 iterations (about a minute
+    on 2 CPU cores): 10/10 digits, class KL <= 0.05 and within 25x of the Fréchet floor, where the
+    dcgan preset is still above 100x."""
+    from ganlab.evaluate import ClassifierJudge
+    judge = ClassifierJudge("mnist", real_data_root, n=5000)
+    t = Trainer(make_config(data="mnist", model="dcgan-deep"), device="cpu", data_root=real_data_root)
+    t.step(1000)
+    m = judge(t)
+    assert m["classes_covered"] == 10 and m["class_kl_to_uniform"] <= 0.05 and m["frechet_over_floor"] <= 25, m
+
+
+@pytest.mark.slow
+def test_time_to_good_cli_judges_on_schedule_and_writes_its_trace(real_data_root, tmp_path, capsys):
+    import json
+
+    from ganlab.cli import main
+    out = tmp_path / "ttg.json"
+    assert main(["time-to-good", "--model", "dcgan-deep", "--budget", "1", "--eval-every", "10", "--json", str(out),
+                 "--data-root", str(real_data_root)]) == 0
+    result = json.loads(out.read_text())
+    assert result["config"]["model"] == "dcgan-deep" and result["config"]["r1_every"] == 16
+    assert result["seconds_to_good"] is None and result["frechet_floor"] > 0
+    rows = result["trace"]
+    assert [r["iterations"] for r in rows] == [10 * (i + 1) for i in range(len(rows))]
+    # the clock (rounded to 0.1 s in the trace) stops the run at the first judgement past the budget
+    assert rows[-1]["train_seconds"] >= 0.95 and all(r["train_seconds"] <= 1.05 for r in rows[:-1])
+    assert "dcgan-deep on mnist: not good within 1 s" in capsys.readouterr().out

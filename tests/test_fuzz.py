@@ -23,7 +23,8 @@ from ganlab.errors import ConfigError, DivergenceError
 from ganlab.ui.session import settings_from_query
 
 CHOICES = {"data": ("gaussian1d", "ring", "grid", "mnist", "fashion-mnist", "digits", "points"),
-           "model": ("mlp", "seed", "paper", "dcgan"), "loss": ("nonsat", "minimax"), "optimizer": ("adam", "sgd"),
+           "model": ("mlp", "seed", "paper", "dcgan", "dcgan-deep"), "loss": ("nonsat", "minimax"),
+           "optimizer": ("adam", "sgd"),
            "prior": ("normal", "uniform"), "precision": ("fp32", "bf16")}
 REALS_0_1 = ("beta1", "beta2", "momentum", "momentum_end", "ema")
 RATES = ("lr_g", "lr_d")
@@ -106,9 +107,9 @@ def expected_problem(c: dict) -> str | None:
     bad += [] if is_real(merged["r1"]) and 0 <= merged["r1"] <= 1e4 else ["r1"]
     if bad:
         return " ".join(bad)
-    if merged["model"] == "dcgan" and merged["data"] not in ("mnist", "fashion-mnist"):   # 28x28 only
-        return "dcgan"
-    if merged["model"] in ("seed", "dcgan") and merged["batch_size"] < 2:       # BatchNorm needs two samples
+    if merged["model"] in ("dcgan", "dcgan-deep") and merged["data"] not in ("mnist", "fashion-mnist"):   # 28x28 only
+        return "28x28"
+    if merged["model"] in ("seed", "dcgan", "dcgan-deep") and merged["batch_size"] < 2:   # BatchNorm: two samples
         return "batch_size"
     if merged["batch_size"] > DATASET_SIZES.get(merged["data"], math.inf):
         return "batch_size"

@@ -27,9 +27,27 @@ def test_paper_pair_matches_the_published_mnist_model():
     assert G.out_range == (0.0, 1.0)
 
 
+def test_dcgan_keeps_its_layers_so_saved_runs_still_load():
+    G, D = build_models(make_config(data="mnist", model="dcgan"))
+    assert (count_parameters(G), count_parameters(D)) == (778_305, 138_561)
+    assert [k for k in D.state_dict()] == ["net.1.weight", "net.1.bias", "net.3.weight", "net.3.bias",
+                                           "net.6.weight", "net.6.bias"]
+
+
+def test_dcgan_deep_adds_a_conv_at_7x7_and_14x14_to_g_and_a_third_strided_conv_to_d():
+    G, D = build_models(make_config(data="mnist", model="dcgan-deep"))
+    assert [(m.in_channels, m.out_channels, m.kernel_size, m.stride) for m in G.modules()
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))] == \
+        [(128, 128, (3, 3), (1, 1)), (128, 64, (4, 4), (2, 2)), (64, 64, (3, 3), (1, 1)), (64, 1, (4, 4), (2, 2))]
+    assert [(m.out_channels, m.stride) for m in D.modules() if isinstance(m, nn.Conv2d)] == \
+        [(64, (2, 2)), (128, (2, 2)), (256, (2, 2))]
+    assert not any(isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) for m in D.modules())   # [real; fake] in one pass
+    assert (count_parameters(G), count_parameters(D)) == (963_201, 431_553)
+
+
 @torch.no_grad()
 def test_generators_stay_in_their_output_range_and_d_returns_logits():
-    for model, lo, hi in (("seed", -1, 1), ("paper", 0, 1)):
+    for model, lo, hi in (("seed", -1, 1), ("paper", 0, 1), ("dcgan", -1, 1), ("dcgan-deep", -1, 1)):
         G, D = build_models(make_config(data="mnist", model=model))
         G.eval()
         x = G(torch.randn(16, 100) * 10)

@@ -62,7 +62,8 @@ def sidebar() -> None:
                 sb.error(str(exc))
     sb.selectbox("Model", MODELS, key="model", on_change=session.on_data_or_model_change, args=("model",),
                  help="mlp: small MLPs for toy data · seed: the seed script's MLPs · paper: maxout D with dropout · "
-                 "dcgan: a small convolutional pair for 28x28 images (mnist, fashion-mnist)")
+                 "dcgan: a small convolutional pair for 28x28 images (mnist, fashion-mnist) · dcgan-deep: a deeper one "
+                 "whose preset is the recommended MNIST recipe (docs/performance.md)")
     if ss["model"] == "mlp":
         c1, c2 = sb.columns(2)
         c1.select_slider("Width", [16, 32, 64, 128, 256, 512], key="hidden")
