@@ -3,8 +3,9 @@ URL query string that mirrors them.
 
 Rules (each browser tab is its own session, so two tabs are two independent runs):
 - `st.session_state.trainer` is the one live run; nothing mutable is shared through caches.
-- The sidebar widgets are keyed by Config field names. lr, k, loss, batch size, betas and momentum
-  apply to the live run in place; a change that needs new networks waits for the user to confirm.
+- The sidebar widgets are keyed by Config field names. Every field outside STRUCTURAL (lr, k, loss,
+  batch size, betas, momentum, the schedule, ema, r1) applies to the live run in place; a change that
+  needs new networks waits for the user to confirm.
 - The settings live in the query string (`?data=grid&k=3`), so a link reproduces a setup.
 """
 
@@ -101,6 +102,12 @@ def wanted_config() -> Config:
 def structural_changes(current: Config, wanted: Config) -> list[str]:
     return [f"{n}: {getattr(current, n)} → {getattr(wanted, n)}" for n in STRUCTURAL
             if getattr(current, n) != getattr(wanted, n)]
+
+
+def in_place_changes(current: Config, wanted: Config) -> dict:
+    """The changed fields that `Trainer.update` applies to a live run: every one not in STRUCTURAL."""
+    return {n: getattr(wanted, n) for n in FIELDS
+            if n not in STRUCTURAL and getattr(current, n) != getattr(wanted, n)}
 
 
 def new_trainer(cfg: Config) -> Trainer:

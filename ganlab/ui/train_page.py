@@ -112,9 +112,7 @@ def apply_settings() -> None:
             c1, c2, _ = st.columns([1, 1, 3])
             c1.button("Start new run", key="confirm_new", type="primary", on_click=session.confirm_new_run)
             c2.button("Keep current run", key="keep_run", on_click=session.keep_current_run)
-    mutable = {n: getattr(wanted, n) for n in ("lr_g", "lr_d", "k", "batch_size", "loss", "beta1", "beta2", "momentum",
-                                               "lr_decay", "momentum_end", "momentum_steps", "ema", "r1", "r1_every")
-               if getattr(wanted, n) != getattr(trainer.config, n)}
+    mutable = session.in_place_changes(trainer.config, wanted)
     if mutable:
         trainer.update(**mutable)
         if ss.status and "NaN" in ss.status:
