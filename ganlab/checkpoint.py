@@ -4,7 +4,8 @@ read back with `weights_only=True`, so loading a file never runs code from it.
 Layout (version 1): format, version, config (asdict), step, G, D, opt_g, opt_d (state dicts),
 rng ({"device": str, "state": uint8 tensor}), fixed_z, history ((rows, 5) float32 tensor: one row
 per iteration, or per `history_stride` iterations past 65,536 of them; a file without
-`history_stride` has stride 1).
+`history_stride` has stride 1); G_ema when G's weights are averaged, points for a user's own data.
+The checks of what a file holds live here too, beside the format they check.
 """
 
 from __future__ import annotations
@@ -144,3 +145,30 @@ def load_checkpoint(path, map_location="cpu") -> dict:
         raise CheckpointError(f"{path} is an incomplete ganlab checkpoint (missing: {', '.join(missing)})")
     return obj
 
+
+
+def check_state(sd: dict, *, fixed_z_shape, rng_state_shape, device_type: str, n_keys: int) -> int:
+    """Check the run state of a loaded checkpoint against the trainer it goes into, before anything
+    is changed (so a refused file leaves that trainer as it was); return its step count."""
+    step, rng, fixed_z, rows = sd["step"], sd["rng"], sd["fixed_z"], sd["history"]
+    if isinstance(step, torch.Tensor) and step.numel() == 1 and not step.is_floating_point():
+        step = int(step)
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise CheckpointError(f"checkpoint step must be an integer >= 0, got {step!r}")
+    if not (isinstance(rng, dict) and isinstance(rng.get("state"), torch.Tensor) and rng["state"].dtype == torch.uint8
+            and rng.get("device") in ("cpu", "cuda")
+            and (rng["device"] != device_type or rng["state"].shape == rng_state_shape)):
+        raise CheckpointError("checkpoint rng is not a generator state ({'device': 'cpu'|'cuda', 'state': uint8 tensor})")
+    if not isinstance(fixed_z, torch.Tensor) or fixed_z.shape != fixed_z_shape:
+        raise CheckpointError(f"checkpoint fixed_z must have shape {tuple(fixed_z_shape)}")
+    if not isinstance(rows, torch.Tensor) or rows.ndim != 2 or rows.shape[1] != n_keys:
+        raise CheckpointError(f"checkpoint history is not a (rows, {n_keys}) tensor")
+    return step
+
+
+def points_of(sd: dict, path) -> torch.Tensor:
+    """The (N, 2) point set a 'points' run carries (a user's own data cannot be reloaded by name)."""
+    points = sd.get("points")
+    if not isinstance(points, torch.Tensor) or points.ndim != 2 or points.shape[1] != 2 or len(points) < 2:
+        raise CheckpointError(f"{path} is a 'points' run without a valid (N, 2) points tensor")
+    return points.float()

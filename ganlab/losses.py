@@ -1,10 +1,15 @@
-"""The value function and the two players' losses, as pure functions of D's logits.
+"""The value function, the two players' losses, and the objective of each phase of Algorithm 1.
 
-With D(x) = sigmoid(l): log D = -softplus(-l) and log(1 - D) = -softplus(l). Written this way the
-losses never take log(0) when D saturates, which is exactly the regime Sec. 3 of the paper is about.
+The losses are pure functions of D's logits. With D(x) = sigmoid(l): log D = -softplus(-l) and
+log(1 - D) = -softplus(l). Written this way they never take log(0) when D saturates, which is
+exactly the regime Sec. 3 of the paper is about. The phases (`discriminator_phase`,
+`generator_phase`) run the networks and return what each optimizer descends, as stylegan2-ada's
+`loss.py` holds its phases and their regularisers; the trainer only orders them.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -50,3 +55,44 @@ def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     """
     (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
     return grad.square().flatten(1).sum(1).mean()
+
+
+def r1_weight(gamma: float, every: int, d_step: int) -> float:
+    """The R1 weight on D step `d_step` (counted over the whole run): gamma * every on every
+    `every`-th step, 0 on the others. Lazy R1 (Karras et al., 2020, StyleGAN2 Sec. 3.1) moves D the
+    same on average at a fraction of the double backwards; a function of the step count, so a
+    resumed run penalises the same steps.
+
+    >>> [r1_weight(2.0, 3, s) for s in range(4)]
+    [6.0, 0.0, 0.0, 6.0]
+    """
+    return gamma * every if gamma > 0 and d_step % every == 0 else 0.0
+
+
+class DPhase(NamedTuple):
+    loss: torch.Tensor          # what D's optimizer descends: -V, plus the R1 term when weighted
+    value_loss: torch.Tensor    # -V alone, the number the history records
+    real_logits: torch.Tensor
+    fake_logits: torch.Tensor
+
+
+def discriminator_phase(D, G, real: torch.Tensor, z: torch.Tensor, r1: float, autocast) -> DPhase:
+    """One D step's objective: -V on a real batch and G(z), plus (r1 / 2) E||grad_x D(x)||^2 when
+    r1 > 0 (`real` must then require grad). G runs without a graph: D's step trains D only."""
+    with torch.no_grad(), autocast:
+        fake = G(z)
+    # One D pass over [real; fake]: D has no batch statistics, so this equals two passes.
+    # bf16 autocast covers the forward passes only; logits go back to fp32 for the log-sigmoids.
+    with autocast:
+        logits = D(torch.cat([real, fake.to(real.dtype)])).float()
+    real_logits, fake_logits = logits[:len(real)], logits[len(real):]
+    loss_d = d_loss(real_logits, fake_logits)
+    loss = loss_d + 0.5 * r1 * r1_penalty(real_logits, real) if r1 else loss_d
+    return DPhase(loss, loss_d, real_logits, fake_logits)
+
+
+def generator_phase(D, G, z: torch.Tensor, kind: str, autocast) -> torch.Tensor:
+    """G's step objective on G(z); the caller keeps D's weights out of the graph."""
+    with autocast:
+        fake_logits = D(G(z)).float()
+    return g_loss(fake_logits, kind)

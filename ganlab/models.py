@@ -3,20 +3,23 @@ in its numerically stable log-sigmoid form (see losses.py). Every G maps (n, lat
 flattened samples (n, dim); `G.out_range` says what range its images live in, if any.
 
 - "mlp": small MLPs for the toy data (width `hidden`, `depth` hidden layers).
-- "seed": the seed PyTorch script's pair, layer for layer (1,510,032 + 533,505 parameters at
-  latent_dim 100 on MNIST), minus D's final Sigmoid (folded into the loss).
+- "pytorch-mlp": the PyTorch GAN script's pair (the seed code), layer for layer (1,510,032 +
+  533,505 parameters at latent_dim 100 on MNIST), minus D's final Sigmoid (folded into the loss).
 - "paper": the paper's published MNIST model: G 1200-1200 ReLU with sigmoid output, D two maxout
   layers (240 units x 5 pieces) with dropout on its input (keep 0.8) and hidden layers (keep 0.5).
 - "dcgan": a small convolutional pair for 28x28 images in the style of DCGAN (Radford et al., 2016):
   G z -> 128x7x7 -> 64x14x14 -> 1x28x28 with BatchNorm, D two strided convolutions; ganlab's
   first conv model, kept as it was so its runs and numbers keep their meaning.
 - "dcgan-deep": dcgan with a 3x3 convolution more at 7x7 and at 14x14 in G and a third strided
-  convolution (7x7 -> 4x4, 256 channels) in D; its preset is ganlab's recommended MNIST recipe
-  (config.py), which reaches 3x the Fréchet floor in minutes on a 2-core CPU (docs/performance.md).
+  convolution (7x7 -> 4x4, 256 channels) in D; trained with the `fast-mnist` recipe (recipes.py),
+  ganlab's recommended MNIST setup (docs/performance.md).
+
+A model is layers only: the optimizer and its settings come from a recipe (recipes.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -24,7 +27,6 @@ from torch import nn
 import torch.nn.functional as F
 
 from .config import DATASET_SHAPES, Config
-from .errors import ConfigError
 
 
 class Maxout(nn.Module):
@@ -64,11 +66,11 @@ class Dropout(nn.Module):
         return f"p={self.p}"
 
 
-def _seed_block(d_in: int, d_out: int, normalize: bool = True) -> list[nn.Module]:
+def _pytorch_mlp_block(d_in: int, d_out: int, normalize: bool = True) -> list[nn.Module]:
     layers: list[nn.Module] = [nn.Linear(d_in, d_out)]
     if normalize:
-        # The seed wrote BatchNorm1d(out, 0.8): the 2nd positional argument is *eps*, so eps = 0.8
-        # (the Keras original meant momentum 0.8). Kept as is: it is the seed's model.
+        # The script wrote BatchNorm1d(out, 0.8): the 2nd positional argument is *eps*, so eps = 0.8
+        # (the Keras original meant momentum 0.8). Kept as is: it is the script's model.
         layers.append(nn.BatchNorm1d(d_out, eps=0.8))
     layers.append(nn.LeakyReLU(0.2))
     return layers
@@ -116,12 +118,12 @@ def _mlp_pair(cfg: Config, dim: int):
     return Generator(nn.Sequential(*g), cfg.latent_dim, None), Discriminator(nn.Sequential(*d))
 
 
-def _seed_pair(cfg: Config, dim: int):
+def _pytorch_mlp_pair(cfg: Config, dim: int):
     G = nn.Sequential(
-        *_seed_block(cfg.latent_dim, 128, normalize=False),   # (n, z) -> (n, 128)
-        *_seed_block(128, 256),                               # -> (n, 256)
-        *_seed_block(256, 512),                               # -> (n, 512)
-        *_seed_block(512, 1024),                              # -> (n, 1024)
+        *_pytorch_mlp_block(cfg.latent_dim, 128, normalize=False),   # (n, z) -> (n, 128)
+        *_pytorch_mlp_block(128, 256),                               # -> (n, 256)
+        *_pytorch_mlp_block(256, 512),                               # -> (n, 512)
+        *_pytorch_mlp_block(512, 1024),                              # -> (n, 1024)
         nn.Linear(1024, dim),                                 # -> (n, 784)
         nn.Tanh(),                                            # images in [-1, 1]
     )
@@ -165,9 +167,7 @@ class Unflatten(nn.Module):
 
 
 def _dcgan_pair(cfg: Config, dim: int, deep: bool = False):
-    c, h, w = DATASET_SHAPES[cfg.data]
-    if (h, w) != (28, 28):
-        raise ConfigError(f"the {cfg.model} model is built for 28x28 images (mnist, fashion-mnist), not {cfg.data!r}")
+    c, h, w = DATASET_SHAPES[cfg.data]              # 28x28: Config refuses other shapes for conv models
     # "dcgan-deep" adds a 3x3 convolution at 7x7 and at 14x14 to G and a third strided one to D.
     # In equal-time screens (docs/performance.md) the larger D was the big step (a 2-conv D cannot
     # tell a soft stroke from a sharp one), G's extra layers the next.
@@ -210,7 +210,7 @@ def _uniform_init(net: nn.Module, r: float) -> None:
             nn.init.zeros_(m.bias)
 
 
-BUILDERS = {"mlp": _mlp_pair, "seed": _seed_pair, "paper": _paper_pair, "dcgan": _dcgan_pair,
+BUILDERS = {"mlp": _mlp_pair, "pytorch-mlp": _pytorch_mlp_pair, "paper": _paper_pair, "dcgan": _dcgan_pair,
             "dcgan-deep": lambda cfg, dim: _dcgan_pair(cfg, dim, deep=True)}
 
 
@@ -226,6 +226,27 @@ def build_models(cfg: Config) -> tuple[Generator, Discriminator]:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
         return BUILDERS[cfg.model](cfg, dim)
+
+
+@contextlib.contextmanager
+def eval_mode(net: nn.Module):
+    """Eval mode (BatchNorm running statistics, no dropout) for a block, then the previous mode."""
+    was_training = net.training
+    net.eval()
+    try:
+        yield net
+    finally:
+        net.train(was_training)
+
+
+@contextlib.contextmanager
+def frozen(net: nn.Module):
+    """No gradients for `net`'s own weights in a block (gradients still flow through it)."""
+    net.requires_grad_(False)
+    try:
+        yield net
+    finally:
+        net.requires_grad_(True)
 
 
 def set_dropout_generator(module: nn.Module, generator: torch.Generator | None) -> None:

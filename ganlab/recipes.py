@@ -1,0 +1,57 @@
+"""Training recipes: named sets of training settings, apart from the networks they train.
+
+A recipe holds only the `Config` fields it sets (nanoGPT's override-only config files); everything
+else keeps its default. `--model` names a network pair, `--recipe` one of these. A model's default
+recipe (`DEFAULT_RECIPE`) is the one it was built and tuned with, used when no recipe is named, so
+`--model dcgan-deep` still trains the way it was measured; `--recipe` picks any other for any model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Recipe:
+    summary: str
+    settings: dict
+
+
+RECIPES: dict[str, Recipe] = {
+    # Config's own defaults: Adam 1e-3 with beta1 0.5, batch 256, an 8-d normal z.
+    "toy": Recipe("Adam 1e-3, β1 0.5, batch 256: the toy datasets' settings", {}),
+    # The familiar PyTorch GAN script (the seed code): Adam 2e-4, betas (0.5, 0.999), batch 64,
+    # z ~ N(0, I) of 100 dims.
+    "pytorch": Recipe("the PyTorch GAN script's: Adam 2e-4, β (0.5, 0.999), batch 64, 100-d normal z",
+                      dict(latent_dim=100, batch_size=64, lr_g=2e-4, lr_d=2e-4, beta1=0.5, prior="normal")),
+    # The paper's published MNIST code: SGD with momentum 0.5, lr 0.1, batch 100, z uniform on
+    # [-sqrt 3, sqrt 3] of 100 dims; lr divided by 1.000004 every step and momentum 0.5 -> 0.7 over its
+    # first 250 epochs (of a 50,000-image split at batch 100: 125,000 steps).
+    "paper": Recipe("the paper's code: SGD lr 0.1 ÷ 1.000004 per step, momentum 0.5 → 0.7, batch 100, uniform z",
+                    dict(latent_dim=100, batch_size=100, optimizer="sgd", lr_g=0.1, lr_d=0.1, momentum=0.5,
+                         prior="uniform", lr_decay=1.000004, momentum_end=0.7, momentum_steps=125_000)),
+    # The fastest MNIST recipe measured (docs/performance.md, "A deeper pair"): Adam at 1e-3 with
+    # StyleGAN2's betas (0, 0.99), lazy R1 (gamma 10 every 16th D step), a weight average of G over
+    # ~200 steps, and the lr falling ~4x over the first 7,000 steps (the 5 minutes it was tuned for).
+    "fast-mnist": Recipe("Adam 1e-3, β (0, 0.99), lazy R1 γ 10 every 16, EMA 0.995, lr ÷ 1.0002 per step",
+                         dict(latent_dim=100, batch_size=64, lr_g=1e-3, lr_d=1e-3, beta1=0.0, beta2=0.99,
+                              prior="normal", r1=10.0, r1_every=16, ema=0.995, lr_decay=1.0002)),
+}
+
+# The recipe each network was built and measured with.
+DEFAULT_RECIPE = {"mlp": "toy", "pytorch-mlp": "pytorch", "paper": "paper", "dcgan": "pytorch",
+                  "dcgan-deep": "fast-mnist"}
+
+# Per-dataset settings, applied after the recipe. Figure 1's setting has a 1-D z, uniform; in 1-D,
+# Adam at 1e-3 for both players oscillates around pdata (std 0.29..0.49 over 2,000 steps) while a
+# slower G and k = 2 (D kept nearer D*, as Proposition 2 assumes) stays within 0.48..0.60. On the 2-D
+# mixtures a 2-D z: with it, 4,000 iterations at lr 1e-3 then 20,000 at 1e-4 covered all 8 ring
+# modes (docs/results.md). On grid the plain game dropped modes early in one seed in five whatever the
+# lr, k, batch or width; the R1 penalty (gamma 1) kept all 25 in every seed tried (docs/results.md).
+DATA_PRESETS: dict[str, dict] = {"gaussian1d": dict(latent_dim=1, prior="uniform", lr_g=1e-4, lr_d=5e-4, k=2),
+                                 "ring": dict(latent_dim=2), "grid": dict(latent_dim=2, r1=1.0)}
+
+
+def default_model(is_image: bool) -> str:
+    """The network a dataset gets when none is named."""
+    return "pytorch-mlp" if is_image else "mlp"
