@@ -109,7 +109,7 @@ def seed_loop(data_root, batch_size: int, device: torch.device):
     transform = transforms.Compose([transforms.Resize(28), transforms.ToTensor(), transforms.Normalize([0.5], [0.5])])
     dataset = datasets.MNIST(str(data_root), train=True, download=True, transform=transform)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=True)
-    G, D_logits = build_models(make_config(data="mnist", model="seed"))
+    G, D_logits = build_models(make_config(data="mnist", model="pytorch-mlp"))
     D = nn.Sequential(D_logits, nn.Sigmoid())             # the seed's D ends in a Sigmoid
     G.to(device)
     D.to(device)
@@ -155,7 +155,7 @@ def bench_case(model: str, batch_size: int, iters: int, warmup: int, data_root, 
                precision: str = "fp32", compile: bool = False) -> dict:
     cfg = make_config(data="mnist", model=model, batch_size=batch_size, precision=precision)
     trainer = Trainer(cfg, device=device, data_root=data_root, compile=compile)
-    trainer.data                                               # load outside the timing
+    trainer.load_data()                                        # outside the timing
     row = {"model": model, "batch_size": batch_size, "precision": precision, "compile": compile}
     if compile:                                                # compile outside the timing too
         t0 = time.perf_counter()
@@ -202,17 +202,20 @@ SWEEP_BATCHES = (16, 32, 64, 128, 256, 512, 1024)
 
 def run(iters: int = 300, warmup: int = 50, data_root=None, device="auto", compile: bool = False,
         sweep: bool = False) -> dict:
-    """The standard cases; with `compile`, the seed preset compiled too; with `sweep`, the seed
-    preset (ganlab and the seed loop) over SWEEP_BATCHES, for the it/s-against-batch-size plot."""
-    from .trainer import resolve_device
+    """The standard cases, each model with its default recipe (dcgan-deep: fast-mnist, the
+    recommended MNIST setup); with `compile`, the pytorch-mlp pair compiled too; with `sweep`, that
+    pair (ganlab and the seed loop) over SWEEP_BATCHES, for the it/s-against-batch-size plot."""
+    from .devices import resolve_device
 
     dev = resolve_device(device)
-    cases = [("seed", 64, True, "fp32", False), ("seed", 256, True, "fp32", False), ("seed", 64, False, "bf16", False),
-             ("seed", 256, False, "bf16", False), ("paper", 100, False, "fp32", False), ("dcgan", 64, False, "fp32", False)]
+    mlp = "pytorch-mlp"
+    cases = [(mlp, 64, True, "fp32", False), (mlp, 256, True, "fp32", False), (mlp, 64, False, "bf16", False),
+             (mlp, 256, False, "bf16", False), ("paper", 100, False, "fp32", False), ("dcgan", 64, False, "fp32", False),
+             ("dcgan-deep", 64, False, "fp32", False), ("dcgan-deep", 64, False, "bf16", False)]
     if compile:
-        cases += [("seed", 64, False, "fp32", True), ("seed", 256, False, "fp32", True)]
+        cases += [(mlp, 64, False, "fp32", True), (mlp, 256, False, "fp32", True)]
     if sweep:
-        cases = [("seed", b, True, p, False) for b in SWEEP_BATCHES for p in ("fp32", "bf16")]
+        cases = [(mlp, b, True, p, False) for b in SWEEP_BATCHES for p in ("fp32", "bf16")]
         cases = [(m, b, s and p == "fp32", p, c) for m, b, s, p, c in cases]
     rows = [bench_case(m, b, iters, warmup, data_root, dev, s, p, c) for m, b, s, p, c in cases]
     return {"device": str(dev), "threads": torch.get_num_threads(), "torch": torch.__version__,
@@ -224,17 +227,17 @@ def run(iters: int = 300, warmup: int = 50, data_root=None, device="auto", compi
 def format_table(result: dict) -> str:
     where = f"{result['device']} ({result['gpu']})" if result.get("gpu") else f"{result['device']} ({result['threads']} threads)"
     lines = [f"device {where}, torch {result['torch']}; fp32 matmul {result['matmul_gflop_s']:.0f} GFLOP/s",
-             "model  batch  prec     ganlab it/s  seed it/s  ratio  ganlab GFLOP/s  peak MB (ganlab / seed)"]
+             "model       batch  prec     ganlab it/s  seed it/s  ratio  ganlab GFLOP/s  peak MB (ganlab / seed)"]
     for r in result["rows"]:
         if "diverged" in r:
-            lines.append(f"{r['model']:<6} {r['batch_size']:>5}  {r['precision']}  diverged: {r['diverged']}")
+            lines.append(f"{r['model']:<11} {r['batch_size']:>5}  {r['precision']}  diverged: {r['diverged']}")
             continue
         seed = f"{r['seed_it_s']:9.1f}  {r['speedup']:5.2f}x" if "seed_it_s" in r else f"{'-':>9}  {'-':>6}"
         mem = f"{r['ganlab_peak_mb']:.0f} / {r['seed_peak_mb']:.0f}" if "seed_peak_mb" in r else f"{r['ganlab_peak_mb']:.0f}"
         if "ganlab_gpu_peak_mb" in r:
             mem += f"; GPU {r['ganlab_gpu_peak_mb']:.0f}" + (f" / {r['seed_gpu_peak_mb']:.0f}" if "seed_gpu_peak_mb" in r else "")
         prec = r["precision"] + ("+compile" if r.get("compile") else "")
-        lines.append(f"{r['model']:<6} {r['batch_size']:>5}  {prec:<12} {r['ganlab_it_s']:6.1f}  {seed}  "
+        lines.append(f"{r['model']:<11} {r['batch_size']:>5}  {prec:<12} {r['ganlab_it_s']:6.1f}  {seed}  "
                      f"{r['ganlab_gflop_s']:14.1f}  {mem}")
     return "\n".join(lines)
 

@@ -18,31 +18,28 @@ import json
 import math
 import sys
 import time
-from dataclasses import asdict, fields
+from dataclasses import asdict
 
 import numpy as np
 
 from .checkpoint import atomic_write
-from .config import (DATASETS, FIELD_TYPES, LOSSES, MODEL_PRESETS, MODELS, OPTIMIZERS, PRECISIONS, PRIORS,
-                     STRUCTURAL, Config, make_config)
+from .config import DATASETS, FIELD_TYPES, FIELDS, Config, make_config, rules
 from .errors import CheckpointError, ConfigError, DivergenceError, GanlabError
 from .evaluate import METRICS, evaluate
+from .recipes import DEFAULT_RECIPE, RECIPES
 from .trainer import Trainer
 
-CHOICES = {"data": DATASETS, "model": MODELS, "loss": LOSSES, "optimizer": OPTIMIZERS, "prior": PRIORS,
-           "precision": PRECISIONS}
 
-
-def _config_help(name: str, default) -> str:
-    parts = []
-    if name in CHOICES:
-        parts.append("one of " + ", ".join(CHOICES[name]))
+def config_help(name: str) -> str:
+    """A field's help for --help, from its declared rules: what it is, its choices, its default and
+    the recipes that set it."""
+    rule, default = rules(name), Config.__dataclass_fields__[name].default
+    parts = [rule["help"]]
+    parts.append("one of " + ", ".join(rule["choices"]) if "choices" in rule else rule["says"])
     parts.append(f"default: {default}")
-    presets = [f"{m}: {p[name]}" for m, p in MODEL_PRESETS.items() if name in p]
-    if presets:
-        parts.append("preset " + ", ".join(presets))
-    if name == "model":
-        parts.append("images default to seed")
+    recipes = [f"{r}: {recipe.settings[name]}" for r, recipe in RECIPES.items() if name in recipe.settings]
+    if recipes:
+        parts.append("recipe " + ", ".join(recipes))
     return "; ".join(parts)
 
 
@@ -51,6 +48,13 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"error: {message}; see `{self.prog} --help`\n")
+
+
+def _add_device(parser, data_root: bool = True) -> None:
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    if data_root:
+        parser.add_argument("--data-root", help="folder for mnist / fashion-mnist (default: $GANLAB_DATA, "
+                            "else ~/.cache/ganlab)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,9 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", help="checkpoint to continue from (its config, with lr/k/loss/... overrides)")
     train.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
                        help="also write --out every N iterations (default: 0, only at the end)")
-    train.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
-    train.add_argument("--data-root", help="folder for mnist / fashion-mnist (default: $GANLAB_DATA, "
-                       "else ~/.cache/ganlab)")
+    _add_device(train)
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--compile", action="store_true", help="torch.compile the training passes (opt-in: "
                        "a compile of tens of seconds first; see docs/performance.md)")
@@ -78,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     sample.add_argument("--out", required=True, help=".npy file: (N, d) for toy data, (N, C, H, W) in [0, 1] for images; "
                         "or a .png grid of image samples")
-    sample.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    _add_device(sample, data_root=False)
 
     ev = sub.add_parser("eval", help="print a checkpoint's metrics as JSON")
     ev.add_argument("checkpoint")
@@ -87,8 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--n", type=int, default=None, help="samples drawn from G (default: 2500 for toy data, "
                     "10000 for the classifier metrics; Parzen always uses 10000)")
     ev.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
-    ev.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
-    ev.add_argument("--data-root", help="folder for mnist / fashion-mnist (default: $GANLAB_DATA, else ~/.cache/ganlab)")
+    _add_device(ev)
     ev.add_argument("--classifier", help="classifier weights (default: checkpoints/classifier-DATA.pt)")
 
     cl = sub.add_parser("classifier", help="train the small CNN that the classifier metrics use")
@@ -96,38 +97,40 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--epochs", type=int, default=3, help="default: 3")
     cl.add_argument("--seed", type=int, default=0, help="default: 0")
     cl.add_argument("--out", required=True, help="where to write the weights")
-    cl.add_argument("--data-root", help="folder for mnist / fashion-mnist (default: $GANLAB_DATA, else ~/.cache/ganlab)")
+    _add_device(cl)
     cl.add_argument("--quiet", action="store_true", help="no progress bar")
     be = sub.add_parser("bench", help="iterations/s of the trainer against the seed's loop, side by side")
     be.add_argument("--iters", type=int, default=300, help="timed iterations per case (default: 300)")
     be.add_argument("--warmup", type=int, default=50, help="untimed iterations first (default: 50)")
-    be.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
-    be.add_argument("--data-root", help="folder for mnist (default: $GANLAB_DATA, else ~/.cache/ganlab)")
+    _add_device(be)
     be.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    be.add_argument("--compile", action="store_true", help="also time the seed preset under torch.compile")
-    be.add_argument("--sweep", action="store_true", help="instead, the seed preset (and the seed loop) at batch "
-                    "sizes 16 to 1024, fp32 and bf16")
+    be.add_argument("--compile", action="store_true", help="also time the pytorch-mlp pair under torch.compile")
+    be.add_argument("--sweep", action="store_true", help="instead, the pytorch-mlp pair (and the seed loop) at "
+                    "batch sizes 16 to 1024, fp32 and bf16")
     tg = sub.add_parser("time-to-good", help="training seconds until an MNIST generator covers 10/10 classes "
                         "with class KL <= 0.05 and Fréchet <= 3x the real-data floor")
     tg.add_argument("--budget", type=float, default=600, help="training seconds to give up after (default: 600)")
     tg.add_argument("--eval-every", type=int, default=500, help="iterations between judgements (default: 500)")
     tg.add_argument("--out", help="also save the final checkpoint here")
     tg.add_argument("--json", help="write the trace as JSON to this file")
-    tg.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
-    tg.add_argument("--data-root", help="folder for mnist / fashion-mnist (default: $GANLAB_DATA, else ~/.cache/ganlab)")
+    _add_device(tg)
     _add_config_flags(tg)
     return parser
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("config (defaults are the toy setup; --model presets override them)")
-    for f in fields(Config):
-        group.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=FIELD_TYPES[f.name], default=None,
-                           metavar=f.name.upper(), help=_config_help(f.name, f.default))
+    group = parser.add_argument_group("config (defaults are the toy setup; a recipe sets training settings, and "
+                                      "any flag given wins)")
+    group.add_argument("--recipe", choices=list(RECIPES), help="named training settings: " + "; ".join(
+        f"{name}: {recipe.summary}" for name, recipe in RECIPES.items()) + " (default: the model's own: " +
+        ", ".join(f"{m} → {r}" for m, r in DEFAULT_RECIPE.items()) + ")")
+    for name in FIELDS:
+        group.add_argument("--" + name.replace("_", "-"), dest=name, type=FIELD_TYPES[name], default=None,
+                           metavar=name.upper(), help=config_help(name))
 
 
 def _overrides(args) -> dict:
-    return {f.name: getattr(args, f.name) for f in fields(Config) if getattr(args, f.name) is not None}
+    return {name: getattr(args, name) for name in FIELDS if getattr(args, name) is not None}
 
 
 def cmd_train(args) -> int:
@@ -137,19 +140,24 @@ def cmd_train(args) -> int:
     if args.checkpoint_every < 0:
         raise ConfigError(f"--checkpoint-every must be >= 0, got {args.checkpoint_every}")
     if args.resume:
+        if args.recipe:
+            raise ConfigError("--recipe starts a new run; with --resume, change single settings (--lr-g, --k, ...)")
         trainer = Trainer.load(args.resume, device=args.device, data_root=args.data_root, compile=args.compile)
-        clash = [f"--{k.replace('_', '-')} {v} (checkpoint: {getattr(trainer.config, k)})"
-                 for k, v in overrides.items() if k in STRUCTURAL and v != getattr(trainer.config, k)]
+        wanted = trainer.config.replace(**overrides)
+        clash = [f"--{k.replace('_', '-')} {getattr(wanted, k)} (checkpoint: {getattr(trainer.config, k)})"
+                 for k in trainer.config.structural_diff(wanted)]
         if clash:
             raise CheckpointError(f"{args.resume} does not fit the requested config: {'; '.join(clash)}; "
                                   f"drop those flags, or start a new run without --resume")
-        trainer.update(**{k: v for k, v in overrides.items() if k not in STRUCTURAL})
+        trainer.update(**trainer.config.in_place_diff(wanted))
+        how = f"resumed from {args.resume}"
     else:
         if "data" not in overrides:
             raise ConfigError(f"--data is required for a new run; choose one of: {', '.join(DATASETS)}")
-        trainer = Trainer(make_config(**overrides), device=args.device, data_root=args.data_root,
+        trainer = Trainer(make_config(args.recipe, **overrides), device=args.device, data_root=args.data_root,
                           compile=args.compile)
-    trainer.data  # load (and report missing data) before the progress bar starts
+        how = f"recipe {args.recipe or DEFAULT_RECIPE[trainer.config.model]}"
+    trainer.load_data()         # load (and report missing data) before the progress bar starts
 
     def checkpoint(t: Trainer, stats: dict) -> None:
         if args.checkpoint_every and t.step_count % args.checkpoint_every == 0:
@@ -157,7 +165,8 @@ def cmd_train(args) -> int:
 
     cfg, start = trainer.config, trainer.step_count
     print(f"training {cfg.model} on {cfg.data} ({trainer.device}) from step {start} for {args.steps} iterations "
-          f"(k={cfg.k}, batch {cfg.batch_size}, loss {cfg.loss})", file=sys.stderr)
+          f"({how}: {cfg.optimizer} lr {cfg.lr_g:g}/{cfg.lr_d:g}, k={cfg.k}, batch {cfg.batch_size}, loss {cfg.loss})",
+          file=sys.stderr)
     t0 = time.perf_counter()
     try:
         trainer.train(args.steps, callback=checkpoint, every=args.checkpoint_every or None,
@@ -234,7 +243,7 @@ def cmd_bench(args) -> int:
 def cmd_time_to_good(args) -> int:
     from .timetogood import time_to_good
 
-    cfg = make_config(**{"data": "mnist", **_overrides(args)})
+    cfg = make_config(args.recipe, **{"data": "mnist", **_overrides(args)})
     if cfg.data not in ("mnist", "fashion-mnist"):
         raise ConfigError(f"time-to-good judges mnist or fashion-mnist generators, not {cfg.data!r}")
     if args.budget <= 0 or args.eval_every < 1:
@@ -243,7 +252,7 @@ def cmd_time_to_good(args) -> int:
                           log=lambda line: print(line, file=sys.stderr))
     if args.out:
         result["trainer"].save(args.out)
-    summary = {"model": cfg.model, "data": cfg.data, "batch_size": cfg.batch_size, "lr_g": cfg.lr_g, "lr_d": cfg.lr_d,
+    summary = {"model": cfg.model, "recipe": args.recipe or DEFAULT_RECIPE[cfg.model], "data": cfg.data, "batch_size": cfg.batch_size, "lr_g": cfg.lr_g, "lr_d": cfg.lr_d,
                "k": cfg.k, "loss": cfg.loss, "seconds_to_good": result["seconds"], "iterations": result["iterations"],
                "frechet_floor": result["floor"], "config": asdict(cfg), "trace": result["trace"]}
     if args.json:

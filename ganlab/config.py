@@ -159,6 +159,12 @@ class Config:
         return {f: getattr(other, f) for f in FIELDS if f not in STRUCTURAL and getattr(self, f) != getattr(other, f)}
 
 
+def check_field(name: str, value):
+    """`value` as field `name` holds it (aliases resolved, reals as float); ConfigError if its rules
+    refuse it. Cross-field rules (model vs data, batch vs dataset size) are Config's."""
+    return _checked(name, value, Config.__dataclass_fields__[name].metadata)
+
+
 def _checked(name: str, value, rule):
     """`value` if `rule` admits it (canonical: aliases resolved, reals as float), else ConfigError."""
     if "choices" in rule:
@@ -197,11 +203,6 @@ def rules(name: str) -> dict:
     ((1, 1000), ('nonsat', 'minimax'))
     """
     return dict(Config.__dataclass_fields__[name].metadata)
-
-
-def parse_field(name: str, text: str):
-    """A field's value from text (a flag or a URL parameter); ValueError if it is not of the type."""
-    return FIELD_TYPES[name](text)
 
 
 def needs_new_run(names) -> str:

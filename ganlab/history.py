@@ -21,6 +21,19 @@ import torch
 
 from .errors import CheckpointError
 
+def strided_indices(n: int, max_rows: int) -> np.ndarray:
+    """Indices of at most `max_rows` evenly strided rows of n, always ending at the last one, so
+    thinning twice to the same size changes nothing (the app thins on the device, plots again).
+
+    >>> strided_indices(10, 4).tolist(), strided_indices(3, 4).tolist()
+    ([0, 3, 6, 9], [0, 1, 2])
+    """
+    if n <= max_rows:
+        return np.arange(n)
+    stride = math.ceil((n - 1) / max(max_rows - 1, 1))
+    return np.arange(n - 1, -1, -stride)[::-1].copy()
+
+
 CAPACITY = 2**16   # 65,536 rows of 5 float32: 1.3 MB, per-iteration detail for the first 65,536 iterations
 
 
@@ -76,8 +89,8 @@ class History:
         return rows
 
     def view(self, start: int = 0, stop: int | None = None, max_rows: int | None = None) -> dict:
-        """Rows covering iterations [start, stop), at most about `max_rows` of them (evenly strided,
-        always keeping the last), copied to the host once: {"step": last iteration of each row
+        """Rows covering iterations [start, stop), at most `max_rows` of them (`strided_indices`),
+        copied to the host once: {"step": last iteration of each row
         (1-based), "rows": (R, n_keys)}."""
         stop = self.steps if stop is None else min(stop, self.steps)
         first, last = start // self.stride, math.ceil(stop / self.stride) if stop > start else start // self.stride
@@ -86,9 +99,7 @@ class History:
         if len(rows) and self._pending_n and last > self._full:
             steps[-1] = self.steps            # the partial row ends at the latest iteration
         if max_rows is not None and len(rows) > max_rows:
-            idx = torch.arange(0, len(rows), math.ceil(len(rows) / max_rows))
-            if int(idx[-1]) != len(rows) - 1:
-                idx = torch.cat([idx, torch.tensor([len(rows) - 1])])
+            idx = torch.from_numpy(strided_indices(len(rows), max_rows))
             rows, steps = rows[idx.to(rows.device)], steps[idx]
         return {"step": steps.numpy(), "rows": rows.cpu().numpy().astype(np.float32, copy=False)}
 

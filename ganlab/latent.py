@@ -24,6 +24,21 @@ def sample_z(n: int, dim: int, prior: str, generator: torch.Generator) -> torch.
     raise ValueError(f"unknown prior {prior!r}; choose 'normal' or 'uniform'")
 
 
+def prior_quantiles(prior: str, n: int) -> torch.Tensor:
+    """n quantiles (2 % to 98 %) of one coordinate of the prior, so lines drawn at them are as dense
+    as the prior is (Figure 1's z axis).
+
+    >>> prior_quantiles("uniform", 3)
+    tensor([-1.6628,  0.0000,  1.6628])
+    """
+    p = torch.linspace(0.02, 0.98, n, dtype=torch.float64)
+    if prior == "uniform":
+        return ((p * 2 - 1) * SQRT3).float()
+    if prior == "normal":
+        return (math.sqrt(2) * torch.erfinv(2 * p - 1)).float()
+    raise ValueError(f"unknown prior {prior!r}; choose 'normal' or 'uniform'")
+
+
 def z_from_seed(seed: int, dim: int, prior: str) -> torch.Tensor:
     """One (dim,) noise vector, reproducible from its seed: how the latent explorer names endpoints."""
     return sample_z(1, dim, prior, torch.Generator().manual_seed(int(seed)))[0]

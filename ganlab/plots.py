@@ -14,27 +14,21 @@ import torch
 from plotly.subplots import make_subplots
 from torchvision.utils import make_grid
 
+from .history import strided_indices
+from .latent import prior_quantiles
 from .metrics import kde_log_density, optimal_discriminator
 
 LOG4 = math.log(4.0)
 COLORS = {"real": "#222222", "fake": "#2ca02c", "d": "#1f77b4", "dstar": "#9467bd", "g": "#ff7f0e"}
 
 
-def _downsample(n: int, max_points: int) -> np.ndarray:
-    """Indices of at most ~max_points evenly strided rows, always ending at the last one."""
-    if n <= max_points:
-        return np.arange(n)
-    idx = np.arange(0, n, math.ceil(n / max_points))
-    return idx if idx[-1] == n - 1 else np.append(idx, n - 1)
-
-
 def history_figure(history: dict[str, np.ndarray], start_step: int = 0, max_points: int = 1500) -> go.Figure:
     """Losses, mean D(x) / D(G(z)), and V(D, G) against its optimum -log 4 (Theorem 1).
 
-    Long histories are strided to `max_points` so a redraw stays cheap at 100k iterations.
+    Long histories are strided to `max_points` so a redraw stays cheap at 100k iterations; a
+    `Trainer.history(max_rows=max_points)` comes already thinned, on the device, and stays as it is.
     """
-    n = len(history["d_loss"])
-    idx = _downsample(n, max_points)
+    idx = strided_indices(len(history["d_loss"]), max_points)
     # Trainer.history() says which iteration each row ends at; a bare array is one row per iteration.
     steps = history["step"][idx] if "step" in history else start_step + idx + 1
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
@@ -116,7 +110,7 @@ def figure1(trainer, n: int = 2000, n_lines: int = 25, resolution: int = 300) ->
     fig.add_hline(y=0.5, line_dash="dot", line_color="gray", row=1, col=1)
     # z -> x: quantiles of the prior (so line density shows pz), placed on the same axis range. With
     # latent_dim > 1 the quantiles run along the unit diagonal, a 1-D slice of the prior.
-    z = _prior_quantiles(trainer, n_lines)
+    z = prior_quantiles(trainer.config.prior, n_lines)
     d = trainer.config.latent_dim
     gx = trainer.sample(z=z.unsqueeze(1).expand(-1, d) / math.sqrt(d)).squeeze(1).numpy()
     zx = np.interp(z.numpy(), (float(z.min()), float(z.max())), (x[0], x[-1]))
@@ -126,13 +120,6 @@ def figure1(trainer, n: int = 2000, n_lines: int = 25, resolution: int = 300) ->
     fig.update_yaxes(tickvals=[0, 1], ticktext=["z", "x"], range=[-0.1, 1.1], row=2, col=1)
     fig.update_layout(height=480, margin=dict(l=10, r=10, t=20, b=10), legend=dict(orientation="h", y=-0.1))
     return fig
-
-
-def _prior_quantiles(trainer, n: int) -> torch.Tensor:
-    p = torch.linspace(0.02, 0.98, n, dtype=torch.float64)
-    if trainer.config.prior == "uniform":
-        return ((p * 2 - 1) * math.sqrt(3)).float()
-    return (math.sqrt(2) * torch.erfinv(2 * p - 1)).float()
 
 
 def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> np.ndarray:

@@ -29,7 +29,7 @@ def time_to_good(cfg: Config, budget_s: float, eval_every: int = 500, device="au
     is kept in "trace"; "seconds" is None if the budget ran out first."""
     judge = ClassifierJudge(cfg.data, data_root, classifier_path, n=n)
     trainer = Trainer(cfg, device=device, data_root=data_root)
-    trainer.data                                           # load outside the clock
+    trainer.load_data()                                    # outside the clock
     trace, clock = [], 0.0
     while clock < budget_s:
         t0 = time.perf_counter()

@@ -31,7 +31,7 @@ def app(query: dict | None = None) -> AppTest:
 
 
 def trainer(at) -> Trainer:
-    return at.session_state["trainer"]
+    return at.session_state["ganlab"].trainer
 
 
 def test_the_page_opens_on_ring_with_no_error():
@@ -61,9 +61,9 @@ def test_lr_k_and_loss_apply_in_place():
     at = app()
     at.button(key="step").click().run()
     run = trainer(at)
-    at.select_slider(key="lr_g").set_value(2e-4)
-    at.number_input(key="k").set_value(3)
-    at.radio(key="loss").set_value("minimax").run()
+    at.select_slider(key="cfg.lr_g").set_value(2e-4)
+    at.number_input(key="cfg.k").set_value(3)
+    at.radio(key="cfg.loss").set_value("minimax").run()
     assert trainer(at) is run and run.step_count == 1
     assert (run.config.lr_g, run.config.k, run.config.loss) == (2e-4, 3, "minimax")
     assert run.opt_g.param_groups[0]["lr"] == 2e-4
@@ -74,7 +74,7 @@ def test_the_weight_average_switches_on_in_place_and_the_view_samples_from_it():
     at = app()
     at.button(key="step").click().run()
     run = trainer(at)
-    at.select_slider(key="ema").set_value(0.99).run()
+    at.select_slider(key="cfg.ema").set_value(0.99).run()
     assert trainer(at) is run and run.config.ema == 0.99 and run.G_ema is not None
     assert at.query_params["ema"] == "0.99" and not at.error
     at.button(key="step").click().run()
@@ -86,12 +86,12 @@ def test_the_r1_penalty_applies_in_place_and_the_grid_preset_brings_it():
     at.button(key="step").click().run()
     run = trainer(at)
     assert run.config.r1 == 0.0                                # ring: off
-    at.select_slider(key="r1").set_value(0.1).run()
+    at.select_slider(key="cfg.r1").set_value(0.1).run()
     assert trainer(at) is run and run.config.r1 == 0.1 and at.query_params["r1"] == "0.1" and not at.error
     at.button(key="step").click().run()
     assert run.step_count == 2
     grid = app({"data": "grid"})
-    assert trainer(grid).config.r1 == 1.0 and grid.select_slider(key="r1").value == 1.0
+    assert trainer(grid).config.r1 == 1.0 and grid.select_slider(key="cfg.r1").value == 1.0
     assert "r1" not in grid.query_params                       # the preset's own value is not spelled out
 
 
@@ -99,11 +99,11 @@ def test_a_change_that_needs_new_networks_asks_first():
     at = app()
     at.button(key="step").click().run()
     run = trainer(at)
-    at.selectbox(key="data").set_value("grid").run()
+    at.selectbox(key="cfg.data").set_value("grid").run()
     assert trainer(at) is run and any("would be discarded" in w.value for w in at.warning)
     at.button(key="keep_run").click().run()
-    assert trainer(at) is run and at.selectbox(key="data").value == "ring"
-    at.selectbox(key="data").set_value("grid").run()
+    assert trainer(at) is run and at.selectbox(key="cfg.data").value == "ring"
+    at.selectbox(key="cfg.data").set_value("grid").run()
     at.button(key="confirm_new").click().run()
     assert trainer(at).config.data == "grid" and trainer(at).step_count == 0
     assert at.query_params["data"] == "grid"
@@ -111,9 +111,9 @@ def test_a_change_that_needs_new_networks_asks_first():
 
 def test_switching_to_images_applies_the_seed_preset_and_shows_a_sample_grid():
     at = app()
-    at.selectbox(key="data").set_value("digits").run()   # step 0: no question asked
+    at.selectbox(key="cfg.data").set_value("digits").run()   # step 0: no question asked
     cfg = trainer(at).config
-    assert (cfg.data, cfg.model, cfg.latent_dim, cfg.batch_size, cfg.lr_g) == ("digits", "seed", 100, 64, 2e-4)
+    assert (cfg.data, cfg.model, cfg.latent_dim, cfg.batch_size, cfg.lr_g) == ("digits", "pytorch-mlp", 100, 64, 2e-4)
     at.button(key="step").click().run()
     assert len(at.get("image")) >= 1
 
@@ -125,7 +125,7 @@ def test_reset_keeps_the_seed_and_new_seed_changes_it():
     at.button(key="reset").click().run()
     assert trainer(at).step_count == 0 and torch.equal(next(trainer(at).G.parameters()), first)
     at.button(key="new_seed").click().run()
-    assert trainer(at).config.seed == 1 and at.number_input(key="seed").value == 1
+    assert trainer(at).config.seed == 1 and at.number_input(key="cfg.seed").value == 1
     assert not torch.equal(next(trainer(at).G.parameters()), first)
 
 
@@ -191,8 +191,8 @@ def test_uploaded_points_train(tmp_path):
     csv = tmp_path / "pts.csv"
     csv.write_text("x,y\n" + "\n".join(f"{i % 7},{(i * 3) % 5}" for i in range(200)))
     at = app()
-    at.session_state["points"] = load_points_csv(csv)
-    at.selectbox(key="data").set_value("points").run()
+    at.session_state["ganlab"].points = load_points_csv(csv)
+    at.selectbox(key="cfg.data").set_value("points").run()
     assert trainer(at).config.data == "points"
     at.button(key="step").click().run()
     assert trainer(at).step_count == 1 and not at.exception
@@ -211,7 +211,7 @@ def test_latent_explorer_on_the_current_run_and_on_a_checkpoint(checkpoint_folde
     t.save(checkpoint_folder / "ring.pt")
     at.radio(key="lx_source").set_value("A checkpoint in checkpoints/").run()
     at.radio(key="lx_method").set_value("lerp").run()
-    assert not at.exception and at.session_state["lx_loaded"][1].config.data == "ring"
+    assert not at.exception and at.session_state["ganlab"].explorer[1].config.data == "ring"
 
 
 def test_walk_gif_export_for_images_and_points():

@@ -17,7 +17,7 @@ def test_bench_runs_both_loops_on_the_same_data(tiny_mnist_root):
     root, _, _ = tiny_mnist_root
     result = run(iters=3, warmup=1, data_root=root, device="cpu")
     seed64 = result["rows"][0]
-    assert (seed64["model"], seed64["batch_size"]) == ("seed", 64)
+    assert (seed64["model"], seed64["batch_size"]) == ("pytorch-mlp", 64)
     assert seed64["ganlab_it_s"] > 0 and seed64["seed_it_s"] > 0
     assert seed64["speedup"] == seed64["ganlab_it_s"] / seed64["seed_it_s"]
     assert "ratio" in format_table(result) and result["matmul_gflop_s"] > 0

@@ -16,7 +16,7 @@ from ganlab.config import config_from_dict
     (dict(batch_size=0), "batch_size must be an integer from 1 to"),
     (dict(k=1.5), "k must be an integer from 1 to"),
     (dict(data="cifar"), "unknown data 'cifar'; choose one of: gaussian1d, ring"),
-    (dict(model="resnet"), "unknown model 'resnet'; choose one of: mlp, seed, paper"),
+    (dict(model="resnet"), "unknown model 'resnet'; choose one of: mlp, pytorch-mlp, paper"),
     (dict(loss="wgan"), "unknown loss 'wgan'; choose one of: nonsat, minimax"),
     (dict(optimizer="rmsprop"), "unknown optimizer"),
     (dict(beta1=1.0), r"beta1 must be in \[0, 1\)"),
@@ -47,7 +47,7 @@ def test_unknown_keys_are_refused_by_name():
 def test_image_data_defaults_to_the_seed_preset_and_explicit_values_win():
     cfg = make_config(data="mnist")
     assert (cfg.model, cfg.latent_dim, cfg.batch_size, cfg.lr_g, cfg.beta1, cfg.prior) == \
-        ("seed", 100, 64, 2e-4, 0.5, "normal")
+        ("pytorch-mlp", 100, 64, 2e-4, 0.5, "normal")
     assert make_config(data="mnist", lr_g=1e-3).lr_g == 1e-3
     paper = make_config(data="mnist", model="paper")
     assert (paper.optimizer, paper.lr_d, paper.momentum, paper.prior, paper.batch_size) == \

@@ -20,10 +20,11 @@ from ganlab import Config, Trainer
 from ganlab.cli import main
 from ganlab.config import DATASET_SIZES, INT_LIMITS
 from ganlab.errors import ConfigError, DivergenceError
-from ganlab.ui.session import settings_from_query
+from ganlab.links import read_link
 
 CHOICES = {"data": ("gaussian1d", "ring", "grid", "mnist", "fashion-mnist", "digits", "points"),
-           "model": ("mlp", "seed", "paper", "dcgan", "dcgan-deep"), "loss": ("nonsat", "minimax"),
+           # "seed" is the old name of "pytorch-mlp", still accepted
+           "model": ("mlp", "pytorch-mlp", "seed", "paper", "dcgan", "dcgan-deep"), "loss": ("nonsat", "minimax"),
            "optimizer": ("adam", "sgd"),
            "prior": ("normal", "uniform"), "precision": ("fp32", "bf16")}
 REALS_0_1 = ("beta1", "beta2", "momentum", "momentum_end", "ema")
@@ -113,7 +114,7 @@ def expected_problem(c: dict) -> str | None:
         return " ".join(bad)
     if merged["model"] in ("dcgan", "dcgan-deep") and merged["data"] not in ("mnist", "fashion-mnist"):   # 28x28 only
         return "28x28"
-    if merged["model"] in ("seed", "dcgan", "dcgan-deep") and merged["batch_size"] < 2:   # BatchNorm: two samples
+    if merged["model"] in ("pytorch-mlp", "seed", "dcgan", "dcgan-deep") and merged["batch_size"] < 2:   # BatchNorm: two samples
         return "batch_size"
     if merged["batch_size"] > DATASET_SIZES.get(merged["data"], math.inf):
         return "batch_size"
@@ -193,11 +194,13 @@ def test_the_cli_trains_or_says_why_in_one_line_and_writes_nothing(argv):
 
 
 @settings(max_examples=200, deadline=None)
-@given(params=st.dictionaries(st.sampled_from(sorted(Config.__dataclass_fields__) + ["embed", "x"]),
-                              st.text(max_size=8) | st.sampled_from(["ring", "mnist", "0", "1e-3", "nan", "300"]),
+@given(params=st.dictionaries(st.sampled_from(sorted(Config.__dataclass_fields__) + ["recipe", "embed", "x"]),
+                              st.text(max_size=8) | st.sampled_from(["ring", "mnist", "0", "1e-3", "nan", "300",
+                                                                     "paper", "fast-mnist"]),
                               max_size=6))
 def test_any_link_opens_the_app_on_a_valid_config(params):
-    cfg, notes = settings_from_query(params)
+    link = read_link(params)
+    cfg, notes = link.config, link.notes
     assert isinstance(cfg, Config)
     assert all("\n" not in note for note in notes)
 

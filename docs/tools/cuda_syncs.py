@@ -13,7 +13,7 @@ import torch
 
 from ganlab import Trainer, make_config
 
-model, batch = (sys.argv[1] if len(sys.argv) > 1 else "seed"), int(sys.argv[2]) if len(sys.argv) > 2 else 64
+model, batch = (sys.argv[1] if len(sys.argv) > 1 else "pytorch-mlp"), int(sys.argv[2]) if len(sys.argv) > 2 else 64
 t = Trainer(make_config(data="mnist", model=model, batch_size=batch), device="cuda")
 t.step(50)
 torch.cuda.synchronize()

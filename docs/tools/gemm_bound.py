@@ -1,13 +1,13 @@
 """A floor under the time of one trainer iteration: the matrix products alone, each timed in isolation.
 
-    python docs/tools/gemm_bound.py [BATCH] [MODEL]     # default: 64 seed
+    python docs/tools/gemm_bound.py [BATCH] [MODEL]     # default: 64 pytorch-mlp
 
 Lists every GEMM that one iteration of Algorithm 1 runs for the model (k = 1; the D step: G forward
 without grad on m rows, D forward and backward on 2m; the G step: G and D forward on m, D's input
 gradients, G's backward), times each with the layout autograd uses (forward x @ W^T, input grad
 g @ W, weight grad x^T @ g) at the same thread count, and sums them. Whatever else an iteration does
 (activations, BatchNorm, the optimizer, Python) only adds to this sum, so 1 / sum bounds the
-iterations/s of the unchanged computation from above. Linear layers only: the MLP models (seed,
+iterations/s of the unchanged computation from above. Linear layers only: the MLP models (pytorch-mlp,
 paper, mlp); a model with convolutions is refused rather than given a bound that leaves them out.
 """
 
@@ -57,10 +57,10 @@ def time_gemm(rows, i, o, kind, seconds=0.2):
 
 def main():
     m = int(sys.argv[1]) if len(sys.argv) > 1 else 64
-    model = sys.argv[2] if len(sys.argv) > 2 else "seed"
+    model = sys.argv[2] if len(sys.argv) > 2 else "pytorch-mlp"
     G, D = build_models(make_config(data="mnist", model=model, batch_size=m))
     if any(isinstance(x, torch.nn.modules.conv._ConvNd) for x in (*G.modules(), *D.modules())):
-        sys.exit(f"error: model {model!r} has convolutions, which this bound does not count; use seed, paper or mlp")
+        sys.exit(f"error: model {model!r} has convolutions, which this bound does not count; use pytorch-mlp, paper or mlp")
     gemms = iteration_gemms(linear_shapes(G), linear_shapes(D), m)
     total_s = total_flop = 0.0
     by_part = {}

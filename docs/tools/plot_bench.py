@@ -34,7 +34,7 @@ def sweep(src: str, out: str) -> None:
 
 
 def _label(r: dict) -> str:
-    """The run's model and what it sets beyond its preset (older JSONs have no "config": the preset)."""
+    """The run's model and what it sets beyond its default recipe (older JSONs have no "config": that recipe)."""
     base = make_config(data=r["data"], model=r["model"])
     c = {**vars(base), **r.get("config", {})}
     parts = [f"batch {r['batch_size']}", f"lr {r['lr_g']:g}"]

@@ -18,7 +18,7 @@ def main(argv):
     iters = int(fields.pop("iters", 200))
     cfg = make_config(data="mnist", **{k: FIELD_TYPES[k](v) for k, v in fields.items()})
     trainer = Trainer(cfg)
-    trainer.data
+    trainer.load_data()
     trainer.step(30)
     t0 = time.perf_counter()
     trainer.step(iters)

@@ -43,42 +43,39 @@ def load_trainer(source) -> Trainer:
 
 
 def _save_to_folder() -> None:
-    ss = st.session_state
+    trainer = session.get().trainer
     try:
-        path = checkpoint_path_in(checkpoint_dir(), ss["ckpt_name"])
-        ss.trainer.save(path)
-        ss.ckpt_message = ("success", f"saved step {ss.trainer.step_count} to {path}")
+        path = checkpoint_path_in(checkpoint_dir(), st.session_state["ckpt_name"])
+        trainer.save(path)
+        session.set_message("success", f"saved step {trainer.step_count} to {path}")
     except (GanlabError, OSError) as exc:
-        ss.ckpt_message = ("error", str(exc))
+        session.set_message("error", str(exc))
 
 
 def _load(source_key: str) -> None:
-    ss = st.session_state
-    source = ss.get(source_key)
+    source = st.session_state.get(source_key)
     if source is None:
-        ss.ckpt_message = ("error", "choose a checkpoint first")
+        session.set_message("error", "choose a checkpoint first")
         return
     try:
         trainer = load_trainer(source)
     except GanlabError as exc:
-        ss.ckpt_message = ("error", str(exc))
+        session.set_message("error", str(exc))
         return
     session.adopt(trainer)
-    ss.ckpt_message = ("success", f"loaded {getattr(source, 'name', source)}: {trainer.config.model} on "
-                                  f"{trainer.config.data} at step {trainer.step_count}; press Play to keep training")
+    session.set_message("success", f"loaded {getattr(source, 'name', source)}: {trainer.config.model} on "
+                                   f"{trainer.config.data} at step {trainer.step_count}; press Play to keep training")
 
 
 def checkpoint_section() -> None:
-    ss = st.session_state
-    trainer = ss.trainer
+    trainer = session.get().trainer
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Save this run**")
-        if "ckpt_name" not in ss:
-            ss.ckpt_name = f"{trainer.config.data}-{trainer.config.model}"
+        session.set_default("ckpt_name", f"{trainer.config.data}-{trainer.config.model}")
         st.text_input("Name", key="ckpt_name", help="saved as checkpoints/NAME.pt")
         st.button("Save to checkpoints/", key="save_ckpt", on_click=_save_to_folder)
-        st.download_button("Download checkpoint", data=lambda: trainer_bytes(ss.trainer),
+        st.download_button("Download checkpoint", data=lambda: trainer_bytes(session.get().trainer),
                            file_name=f"ganlab-{trainer.config.data}-step{trainer.step_count}.pt",
                            mime="application/octet-stream", key="download_ckpt", on_click="ignore")
     with c2:
@@ -89,6 +86,6 @@ def checkpoint_section() -> None:
         st.button("Load", key="load_ckpt", on_click=_load, args=("ckpt_file",))
         st.file_uploader("Or upload a .pt file", type=["pt"], key="ckpt_upload")
         st.button("Load uploaded", key="load_upload", on_click=_load, args=("ckpt_upload",))
-    message = ss.pop("ckpt_message", None)
+    message = session.take_message()
     if message:
         (st.success if message[0] == "success" else st.error)(message[1])

@@ -19,7 +19,7 @@ N_CANDIDATES = 8
 
 
 def render() -> None:
-    session.init()
+    session.get()
     st.title("Latent explorer")
     st.caption("Pick two noise vectors z by their seeds and walk between them. Slerp (spherical) keeps ‖z‖ "
                "where the prior puts its mass; lerp (the paper's Figure 3) cuts through the middle.")
@@ -76,12 +76,12 @@ def _in_plane(x: torch.Tensor) -> torch.Tensor:
 
 def explorer_trainer():
     """The generator to explore: the live run, a file in checkpoints/, or an upload (kept per session)."""
-    ss = st.session_state
     source = st.radio("Generator", SOURCES, key="lx_source", horizontal=True)
     if source == SOURCES[0]:
-        if ss.trainer.step_count == 0:
+        trainer = session.get().trainer
+        if trainer.step_count == 0:
             st.info("The current run has not trained yet: press Play on the Train page, or explore a checkpoint.")
-        return ss.trainer
+        return trainer
     if source == SOURCES[1]:
         files = list_checkpoints()
         if not files:
@@ -98,12 +98,8 @@ def explorer_trainer():
             return None
         key = ("upload", hashlib.sha256(upload.getvalue()).hexdigest())
         loader = lambda: load_trainer(upload)  # noqa: E731
-    cached = ss.get("lx_loaded")
-    if cached is None or cached[0] != key:
-        try:
-            cached = (key, loader())
-        except GanlabError as exc:
-            st.error(str(exc))
-            return None
-        ss.lx_loaded = cached
-    return cached[1]
+    try:
+        return session.explorer_generator(key, loader)
+    except GanlabError as exc:
+        st.error(str(exc))
+        return None

@@ -1,176 +1,240 @@
-"""Per-session state of the app: the live Trainer, the settings behind the sidebar widgets, and the
-URL query string that mirrors them.
+"""The app's state per browser tab, as one typed object, and every write to it.
 
 Rules (each browser tab is its own session, so two tabs are two independent runs):
-- `st.session_state.trainer` is the one live run; nothing mutable is shared through caches.
-- The sidebar widgets are keyed by Config field names. Every field outside STRUCTURAL (lr, k, loss,
-  batch size, betas, momentum, the schedule, ema, r1) applies to the live run in place; a change that
-  needs new networks waits for the user to confirm.
-- The settings live in the query string (`?data=grid&k=3`), so a link reproduces a setup.
+- `st.session_state["ganlab"]` holds one `LabState`: the live run, its status, measured speed,
+  uploaded points, the latent explorer's generator. Nothing mutable is shared through caches.
+- The settings widgets are keyed `cfg.<field>` (`widget_key`), so no config field can collide with
+  the app's own keys (`playing`, `step`, ...). Every field that is not structural applies to the
+  live run in place; a change that needs new networks waits for the user to confirm.
+- The settings live in the query string (`ganlab.links`), so a link reproduces a setup.
+- Pages read the state and call the functions here; only this module writes session state.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, fields
+from dataclasses import dataclass, field
 
 import streamlit as st
 import torch
 
-from ..config import FIELD_TYPES, IMAGE_DATASETS, STRUCTURAL, Config, make_config
-from ..errors import GanlabError
+from ..config import FIELD_TYPES, FIELDS, IMAGE_DATASETS, Config, make_config
+from ..data import PointCloud, load_points_csv
+from ..errors import DivergenceError, GanlabError
+from ..links import read_link, write_link
+from ..recipes import DEFAULT_RECIPE
 from ..trainer import Trainer
 
-FIELDS = [f.name for f in fields(Config)]
+KEY = "ganlab"
+RECIPE = "recipe"            # the recipe widget's key
 
 
-# ------------------------------------------------------------------ query string
-def settings_from_query(params: dict[str, str]) -> tuple[Config, list[str]]:
-    """A config from URL parameters; unknown or invalid ones are dropped, with a note for each."""
-    notes, overrides = [], {}
-    for key, raw in params.items():
-        if key not in FIELD_TYPES:
-            continue                       # not ours (e.g. embed options)
-        try:
-            overrides[key] = FIELD_TYPES[key](raw)
-        except ValueError:
-            notes.append(f"ignored {key}={raw!r}: not a valid {FIELD_TYPES[key].__name__}")
-    try:
-        return make_config(**overrides), notes
-    except GanlabError as exc:
-        notes.append(f"ignored the link's settings ({exc})")
-        return make_config(), notes
+def widget_key(name: str) -> str:
+    """The session-state key of config field `name`'s widget."""
+    return "cfg." + name
 
 
-def query_from_settings(cfg: Config) -> dict[str, str]:
-    """The fields that differ from the presets `make_config` would pick, plus the dataset."""
-    base = make_config(data=cfg.data, model=cfg.model)
-    out = {"data": cfg.data}
-    if cfg.model != make_config(data=cfg.data).model:
-        out["model"] = cfg.model
-    for name in FIELDS:
-        if name not in ("data", "model") and getattr(cfg, name) != getattr(base, name):
-            out[name] = str(getattr(cfg, name))
-    return out
+@dataclass(frozen=True)
+class Status:
+    """Why training is paused. A divergence may be cured by new rates, so changing a setting clears
+    it; any other error (missing data) stays until a new run."""
+    message: str
+    diverged: bool = False
 
 
-# ------------------------------------------------------------------ session
-def init() -> None:
-    """Once per session: settings from the URL, a fresh run (no I/O until the first step)."""
-    ss = st.session_state
-    if "trainer" in ss:
-        return
-    _leave_a_core_for_the_browser()
-    cfg, notes = settings_from_query(st.query_params.to_dict())
-    if cfg.data == "points":                  # a link cannot carry an upload
-        notes.append("a link cannot carry uploaded points: starting on 'ring'; upload the CSV again")
-        cfg = make_config(**{k: v for k, v in asdict(cfg).items() if k not in ("data", "model")})
-    ss.trainer = Trainer(cfg, device="auto")
-    ss.notes = notes
-    ss.status = None          # a one-line error that pauses training (divergence, missing data)
-    ss.ips = None             # measured iterations/s, sizes the slice trained per refresh
-    ss.timing = None
-    ss.points = None          # an uploaded PointCloud
+@dataclass(frozen=True)
+class Timing:
+    iterations: int
+    train_s: float
+    draw_s: float
+
+
+@dataclass
+class LabState:
+    trainer: Trainer
+    recipe: str                                  # the recipe the settings started from
+    status: Status | None = None
+    ips: float | None = None                     # measured iterations/s, sizes the slice per refresh
+    timing: Timing | None = None                 # of the last refresh, for the status line
+    points: PointCloud | None = None             # an uploaded point set
+    points_name: tuple | None = None             # (name, size) of that upload
+    notes: list[str] = field(default_factory=list)
+    explorer: tuple | None = None                # (source key, Trainer) shown by the latent explorer
+    message: tuple[str, str] | None = None       # ("success" | "error", text) of the last save / load
+
+
+def get() -> LabState:
+    """This tab's state; made once per session from the URL (a fresh run, no I/O until it trains)."""
+    if KEY not in st.session_state:
+        _leave_a_core_for_the_browser()
+        link = read_link(st.query_params.to_dict())
+        st.session_state[KEY] = LabState(Trainer(link.config, device="auto"), link.recipe, notes=link.notes)
+        sync_widgets_from(link.config, link.recipe)
+    return st.session_state[KEY]
 
 
 def _leave_a_core_for_the_browser() -> None:
     """The browser drawing the charts runs on the same machine as the trainer. With every core
     given to torch's OpenMP pool, its spinning threads fight the browser and a 2-core CPU trains
-    ~8x slower (measured: 44 vs 330 it/s on `ring`); one core fewer avoids that."""
+    several times slower (README, "Responsiveness"); one core fewer avoids that."""
     torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
 
 
-def sync_widgets_from(cfg: Config) -> None:
-    """Put a config into the widget keys (call before the widgets are drawn, or in a callback)."""
+# ------------------------------------------------------------------ widgets <-> config
+def sync_widgets_from(cfg: Config, recipe: str | None = None) -> None:
+    """Put a config (and recipe) into the widget keys (before the widgets are drawn, or in a callback)."""
     for name in FIELDS:
-        st.session_state[name] = getattr(cfg, name)
+        st.session_state[widget_key(name)] = getattr(cfg, name)
+    if recipe is not None:
+        st.session_state[RECIPE] = recipe
 
 
 def ensure_widget_state() -> None:
     """Widget values are dropped when their page is not shown; refill them from the live run."""
-    cfg = st.session_state.trainer.config
+    state = get()
     for name in FIELDS:
-        if name not in st.session_state:
-            st.session_state[name] = getattr(cfg, name)
+        st.session_state.setdefault(widget_key(name), getattr(state.trainer.config, name))
+    st.session_state.setdefault(RECIPE, state.recipe)
 
 
 def wanted_config() -> Config:
     """The config the widgets ask for (raises ConfigError for a bad combination)."""
-    return Config(**{name: FIELD_TYPES[name](st.session_state[name]) for name in FIELDS})
+    return Config(**{name: FIELD_TYPES[name](st.session_state[widget_key(name)]) for name in FIELDS})
 
 
-def structural_changes(current: Config, wanted: Config) -> list[str]:
-    return [f"{n}: {getattr(current, n)} → {getattr(wanted, n)}" for n in STRUCTURAL
-            if getattr(current, n) != getattr(wanted, n)]
-
-
-def in_place_changes(current: Config, wanted: Config) -> dict:
-    """The changed fields that `Trainer.update` applies to a live run: every one not in STRUCTURAL."""
-    return {n: getattr(wanted, n) for n in FIELDS
-            if n not in STRUCTURAL and getattr(current, n) != getattr(wanted, n)}
-
-
-def new_trainer(cfg: Config) -> Trainer:
-    dataset = st.session_state.points if cfg.data == "points" else None
-    return Trainer(cfg, device="auto", dataset=dataset)
-
-
-def start_run(cfg: Config) -> None:
-    ss = st.session_state
-    ss.trainer = new_trainer(cfg)
-    ss.status, ss.ips, ss.timing = None, None, None
-
-
-# ------------------------------------------------------------------ callbacks
-def on_data_or_model_change(changed: str) -> None:
-    """Apply the presets of the new dataset / model to the widgets (the seed is kept)."""
-    ss = st.session_state
-    data, model = ss["data"], ss["model"]
-    previous = ss.trainer.config
-    if changed == "data" and not (data in IMAGE_DATASETS and previous.data in IMAGE_DATASETS):
-        model = None                      # toy <-> image: take the new data's default model
+def on_preset_change(changed: str) -> None:
+    """A new dataset, model or recipe: the widgets take make_config's settings for it (seed kept).
+    A new model brings its default recipe; a new recipe keeps the model."""
+    ss, state = st.session_state, get()
+    data, model, recipe = ss[widget_key("data")], ss[widget_key("model")], ss[RECIPE]
+    if changed == "data" and not (data in IMAGE_DATASETS and state.trainer.config.data in IMAGE_DATASETS):
+        model = None                      # toy <-> image: take the new data's default network
+    if changed != "recipe":
+        recipe = None
     try:
-        cfg = make_config(data=data, seed=int(ss["seed"]), **({"model": model} if model else {}))
+        cfg = make_config(recipe, data=data, seed=int(ss[widget_key("seed")]), **({"model": model} if model else {}))
     except GanlabError:
         return
-    sync_widgets_from(cfg)
+    state.recipe = recipe or DEFAULT_RECIPE[cfg.model]
+    sync_widgets_from(cfg, state.recipe)
+
+
+def apply_in_place(changes: dict) -> None:
+    """Settings that a live run takes between steps; new rates may cure a divergence."""
+    state = get()
+    state.trainer.update(**changes)
+    if state.status and state.status.diverged:
+        state.status = None
+
+
+def sync_link(cfg: Config) -> None:
+    query = write_link(cfg, get().recipe)
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+
+
+# ------------------------------------------------------------------ runs
+def start_run(cfg: Config) -> None:
+    state = get()
+    dataset = state.points if cfg.data == "points" else None
+    state.trainer = Trainer(cfg, device="auto", dataset=dataset)
+    state.status, state.ips, state.timing = None, None, None
 
 
 def confirm_new_run() -> None:
     try:
         start_run(wanted_config())
     except GanlabError as exc:
-        st.session_state.status = str(exc)
+        get().status = Status(str(exc))
 
 
 def keep_current_run() -> None:
-    sync_widgets_from(st.session_state.trainer.config)
+    sync_widgets_from(get().trainer.config)
 
 
 def reset_run() -> None:
     """A new run with the live run's settings and seed: the same initial weights and stream."""
-    start_run(st.session_state.trainer.config)
+    start_run(get().trainer.config)
 
 
 def new_seed_run() -> None:
-    cfg = st.session_state.trainer.config
+    cfg = get().trainer.config
     cfg = cfg.replace(seed=(cfg.seed + 1) % 2**31)
     sync_widgets_from(cfg)
     start_run(cfg)
 
 
-def step_once() -> None:
-    try:
-        st.session_state.trainer.step(1)
-    except GanlabError as exc:
-        st.session_state.status = str(exc)
-
-
 def adopt(trainer: Trainer) -> None:
     """Make a loaded checkpoint the live run (in a callback: the widgets follow its config)."""
-    ss = st.session_state
+    state = get()
     if trainer.config.data == "points":
-        ss.points = trainer.data
-    ss.trainer = trainer
-    ss.status, ss.ips, ss.timing = None, None, None
-    sync_widgets_from(trainer.config)
+        state.points = trainer.data
+    state.trainer, state.recipe = trainer, DEFAULT_RECIPE[trainer.config.model]
+    state.status, state.ips, state.timing = None, None, None
+    sync_widgets_from(trainer.config, state.recipe)
+
+
+def train(n: int) -> None:
+    """n iterations of the live run; an error pauses training with a status instead of raising."""
+    state = get()
+    try:
+        state.trainer.step(n)
+    except GanlabError as exc:
+        state.status = Status(str(exc), diverged=isinstance(exc, DivergenceError))
+
+
+def step_once() -> None:
+    train(1)
+
+
+def record_speed(iterations: int, seconds: float) -> None:
+    """Smooth the measured speed that sizes the next slice."""
+    state = get()
+    ips = iterations / max(seconds, 1e-6)
+    state.ips = ips if state.ips is None else 0.5 * state.ips + 0.5 * ips
+
+
+def record_timing(timing: Timing) -> None:
+    get().timing = timing
+
+
+def take_notes() -> list[str]:
+    state = get()
+    notes, state.notes = state.notes, []
+    return notes
+
+
+def set_points(upload) -> str | None:
+    """Read an uploaded CSV of points once per file; return the error, if any."""
+    state = get()
+    if state.points_name == (upload.name, upload.size):
+        return None
+    try:
+        state.points = load_points_csv(upload)
+    except GanlabError as exc:
+        return str(exc)
+    state.points_name = (upload.name, upload.size)
+    return None
+
+
+def set_default(key: str, value) -> None:
+    """A widget's first value (a widget given both `value` and a session key is an error)."""
+    st.session_state.setdefault(key, value)
+
+
+def set_message(kind: str, text: str) -> None:
+    get().message = (kind, text)
+
+
+def take_message() -> tuple[str, str] | None:
+    state = get()
+    message, state.message = state.message, None
+    return message
+
+
+def explorer_generator(key: tuple, loader) -> Trainer:
+    """The latent explorer's generator for source `key`, loaded once per source (errors raise)."""
+    state = get()
+    if state.explorer is None or state.explorer[0] != key:
+        state.explorer = (key, loader())
+    return state.explorer[1]

@@ -8,11 +8,12 @@ import time
 import streamlit as st
 
 from .. import plots
-from ..config import DATASETS, LOSSES, MODELS, OPTIMIZERS, Config
-from ..data import load_points_csv
+from ..config import FIELDS, STRUCTURAL, Config, needs_new_run, rules
 from ..errors import GanlabError
+from ..recipes import RECIPES
 from . import session
 from .checkpoints import checkpoint_section
+from .session import widget_key
 
 REFRESH_S = 1.0           # how often the live view reruns while playing
 TRAIN_BUDGET_S = 0.8      # training time per refresh; drawing takes the rest of the cycle
@@ -20,17 +21,13 @@ MAX_SLICE = 5000          # iterations per refresh, whatever the measured speed
 DATA_LABELS = {"gaussian1d": "gaussian1d (Figure 1)", "ring": "ring (8 Gaussians)", "grid": "grid (25 Gaussians)",
                "digits": "digits (8×8, bundled)", "mnist": "mnist", "fashion-mnist": "fashion-mnist",
                "points": "my own points (CSV)"}
-BATCH_SIZES = [16, 32, 64, 100, 128, 256, 512, 1024]
-EMAS = [0.0, 0.9, 0.99, 0.999, 0.9999]
-R1S = [0.0, 0.01, 0.1, 1.0, 10.0]
-LRS = [1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2]
+PRESETS = ("data", "model")         # fields whose change brings make_config's settings for them
 
 
 def render() -> None:
-    session.init()
+    session.get()
     session.ensure_widget_state()
-    ss = st.session_state
-    for note in ss.pop("notes", []) or []:
+    for note in session.take_notes():
         st.toast(note)
     sidebar()
     apply_settings()
@@ -42,84 +39,90 @@ def render() -> None:
 
 
 # ------------------------------------------------------------------ sidebar
-def _options(values, current):
-    return list(values) if current in values else sorted({*values, current})
+def field_widget(name: str, where, **kw) -> None:
+    """The widget of config field `name`, from its declared rules: choices as a selectbox (radio
+    when few), typical values as a slider, bounds as a number input."""
+    rule, key = rules(name), widget_key(name)
+    current = st.session_state[key]
+    kw = {"key": key, "help": rule["help"], **kw}
+    if name in PRESETS:
+        kw.update(on_change=session.on_preset_change, args=(name,))
+    if "choices" in rule:
+        if len(rule["choices"]) <= 3:
+            where.radio(rule["label"], rule["choices"], horizontal=True, **kw)
+        else:
+            where.selectbox(rule["label"], rule["choices"], **kw)
+    elif "ladder" in rule:
+        ladder = rule["ladder"]
+        options = list(ladder) if current in ladder else sorted({*ladder, current})
+        off = "off" if rule["bounds"][0] == 0 else None
+        where.select_slider(rule["label"], options, format_func=lambda v: off if off and v == 0 else f"{v:g}", **kw)
+    else:
+        lo, hi = rule["bounds"]
+        hi = min(hi, rule.get("widget_max", hi))
+        if isinstance(lo, int) and isinstance(current, int):
+            where.number_input(rule["label"], lo, hi, **kw)
+        else:
+            # A half-open bound [lo, hi) takes values just below hi.
+            top = hi - 1e-6 if rule.get("hi_open") else hi
+            where.number_input(rule["label"], float(lo), float(top), step=0.01, format="%.6g", **kw)
+
+
+def _applies(name: str) -> bool:
+    only = rules(name).get("only_for") or {}
+    return all(st.session_state[widget_key(k)] == v for k, v in only.items())
 
 
 def sidebar() -> None:
-    ss = st.session_state
     sb = st.sidebar
     sb.header("Settings")
-    sb.selectbox("Dataset", DATASETS, key="data", format_func=DATA_LABELS.get,
-                 on_change=session.on_data_or_model_change, args=("data",))
-    if ss["data"] == "points":
+    field_widget("data", sb, format_func=DATA_LABELS.get)
+    if st.session_state[widget_key("data")] == "points":
         upload = sb.file_uploader("CSV of 2-D points (x,y per line)", type=["csv", "txt"], key="points_file")
-        if upload is not None and getattr(ss, "points_name", None) != (upload.name, upload.size):
-            try:
-                ss.points = load_points_csv(upload)
-                ss.points_name = (upload.name, upload.size)
-            except GanlabError as exc:
-                sb.error(str(exc))
-    sb.selectbox("Model", MODELS, key="model", on_change=session.on_data_or_model_change, args=("model",),
-                 help="mlp: small MLPs for toy data · seed: the seed script's MLPs · paper: maxout D with dropout · "
-                 "dcgan: a small convolutional pair for 28x28 images (mnist, fashion-mnist) · dcgan-deep: a deeper one "
-                 "whose preset is the recommended MNIST recipe (docs/performance.md)")
-    if ss["model"] == "mlp":
-        c1, c2 = sb.columns(2)
-        c1.select_slider("Width", [16, 32, 64, 128, 256, 512], key="hidden")
-        c2.number_input("Depth", 1, 6, key="depth")
-    sb.number_input("latent_dim (size of z)", 1, 512, key="latent_dim")
-    c1, c2 = sb.columns(2)
-    c1.select_slider("lr of G", _options(LRS, ss["lr_g"]), key="lr_g", format_func=lambda v: f"{v:g}")
-    c2.select_slider("lr of D", _options(LRS, ss["lr_d"]), key="lr_d", format_func=lambda v: f"{v:g}")
-    sb.number_input("k: D steps per G step", 1, 20, key="k", help="Algorithm 1 takes k steps on D, then one on G")
-    sb.select_slider("Batch size m", _options(BATCH_SIZES, ss["batch_size"]), key="batch_size")
-    sb.radio("G loss", LOSSES, key="loss", horizontal=True,
-             help="nonsat: ascend log D(G(z)) (the paper's fix, Sec. 3) · minimax: descend log(1 − D(G(z)))")
-    sb.radio("Optimizer", OPTIMIZERS, key="optimizer", horizontal=True)
-    sb.select_slider("Average of G's weights (EMA)", _options(EMAS, ss["ema"]), key="ema",
-                     format_func=lambda v: "off" if v == 0 else f"{v:g}",
-                     help="the samples shown come from a moving average of G's weights (0.999: about the last "
-                     "1,000 steps), which sits nearer the equilibrium the players circle; training is unchanged")
-    sb.select_slider("R1 penalty on D's slope at real data (γ)", _options(R1S, ss["r1"]), key="r1",
-                     format_func=lambda v: "off" if v == 0 else f"{v:g}",
-                     help="adds (γ/2)·E‖∇ₓD(x)‖² over real x to D's loss (Mescheder et al., 2018): D cannot grow "
-                     "steep walls at the data, so the players stop circling; on grid it keeps modes from being dropped")
-    sb.number_input("Seed", 0, 2**31 - 1, key="seed")
-    sb.caption("lr, k, batch size, G loss, the average and the penalty apply to the running model at once; the other settings "
-               "start a new run (you will be asked first). The link in the address bar reproduces these settings.")
+        error = session.set_points(upload) if upload is not None else None
+        if error:
+            sb.error(error)
+    field_widget("model", sb)
+    sb.selectbox("Recipe", list(RECIPES), key=session.RECIPE, on_change=session.on_preset_change, args=("recipe",),
+                 help="named training settings: " + " · ".join(f"{n}: {r.summary}" for n, r in RECIPES.items())
+                 + ". A new model brings the recipe it was built with; pick another here.")
+    main = [n for n in FIELDS if n not in PRESETS and not rules(n).get("advanced") and _applies(n)]
+    for name in main:
+        field_widget(name, sb)
+    with sb.expander("More settings"):
+        for name in FIELDS:
+            if rules(name).get("advanced") and _applies(name):
+                field_widget(name, st)
+    in_place = [rules(n)["label"] for n in FIELDS if n not in STRUCTURAL]
+    sb.caption(f"{', '.join(in_place)} apply to the running model at once; the other settings start a new "
+               f"run (you will be asked first). The link in the address bar reproduces these settings.")
 
 
 def apply_settings() -> None:
     """Apply what the sidebar asks for: in place where possible, else offer a new run."""
-    ss = st.session_state
-    trainer = ss.trainer
+    state = session.get()
+    trainer = state.trainer
     try:
         wanted = session.wanted_config()
     except GanlabError as exc:
         st.sidebar.error(str(exc))
         return
-    if wanted.data == "points" and ss.points is None:
+    if wanted.data == "points" and state.points is None:
         st.info("Upload a CSV of 2-D points in the sidebar to train on your own data.")
         return
-    changes = session.structural_changes(trainer.config, wanted)
+    changes = [f"{n}: {getattr(trainer.config, n)} → {getattr(wanted, n)}" for n in trainer.config.structural_diff(wanted)]
     if changes and trainer.step_count == 0:
         session.start_run(wanted)
     elif changes:
         with st.container(border=True):
-            st.warning(f"{'; '.join(changes)}: this needs new networks, so the current run "
-                       f"(step {trainer.step_count}) would be discarded.")
+            st.warning(f"{needs_new_run(changes)}: the current run (step {trainer.step_count}) would be discarded.")
             c1, c2, _ = st.columns([1, 1, 3])
             c1.button("Start new run", key="confirm_new", type="primary", on_click=session.confirm_new_run)
             c2.button("Keep current run", key="keep_run", on_click=session.keep_current_run)
-    mutable = session.in_place_changes(trainer.config, wanted)
+    mutable = trainer.config.in_place_diff(wanted)
     if mutable:
-        trainer.update(**mutable)
-        if ss.status and "NaN" in ss.status:
-            ss.status = None              # new learning rates: let the person try again
-    query = session.query_from_settings(wanted)
-    if st.query_params.to_dict() != query:
-        st.query_params.from_dict(query)
+        session.apply_in_place(mutable)
+    session.sync_link(wanted)
 
 
 # ------------------------------------------------------------------ controls
@@ -129,58 +132,49 @@ def controls() -> None:
     c2.button("Step", key="step", on_click=session.step_once, help="one iteration: k D steps + 1 G step")
     c3.button("Reset", key="reset", on_click=session.reset_run, help="start over with the same seed")
     c4.button("New seed", key="new_seed", on_click=session.new_seed_run)
-    status = st.session_state.status
+    status = session.get().status
     if status:
-        st.error(status)
+        st.error(status.message)
 
 
 # ------------------------------------------------------------------ live view
 def live_view() -> None:
-    ss = st.session_state
-    playing = bool(ss.get("playing")) and not ss.status
+    playing = bool(st.session_state.get("playing")) and not session.get().status
     st.fragment(run_every=REFRESH_S if playing else None)(_live)()
 
 
-def _advance(trainer) -> tuple[int, float]:
-    """Train one slice sized to TRAIN_BUDGET_S from the measured speed; return (iterations, seconds)."""
-    ss = st.session_state
-    n = 10 if ss.ips is None else max(1, min(MAX_SLICE, int(ss.ips * TRAIN_BUDGET_S)))
-    t0 = time.perf_counter()
-    trainer.step(n)
-    dt = time.perf_counter() - t0
-    ips = n / max(dt, 1e-6)
-    ss.ips = ips if ss.ips is None else 0.5 * ss.ips + 0.5 * ips
-    return n, dt
-
-
 def _live() -> None:
-    ss = st.session_state
-    trainer = ss.trainer
+    state = session.get()
+    trainer = state.trainer
     header = st.empty()
-    header.markdown(_header_text(trainer))    # at once, so the counter never blinks during a refresh
-    if ss.get("playing") and not ss.status:
-        try:
-            with st.spinner("loading data…") if not trainer.data_loaded else contextlib.nullcontext():
-                trained, train_s = _advance(trainer)
-        except GanlabError as exc:
-            ss.status = str(exc)
-            st.rerun(scope="app")             # redraw the controls with training stopped
-        t0 = time.perf_counter()
+    header.markdown(_header_text(state))      # at once, so the counter never blinks during a refresh
+    if not (st.session_state.get("playing") and not state.status):
         draw(trainer)
-        ss.timing = {"iterations": trained, "train_s": train_s, "draw_s": time.perf_counter() - t0}
-        header.markdown(_header_text(trainer))
-    else:
-        draw(trainer)
+        return
+    # One slice sized to TRAIN_BUDGET_S from the measured speed.
+    n = 10 if state.ips is None else max(1, min(MAX_SLICE, int(state.ips * TRAIN_BUDGET_S)))
+    t0 = time.perf_counter()
+    with st.spinner("loading data…") if not trainer.data_loaded else contextlib.nullcontext():
+        session.train(n)
+    train_s = time.perf_counter() - t0
+    if state.status:
+        st.rerun(scope="app")                 # redraw the controls with training stopped
+    session.record_speed(n, train_s)
+    t0 = time.perf_counter()
+    draw(trainer)
+    session.record_timing(session.Timing(n, train_s, time.perf_counter() - t0))
+    header.markdown(_header_text(state))
 
 
-def _header_text(trainer) -> str:
-    cfg: Config = trainer.config
-    text = f"**step {trainer.step_count:,}** · {cfg.model} on {cfg.data} · k={cfg.k} · m={cfg.batch_size} · {cfg.loss}"
-    t = st.session_state.timing
+def _header_text(state) -> str:
+    cfg: Config = state.trainer.config
+    text = (f"**step {state.trainer.step_count:,}** · {cfg.model} on {cfg.data} · k={cfg.k} · m={cfg.batch_size} "
+            f"· {cfg.loss}")
+    t = state.timing
     if t:
-        cycle = t["train_s"] + t["draw_s"]
-        text += (f" · {t['iterations'] / t['train_s']:,.0f} it/s · refresh: {100 * t['train_s'] / cycle:.0f}% "
-                 f"training, {100 * t['draw_s'] / cycle:.0f}% drawing")
+        cycle = t.train_s + t.draw_s
+        text += (f" · {t.iterations / t.train_s:,.0f} it/s · refresh: {100 * t.train_s / cycle:.0f}% "
+                 f"training, {100 * t.draw_s / cycle:.0f}% drawing")
     return text
 
 
