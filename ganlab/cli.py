@@ -43,6 +43,17 @@ def config_help(name: str) -> str:
     return "; ".join(parts)
 
 
+def fields_table() -> str:
+    """Every config field as a Markdown table, from its declared rules (README.md holds its output)."""
+    lines = ["| flag | URL key | default | allowed | in a live run | what |", "|---|---|---|---|---|---|"]
+    for name in FIELDS:
+        rule, default = rules(name), Config.__dataclass_fields__[name].default
+        allowed = ", ".join(rule["choices"]) if "choices" in rule else rule["says"]
+        live = "needs a new run" if rule["structural"] else "applies in place"
+        lines.append(f"| `--{name.replace('_', '-')}` | `{name}` | {default} | {allowed} | {live} | {rule['help']} |")
+    return "\n".join(lines)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line too (like every other error here), exit code 2."""
 
@@ -107,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--compile", action="store_true", help="also time the pytorch-mlp pair under torch.compile")
     be.add_argument("--sweep", action="store_true", help="instead, the pytorch-mlp pair (and the seed loop) at "
                     "batch sizes 16 to 1024, fp32 and bf16")
+    sub.add_parser("fields", help="every training setting: flag, URL key, default, allowed values (Markdown)")
     tg = sub.add_parser("time-to-good", help="training seconds until an MNIST generator covers 10/10 classes "
                         "with class KL <= 0.05 and Fréchet <= 3x the real-data floor")
     tg.add_argument("--budget", type=float, default=600, help="training seconds to give up after (default: 600)")
@@ -265,7 +277,12 @@ def cmd_time_to_good(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "time-to-good": cmd_time_to_good, "sample": cmd_sample, "eval": cmd_eval, "classifier": cmd_classifier,
+def cmd_fields(args) -> int:
+    print(fields_table())
+    return 0
+
+
+COMMANDS = {"fields": cmd_fields, "train": cmd_train, "time-to-good": cmd_time_to_good, "sample": cmd_sample, "eval": cmd_eval, "classifier": cmd_classifier,
             "bench": cmd_bench}
 
 

@@ -119,8 +119,8 @@ class Config:
     ema: float = real(0.0, 0, 1, "decay of an average of G's weights that samples and metrics use (0.999 "
                       "averages ~1,000 steps)", hi_open=True, off="no weight average",
                       label="Average of G's weights (EMA)", ladder=(0.0, 0.9, 0.99, 0.995, 0.999, 0.9999))
-    r1: float = real(0.0, 0, 1e4, "weight gamma of the R1 penalty (gamma/2) E||grad_x D(x)||^2 on real x "
-                     "in D's loss (the grid recipe uses 1)", off="no gradient penalty",
+    r1: float = real(0.0, 0, 1e4, "weight γ of the R1 penalty (γ/2) E‖∇ₓD(x)‖² on real x in D's loss "
+                     "(grid's own settings use 1)", off="no gradient penalty",
                      label="R1 penalty on D's slope at real data (γ)", ladder=(0.0, 0.01, 0.1, 1.0, 10.0))
     r1_every: int = integer(1, 1, 1000, "apply the R1 penalty on every n-th D step only, weighted by n "
                             "(lazy, StyleGAN2)", label="R1 every n-th D step", advanced=True, widget_max=64)

@@ -229,3 +229,19 @@ def test_the_checkpoint_lists_hold_generators_only(checkpoint_folder):
     save_classifier(SmallCNN(), checkpoint_folder / "classifier-mnist.pt", "mnist", 0.99, 1.0)
     Trainer(make_config(data="ring"), device="cpu").save(checkpoint_folder / "ring.pt")
     assert [p.name for p in list_checkpoints()] == ["ring.pt"]
+
+
+def test_every_setting_has_a_widget_keyed_apart_from_the_apps_own():
+    from ganlab.config import FIELDS, rules
+    at = app({"data": "digits", "model": "mlp"})
+    keys = {w.key for kind in (at.selectbox, at.radio, at.select_slider, at.number_input) for w in kind}
+    assert {f"cfg.{name}" for name in FIELDS} <= keys            # mlp: width and depth apply too
+    assert not {name for name in FIELDS} & set(at.session_state.filtered_state)
+    at = app({"data": "mnist"})
+    assert not {"cfg.hidden", "cfg.depth"} & {w.key for w in at.number_input}      # mlp-only settings hidden
+    assert at.selectbox(key="recipe").value == "pytorch"
+    at.selectbox(key="recipe").set_value("fast-mnist").run()
+    cfg = trainer(at).config                                        # step 0: the recipe applies at once
+    assert (cfg.model, cfg.lr_g, cfg.beta1, cfg.r1_every) == ("pytorch-mlp", 1e-3, 0.0, 16)
+    assert at.query_params["recipe"] == "fast-mnist" and "lr_g" not in at.query_params
+    assert all(rules(n)["label"] for n in FIELDS) and not at.exception

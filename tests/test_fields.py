@@ -1,0 +1,186 @@
+"""Each config field is declared once, with its rules; these tests hold that every way a setting gets
+in (the library, the CLI, the app's URL and widgets) follows those rules, that networks and recipes
+are apart, and that the old names (model "seed", links from before recipes) keep working."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, fields
+from pathlib import Path
+
+import pytest
+import torch
+
+from ganlab import Config, ConfigError, Trainer, make_config
+from ganlab.cli import build_parser, config_help, fields_table, main
+from ganlab.config import FIELD_TYPES, FIELDS, MODELS, STRUCTURAL, rules
+from ganlab.links import read_link, write_link
+from ganlab.models import BUILDERS
+from ganlab.recipes import DEFAULT_RECIPE, RECIPES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def other_value(name: str):
+    """A valid value of field `name` that is neither its default nor ring's, and trains on ring."""
+    rule = rules(name)
+    avoid = {Config.__dataclass_fields__[name].default, getattr(make_config(data="ring"), name)}
+    if "choices" in rule:
+        for value in rule["choices"]:
+            if value not in avoid:
+                try:
+                    make_config(data="ring", **{name: value})
+                    return value
+                except ConfigError:
+                    continue
+        raise AssertionError(f"no other value of {name} fits ring")
+    lo, hi = rule["bounds"]
+    if FIELD_TYPES[name] is int:
+        return next(v for v in range(lo + 1, lo + 4) if v not in avoid)
+    return lo + 0.5 if math.isinf(hi) else (lo + hi) / 2
+
+
+def out_of_bounds(name: str):
+    lo, hi = rules(name)["bounds"]
+    return lo if rules(name).get("lo_open") else lo - 1
+
+
+@pytest.mark.parametrize("name", FIELDS)
+def test_every_field_declares_its_rules(name):
+    rule = rules(name)
+    assert rule["help"] and rule["label"] and isinstance(rule["structural"], bool)
+    assert ("choices" in rule) != ("bounds" in rule)
+    default = Config.__dataclass_fields__[name].default
+    assert isinstance(default, FIELD_TYPES[name])
+    if "bounds" in rule:
+        assert rule["says"] and rule["bounds"][0] <= default <= rule["bounds"][1]
+    else:
+        assert default in rule["choices"]
+
+
+@pytest.mark.parametrize("name", FIELDS)
+def test_every_field_reaches_the_cli_with_its_rules(name, tmp_path, capsys):
+    flag = "--" + name.replace("_", "-")
+    train = next(a for a in build_parser()._subparsers._group_actions[0].choices["train"]._actions
+                 if flag in a.option_strings)
+    rule = rules(name)
+    assert train.dest == name and train.type is FIELD_TYPES[name] and train.help == config_help(name)
+    assert (", ".join(rule["choices"]) if "choices" in rule else rule["says"]) in train.help
+    assert f"default: {Config.__dataclass_fields__[name].default}" in train.help
+    bad = "nonsense" if "choices" in rule else str(out_of_bounds(name))
+    argv = ["train", "--steps", "1", "--quiet", "--out", str(tmp_path / "o.pt"), flag, bad]
+    assert main(argv + ([] if name == "data" else ["--data", "ring"])) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and name in err and not (tmp_path / "o.pt").exists()
+
+
+@pytest.mark.parametrize("name", [n for n in FIELDS if n != "data"])
+def test_every_field_reaches_the_url_with_its_rules(name):
+    value = other_value(name)
+    link = read_link({"data": "ring", "k": "2", name: str(value)})
+    assert getattr(link.config, name) == value and not link.notes
+    assert read_link(write_link(link.config, link.recipe)).config == link.config      # a link round-trips
+    bad = "nonsense" if "choices" in rules(name) else str(out_of_bounds(name))
+    link = read_link({"data": "grid", "k": "2", name: bad} if name != "k" else {"data": "grid", name: bad})
+    assert link.config.data == "grid" and getattr(link.config, name) == getattr(make_config(data="grid"), name)
+    assert len(link.notes) == 1 and name in link.notes[0] and "\n" not in link.notes[0]
+
+
+def test_the_in_place_split_is_the_structural_flag():
+    t = Trainer(make_config(data="ring"), device="cpu")
+    for name in FIELDS:
+        if name == "data":
+            continue
+        value = other_value(name)
+        if name in STRUCTURAL:
+            with pytest.raises(ConfigError, match=f"changing {name} needs a new run"):
+                t.update(**{name: value})
+        else:
+            t.update(**{name: value})
+            assert getattr(t.config, name) == value
+
+
+def test_the_readme_lists_every_field_as_the_rules_say():
+    assert fields_table() in (ROOT / "README.md").read_text()
+
+
+def test_every_model_has_a_builder_and_a_default_recipe_and_recipes_set_only_fields():
+    assert set(BUILDERS) == set(MODELS) == set(DEFAULT_RECIPE)
+    assert set(DEFAULT_RECIPE.values()) <= set(RECIPES)
+    for name, recipe in RECIPES.items():
+        assert set(recipe.settings) <= set(FIELDS) and recipe.summary
+        assert not {"data", "model"} & set(recipe.settings), f"recipe {name} must not pick the network or data"
+        make_config(recipe=name, data="mnist")                     # valid on its own
+
+
+def test_picking_a_network_with_a_named_recipe_changes_no_training_setting():
+    base = asdict(make_config(data="mnist", recipe="pytorch"))
+    for model in ("paper", "dcgan", "dcgan-deep"):
+        cfg = asdict(make_config(data="mnist", model=model, recipe="pytorch"))
+        assert {k for k in cfg if cfg[k] != base[k]} == {"model"}, model
+    fast = make_config(data="mnist", model="dcgan", recipe="fast-mnist")
+    assert (fast.model, fast.lr_g, fast.beta1, fast.r1_every, fast.ema) == ("dcgan", 1e-3, 0.0, 16, 0.995)
+    with pytest.raises(ConfigError, match="unknown recipe 'adam'; choose one of: toy, pytorch, paper, fast-mnist"):
+        make_config(recipe="adam")
+
+
+def test_the_old_model_name_seed_is_an_alias_everywhere(tmp_path, capsys):
+    assert make_config(data="mnist", model="seed") == make_config(data="mnist", model="pytorch-mlp")
+    assert Config(data="digits", model="seed").model == "pytorch-mlp"
+    assert read_link({"data": "digits", "model": "seed"}).config.model == "pytorch-mlp"
+    # a checkpoint written before the rename
+    t = Trainer(make_config(data="digits", model="pytorch-mlp", batch_size=16), device="cpu")
+    t.step(2)
+    sd = t.state_dict()
+    sd["config"]["model"] = "seed"
+    torch.save(sd, tmp_path / "old.pt")
+    old = Trainer.load(tmp_path / "old.pt", device="cpu")
+    assert old.config.model == "pytorch-mlp" and old.step_count == 2
+    assert torch.equal(old.sample(4, seed=0), t.sample(4, seed=0))
+    # and on the command line, for a new run and against a resumed one
+    out = tmp_path / "cli.pt"
+    assert main(["train", "--data", "digits", "--model", "seed", "--batch-size", "16", "--steps", "1",
+                 "--quiet", "--out", str(out)]) == 0
+    assert main(["train", "--resume", str(tmp_path / "old.pt"), "--model", "seed", "--steps", "1", "--quiet",
+                 "--out", str(out)]) == 0
+    assert Trainer.load(out, device="cpu").config.model == "pytorch-mlp"
+
+
+def test_the_shipped_checkpoints_load_under_the_current_names():
+    for path in sorted((ROOT / "checkpoints").glob("*.pt")):
+        if path.name.startswith("classifier-"):
+            continue
+        cfg = Trainer.load(path, device="cpu").config
+        assert cfg.model in MODELS, path.name
+
+
+def test_the_readme_link_to_the_recommended_recipe_still_trains_that_recipe():
+    readme = (ROOT / "README.md").read_text()
+    assert "?data=mnist&model=dcgan-deep&precision=bf16" in readme
+    link = read_link({"data": "mnist", "model": "dcgan-deep", "precision": "bf16"})
+    assert link.recipe == "fast-mnist" and not link.notes
+    assert link.config == make_config(data="mnist", model="dcgan-deep", recipe="fast-mnist", precision="bf16")
+    assert (link.config.lr_g, link.config.beta1, link.config.r1, link.config.r1_every, link.config.ema) == \
+        (1e-3, 0.0, 10.0, 16, 0.995)
+    # a link to another recipe for that network says so, and reads back the same
+    other = make_config(data="mnist", model="dcgan-deep", recipe="pytorch")
+    query = write_link(other, "pytorch")
+    assert query["recipe"] == "pytorch" and read_link(query).config == other
+
+
+def test_the_cli_takes_a_recipe_for_new_runs_only(tmp_path, capsys):
+    out = tmp_path / "p.pt"
+    assert main(["train", "--data", "digits", "--model", "pytorch-mlp", "--recipe", "paper", "--batch-size", "16",
+                 "--steps", "1", "--quiet", "--out", str(out)]) == 0
+    cfg = Trainer.load(out, device="cpu").config
+    assert (cfg.model, cfg.optimizer, cfg.lr_g, cfg.prior) == ("pytorch-mlp", "sgd", 0.1, "uniform")
+    assert "recipe paper" in capsys.readouterr().err
+    assert main(["train", "--resume", str(out), "--recipe", "pytorch", "--steps", "1", "--out", str(out)]) == 1
+    assert "--recipe starts a new run" in capsys.readouterr().err
+
+
+def test_config_fields_are_in_one_declaration_each():
+    """No list of field names beside the dataclass: the derived tables cover every field."""
+    names = [f.name for f in fields(Config)]
+    assert list(FIELDS) == names and set(FIELD_TYPES) == set(names)
+    assert set(STRUCTURAL) == {n for n in names if rules(n)["structural"]}
