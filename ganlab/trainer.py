@@ -83,18 +83,11 @@ class Trainer:
 
     data = property(load_data, doc="The training data on the device (loaded on first use).")
 
-    @property
-    def data_loaded(self) -> bool:
-        return self._data is not None
+    data_loaded = property(lambda self: self._data is not None)
 
-    @property
-    def G_ema(self) -> torch.nn.Module | None:
-        return self.ema.net if self.ema is not None else None
-
-    @property
-    def sample_net(self) -> torch.nn.Module:
-        """The generator that samples, views and metrics use: the weight average when `ema` > 0."""
-        return self.G_ema if self.G_ema is not None else self.G
+    G_ema = property(lambda self: self.ema.net if self.ema is not None else None, doc="G's weight average, if on.")
+    sample_net = property(lambda self: self.G_ema if self.ema is not None else self.G,
+                          doc="The generator that samples, views and metrics use: the average when `ema` > 0.")
 
     def rates(self, step: int | None = None) -> dict[str, float]:
         """lr_g, lr_d and (SGD) momentum in force at iteration `step` (default: the next one)."""
@@ -108,12 +101,10 @@ class Trainer:
         structural = self.config.structural_diff(new)
         if structural:
             raise ConfigError(f"{needs_new_run(structural)}; build a new Trainer")
-        if not new.ema:
-            self.ema = None
-        elif self.ema is None:
-            self.ema = WeightAverage(self.G, new.ema)          # starts from G as it is now
-        else:
+        if new.ema and self.ema is not None:
             self.ema.decay = new.ema
+        else:                           # switched on, the average starts from G as it is now
+            self.ema = WeightAverage(self.G, new.ema) if new.ema else None
         self.config = new
         optim.apply(new, self.step_count, self.opt_g, self.opt_d)
 
@@ -165,7 +156,7 @@ class Trainer:
         finite = torch.isfinite(rows).all(dim=1)
         if not bool(finite.all()):
             bad = start + 1 + int((~finite).nonzero()[0])
-            self._load_run_state(saved)
+            self._load_run_state(saved, self.config.ema)
             raise DivergenceError(f"losses became NaN/inf at step {bad}; rolled back to step {start}, the last "
                                   f"good state; lower the learning rates (lr_g={self.config.lr_g:g}, "
                                   f"lr_d={self.config.lr_d:g}) and resume")
@@ -179,15 +170,12 @@ class Trainer:
         Chunks end at multiples of `chunk` and of `every`, so `callback(trainer, stats)`, called
         after each chunk, sees exactly the steps a periodic checkpoint wants.
         """
-        stats = {}
+        stats, end = {}, self.step_count + n
         with tqdm(total=n, disable=not progress, unit="it", dynamic_ncols=True) as bar:
-            done = 0
-            while done < n:
-                size = min(n - done, chunk - self.step_count % chunk)
-                if every:
-                    size = min(size, every - self.step_count % every)
+            while self.step_count < end:
+                left = end - self.step_count
+                size = min(left, chunk - self.step_count % chunk, every - self.step_count % every if every else left)
                 stats = self.step(size)
-                done += size
                 bar.update(size)
                 bar.set_postfix(d_loss=f"{stats['d_loss']:.3f}", g_loss=f"{stats['g_loss']:.3f}")
                 if callback is not None:
@@ -237,13 +225,16 @@ class Trainer:
                 "opt_d": self.opt_d.state_dict(), "rng": self.rng.get_state(), "step": self.step_count,
                 **({"G_ema": self.G_ema.state_dict()} if self.G_ema is not None else {})}
 
-    def _load_run_state(self, state: dict) -> None:
+    def _load_run_state(self, state: dict, ema: float) -> None:
+        """Load a `_run_state` (a rollback's or a file's) into the live modules; an average with decay
+        `ema` starts at the loaded G when `state` has none (a file from before `ema` was on)."""
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
-        if self.G_ema is not None and state.get("G_ema") is not None:
-            self.G_ema.load_state_dict(state["G_ema"])
+        self.ema = WeightAverage(self.G, ema) if ema else None
+        if self.ema is not None and state.get("G_ema") is not None:
+            self.ema.net.load_state_dict(state["G_ema"])
         self.rng.set_state(state["rng"])
         self.step_count = state["step"]
 
@@ -265,29 +256,18 @@ class Trainer:
         step = check_state(sd, fixed_z_shape=self.fixed_z.shape, rng_state_shape=self.rng.get_state().shape,
                            device_type=self.device.type, n_keys=len(HISTORY_KEYS))
         history = History.from_state(sd["history"], sd.get("history_stride", 1), step, self.device)
+        # CPU and CUDA generators have different states: across devices the stream cannot continue.
+        same_stream = sd["rng"]["device"] == self.device.type
+        rng = sd["rng"]["state"].cpu() if same_stream else self.rng.get_state()
         try:
-            self.G.load_state_dict(sd["G"])
-            self.D.load_state_dict(sd["D"])
-            self.opt_g.load_state_dict(sd["opt_g"])
-            self.opt_d.load_state_dict(sd["opt_d"])
-            # A file from before `ema` was switched on starts its average at its G.
-            ema = WeightAverage(self.G, cfg.ema) if cfg.ema else None
-            if ema is not None and sd.get("G_ema") is not None:
-                ema.net.load_state_dict(sd["G_ema"])
+            self._load_run_state({**sd, "step": step, "rng": rng}, cfg.ema)
         except (RuntimeError, ValueError, KeyError, AttributeError, TypeError) as exc:
             raise CheckpointError(f"checkpoint weights do not fit the model: {str(exc).splitlines()[0][:200]}") from None
-        self.config, self.ema = cfg, ema
-        rng = sd["rng"]
-        if rng["device"] == self.device.type:
-            self.rng.set_state(rng["state"].cpu())
-        else:
-            # CPU and CUDA generators have different states; the stream cannot continue exactly.
-            warnings.warn(f"checkpoint was trained on {rng['device']}, resuming on {self.device.type}: "
+        if not same_stream:
+            warnings.warn(f"checkpoint was trained on {sd['rng']['device']}, resuming on {self.device.type}: "
                           f"random stream reseeded, so this run is not bit-identical to an uninterrupted one")
             self.rng.manual_seed(cfg.seed + step)
-        self.fixed_z = sd["fixed_z"].to(self.device)
-        self._history = history
-        self.step_count = step
+        self.config, self.fixed_z, self._history = cfg, sd["fixed_z"].to(self.device), history
 
     def save(self, path) -> None:
         """Write a checkpoint atomically (temp file + rename)."""
