@@ -79,7 +79,7 @@ LR_LADDER = (1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5
 
 @dataclass(frozen=True)
 class Config:
-    # ---- what is trained: changing any of these needs a new run (new networks, data or stream)
+    # ---- what is trained: changing any of these needs a new run (new networks or data)
     data: str = choice("ring", DATASETS, "the dataset: toy 1-D/2-D densities, images, or your own points",
                        structural=True, label="Dataset")
     model: str = choice("mlp", MODELS, "the network pair (images default to pytorch-mlp)", structural=True,
@@ -94,8 +94,6 @@ class Config:
                         "(unit variance, as the paper's code)", structural=True, label="Prior of z", advanced=True)
     optimizer: str = choice("adam", ("adam", "sgd"), "Adam, or SGD with momentum, for both players",
                             structural=True, label="Optimizer")
-    seed: int = integer(0, 0, 2**63 - 1, "seed of the initial weights and of every random draw", structural=True,
-                        says="an integer in [0, 2**63)", label="Seed", widget_max=2**31 - 1)
     # ---- how it is trained: these apply to a live run between steps
     loss: str = choice("nonsat", ("nonsat", "minimax"), "G's loss: nonsat ascends log D(G(z)) (the paper's "
                        "Sec. 3 fix), minimax descends log(1 - D(G(z)))", label="G loss")
@@ -126,6 +124,9 @@ class Config:
                             "(lazy, StyleGAN2)", label="R1 every n-th D step", advanced=True, widget_max=64)
     precision: str = choice("fp32", ("fp32", "bf16"), "bf16: forward passes under bf16 autocast (opt-in; "
                             "matmuls ~2x on CPUs with bf16 units)", label="Precision", advanced=True)
+    # ---- the random stream: initial weights and every draw of training; a new seed is a new run
+    seed: int = integer(0, 0, 2**63 - 1, "seed of the initial weights and of every random draw", structural=True,
+                        says="an integer in [0, 2**63)", label="Seed", widget_max=2**31 - 1)
 
     def __post_init__(self):
         for f in fields(self):
