@@ -23,7 +23,8 @@ from dataclasses import asdict
 import numpy as np
 
 from .checkpoint import atomic_write
-from .config import DATASETS, FIELD_TYPES, FIELDS, Config, make_config, rules
+from .config import (DATASETS, FIELD_TYPES, FIELDS, STRUCTURAL, Config, check_field, make_config, needs_new_run,
+                     rules)
 from .errors import CheckpointError, ConfigError, DivergenceError, GanlabError
 from .evaluate import METRICS, evaluate
 from .recipes import DEFAULT_RECIPE, RECIPES
@@ -61,11 +62,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message}; see `{self.prog} --help`\n")
 
 
-def _add_device(parser, data_root: bool = True) -> None:
+def _add_device(parser) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
-    if data_root:
-        parser.add_argument("--data-root", help="folder for mnist / fashion-mnist (default: $GANLAB_DATA, "
-                            "else ~/.cache/ganlab)")
+
+
+def _add_data_root(parser) -> None:
+    parser.add_argument("--data-root", help="folder for mnist / fashion-mnist (default: $GANLAB_DATA, "
+                        "else ~/.cache/ganlab)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
                        help="also write --out every N iterations (default: 0, only at the end)")
     _add_device(train)
+    _add_data_root(train)
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--compile", action="store_true", help="torch.compile the training passes (opt-in: "
                        "a compile of tens of seconds first; see docs/performance.md)")
@@ -91,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     sample.add_argument("--out", required=True, help=".npy file: (N, d) for toy data, (N, C, H, W) in [0, 1] for images; "
                         "or a .png grid of image samples")
-    _add_device(sample, data_root=False)
+    _add_device(sample)
 
     ev = sub.add_parser("eval", help="print a checkpoint's metrics as JSON")
     ev.add_argument("checkpoint")
@@ -101,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "10000 for the classifier metrics; Parzen always uses 10000)")
     ev.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     _add_device(ev)
+    _add_data_root(ev)
     ev.add_argument("--classifier", help="classifier weights (default: checkpoints/classifier-DATA.pt)")
 
     cl = sub.add_parser("classifier", help="train the small CNN that the classifier metrics use")
@@ -108,12 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--epochs", type=int, default=3, help="default: 3")
     cl.add_argument("--seed", type=int, default=0, help="default: 0")
     cl.add_argument("--out", required=True, help="where to write the weights")
-    _add_device(cl)
+    _add_data_root(cl)
     cl.add_argument("--quiet", action="store_true", help="no progress bar")
     be = sub.add_parser("bench", help="iterations/s of the trainer against the seed's loop, side by side")
     be.add_argument("--iters", type=int, default=300, help="timed iterations per case (default: 300)")
     be.add_argument("--warmup", type=int, default=50, help="untimed iterations first (default: 50)")
     _add_device(be)
+    _add_data_root(be)
     be.add_argument("--json", action="store_true", help="print JSON instead of a table")
     be.add_argument("--compile", action="store_true", help="also time the pytorch-mlp pair under torch.compile")
     be.add_argument("--sweep", action="store_true", help="instead, the pytorch-mlp pair (and the seed loop) at "
@@ -126,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     tg.add_argument("--out", help="also save the final checkpoint here")
     tg.add_argument("--json", help="write the trace as JSON to this file")
     _add_device(tg)
+    _add_data_root(tg)
     _add_config_flags(tg)
     return parser
 
@@ -155,13 +162,13 @@ def cmd_train(args) -> int:
         if args.recipe:
             raise ConfigError("--recipe starts a new run; with --resume, change single settings (--lr-g, --k, ...)")
         trainer = Trainer.load(args.resume, device=args.device, data_root=args.data_root, compile=args.compile)
-        wanted = trainer.config.replace(**overrides)
-        clash = [f"--{k.replace('_', '-')} {getattr(wanted, k)} (checkpoint: {getattr(trainer.config, k)})"
-                 for k in trainer.config.structural_diff(wanted)]
+        wanted = {k: check_field(k, v) for k, v in overrides.items()}
+        clash = [k for k in STRUCTURAL if k in wanted and wanted[k] != getattr(trainer.config, k)]
         if clash:
-            raise CheckpointError(f"{args.resume} does not fit the requested config: {'; '.join(clash)}; "
-                                  f"drop those flags, or start a new run without --resume")
-        trainer.update(**trainer.config.in_place_diff(wanted))
+            raise CheckpointError(f"{args.resume} does not fit the requested config: " + "; ".join(
+                f"--{k.replace('_', '-')} {wanted[k]} (checkpoint: {getattr(trainer.config, k)})" for k in clash)
+                + f"; {needs_new_run(clash)}: drop those flags, or start a new run without --resume")
+        trainer.update(**wanted)
         how = f"resumed from {args.resume}"
     else:
         if "data" not in overrides:

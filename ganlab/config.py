@@ -21,8 +21,11 @@ from .recipes import DATA_PRESETS, DEFAULT_RECIPE, RECIPES, default_model
 
 TOY_DATASETS = ("gaussian1d", "ring", "grid")
 IMAGE_DATASETS = ("mnist", "fashion-mnist", "digits")
-# "points": a user's own 2-D point set (an uploaded CSV), passed to the Trainer as a dataset.
-DATASETS = TOY_DATASETS + IMAGE_DATASETS + ("points",)
+# Every dataset and what it is; "points" is a user's own 2-D point set (an uploaded CSV), passed to
+# the Trainer as a dataset.
+DATASETS = {"gaussian1d": "Figure 1's 1-D Gaussian", "ring": "8 Gaussians", "grid": "25 Gaussians",
+            "mnist": "28×28 digits", "fashion-mnist": "28×28 clothes", "digits": "8×8 digits, bundled",
+            "points": "my own points, a CSV"}
 # Shape of one sample, so models can be built (and checkpoints sampled) without loading any data.
 DATASET_SHAPES = {"gaussian1d": (1,), "ring": (2,), "grid": (2,), "points": (2,),
                   "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "digits": (1, 8, 8)}
@@ -80,10 +83,11 @@ LR_LADDER = (1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5
 @dataclass(frozen=True)
 class Config:
     # ---- what is trained: changing any of these needs a new run (new networks or data)
+    # data and model bring their own settings (`make_config`): a change to either re-applies them
     data: str = choice("ring", DATASETS, "the dataset: toy 1-D/2-D densities, images, or your own points",
-                       structural=True, label="Dataset")
+                       structural=True, label="Dataset", described=DATASETS, brings_settings=True)
     model: str = choice("mlp", MODELS, "the network pair (images default to pytorch-mlp)", structural=True,
-                        label="Model", aliases=MODEL_ALIASES)
+                        label="Model", aliases=MODEL_ALIASES, described=MODELS, brings_settings=True)
     latent_dim: int = integer(8, 1, 4096, "size of z (ring and grid use 2: a 2-D z for 2-D data)", structural=True,
                               label="latent_dim (size of z)", widget_max=512)
     hidden: int = integer(128, 1, 8192, "width of the mlp model's hidden layers", structural=True, label="Width",
@@ -109,7 +113,8 @@ class Config:
     momentum: float = real(0.5, 0, 1, "SGD momentum at step 0 (the paper started at 0.5)", hi_open=True,
                            label="SGD momentum", advanced=True)
     lr_decay: float = real(1.0, 1, 2, "both lrs are divided by this every step (the paper: 1.000004)",
-                           off="constant lr", label="lr decay per step", advanced=True)
+                           off="constant lr", label="lr decay per step", advanced=True,
+                           ladder=(1.0, 1.000004, 1.00001, 1.00005, 1.0001, 1.0002, 1.0005, 1.001))
     momentum_end: float = real(0.5, 0, 1, "SGD momentum reached after momentum_steps (the paper: 0.7)",
                                hi_open=True, label="SGD momentum at the ramp's end", advanced=True)
     momentum_steps: int = integer(0, 0, 10**9, "length of the linear momentum ramp", off="no ramp",
@@ -196,9 +201,10 @@ INT_LIMITS = {f.name: f.metadata["bounds"][1] for f in fields(Config)
 
 
 def rules(name: str) -> dict:
-    """The declared rules of field `name`: help, structural, label, and choices (+ aliases) or
-    bounds (+ says, the range in words); optional app hints: ladder (typical values), widget_max,
-    only_for ({field: value} it applies to), advanced.
+    """The declared rules of field `name`: help, structural, label, and choices (+ aliases, described:
+    a line per choice) or bounds (+ says, the range in words); brings_settings for data and model;
+    optional app hints: ladder (typical values), widget_max, only_for ({field: value} it applies
+    to), advanced.
 
     >>> rules("k")["bounds"], rules("loss")["choices"]
     ((1, 1000), ('nonsat', 'minimax'))
@@ -208,7 +214,7 @@ def rules(name: str) -> dict:
 
 def needs_new_run(names) -> str:
     """The one wording for a change that cannot apply to a live run."""
-    return f"changing {', '.join(names)} needs a new run (the networks or data change)"
+    return f"changing {', '.join(names)} needs a new run (new networks, data or random stream)"
 
 
 def make_config(recipe: str | None = None, **overrides) -> Config:

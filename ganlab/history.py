@@ -21,17 +21,17 @@ import torch
 
 from .errors import CheckpointError
 
+
 def strided_indices(n: int, max_rows: int) -> np.ndarray:
-    """Indices of at most `max_rows` evenly strided rows of n, always ending at the last one, so
+    """Indices of at most `max_rows` evenly spaced rows of n, the first and the last among them, so
     thinning twice to the same size changes nothing (the app thins on the device, plots again).
 
-    >>> strided_indices(10, 4).tolist(), strided_indices(3, 4).tolist()
-    ([0, 3, 6, 9], [0, 1, 2])
+    >>> strided_indices(10, 4).tolist(), strided_indices(11, 4).tolist(), strided_indices(3, 4).tolist()
+    ([0, 3, 6, 9], [0, 3, 7, 10], [0, 1, 2])
     """
     if n <= max_rows:
         return np.arange(n)
-    stride = math.ceil((n - 1) / max(max_rows - 1, 1))
-    return np.arange(n - 1, -1, -stride)[::-1].copy()
+    return np.unique(np.linspace(0, n - 1, max(max_rows, 2)).round().astype(np.int64))
 
 
 CAPACITY = 2**16   # 65,536 rows of 5 float32: 1.3 MB, per-iteration detail for the first 65,536 iterations

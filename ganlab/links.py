@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import NamedTuple
 
-from .config import FIELD_TYPES, FIELDS, IMAGE_DATASETS, Config, check_field, make_config
+from .config import FIELD_TYPES, FIELDS, IMAGE_DATASETS, Config, check_field, make_config, rules
 from .errors import GanlabError
 from .recipes import DEFAULT_RECIPE, RECIPES, default_model
 
@@ -49,7 +49,7 @@ def read_link(params: dict[str, str]) -> Link:
         cfg, recipe = make_config(), None
     if cfg.data == "points":                  # a link cannot carry an upload
         notes.append("a link cannot carry uploaded points: starting on 'ring'; upload the CSV again")
-        cfg = make_config(recipe, **{k: v for k, v in asdict(cfg).items() if k not in ("data", "model")})
+        cfg = make_config(recipe, **{k: v for k, v in asdict(cfg).items() if not rules(k).get("brings_settings")})
     return Link(cfg, recipe or DEFAULT_RECIPE[cfg.model], notes)
 
 

@@ -245,3 +245,23 @@ def test_every_setting_has_a_widget_keyed_apart_from_the_apps_own():
     assert (cfg.model, cfg.lr_g, cfg.beta1, cfg.r1_every) == ("pytorch-mlp", 1e-3, 0.0, 16)
     assert at.query_params["recipe"] == "fast-mnist" and "lr_g" not in at.query_params
     assert all(rules(n)["label"] for n in FIELDS) and not at.exception
+
+
+def test_a_linked_value_beyond_the_widgets_usual_range_is_kept():
+    at = app({"data": "ring", "latent_dim": "1000", "k": "50"})
+    cfg = trainer(at).config
+    assert (cfg.latent_dim, cfg.k) == (1000, 50) and not at.exception
+    assert at.number_input(key="cfg.latent_dim").value == 1000 and at.query_params["k"] == "50"
+
+
+def test_keeping_the_run_after_a_recipe_that_needs_new_networks_keeps_it_whole():
+    at = app({"data": "digits"})
+    at.button(key="step").click().run()
+    run = trainer(at)
+    before = run.config
+    at.selectbox(key="recipe").set_value("paper").run()     # SGD and a uniform z: a new run
+    assert trainer(at) is run and run.config == before     # nothing applied while it asks
+    assert any("would be discarded" in w.value for w in at.warning)
+    at.button(key="keep_run").click().run()
+    assert run.config == before and at.selectbox(key="recipe").value == "pytorch"
+    assert "recipe" not in at.query_params and not at.warning

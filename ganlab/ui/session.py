@@ -52,7 +52,7 @@ class Timing:
 @dataclass
 class LabState:
     trainer: Trainer
-    recipe: str                                  # the recipe the settings started from
+    recipe: str                                  # the recipe the live run's settings started from
     status: Status | None = None
     ips: float | None = None                     # measured iterations/s, sizes the slice per refresh
     timing: Timing | None = None                 # of the last refresh, for the status line
@@ -115,20 +115,23 @@ def on_preset_change(changed: str) -> None:
         cfg = make_config(recipe, data=data, seed=int(ss[widget_key("seed")]), **({"model": model} if model else {}))
     except GanlabError:
         return
-    state.recipe = recipe or DEFAULT_RECIPE[cfg.model]
-    sync_widgets_from(cfg, state.recipe)
+    sync_widgets_from(cfg, recipe or DEFAULT_RECIPE[cfg.model])
 
 
 def apply_in_place(changes: dict) -> None:
-    """Settings that a live run takes between steps; new rates may cure a divergence."""
+    """Settings that a live run takes between steps (the widgets' recipe becomes the run's); new
+    settings may cure a divergence, so they clear it."""
     state = get()
-    state.trainer.update(**changes)
-    if state.status and state.status.diverged:
-        state.status = None
+    state.recipe = st.session_state[RECIPE]
+    if changes:
+        state.trainer.update(**changes)
+        if state.status and state.status.diverged:
+            state.status = None
 
 
 def sync_link(cfg: Config) -> None:
-    query = write_link(cfg, get().recipe)
+    """The address bar follows the widgets."""
+    query = write_link(cfg, st.session_state[RECIPE])
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
 
@@ -138,6 +141,7 @@ def start_run(cfg: Config) -> None:
     state = get()
     dataset = state.points if cfg.data == "points" else None
     state.trainer = Trainer(cfg, device="auto", dataset=dataset)
+    state.recipe = st.session_state.get(RECIPE, state.recipe)
     state.status, state.ips, state.timing = None, None, None
 
 
@@ -149,7 +153,8 @@ def confirm_new_run() -> None:
 
 
 def keep_current_run() -> None:
-    sync_widgets_from(get().trainer.config)
+    state = get()
+    sync_widgets_from(state.trainer.config, state.recipe)
 
 
 def reset_run() -> None:

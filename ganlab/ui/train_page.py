@@ -18,10 +18,6 @@ from .session import widget_key
 REFRESH_S = 1.0           # how often the live view reruns while playing
 TRAIN_BUDGET_S = 0.8      # training time per refresh; drawing takes the rest of the cycle
 MAX_SLICE = 5000          # iterations per refresh, whatever the measured speed
-DATA_LABELS = {"gaussian1d": "gaussian1d (Figure 1)", "ring": "ring (8 Gaussians)", "grid": "grid (25 Gaussians)",
-               "digits": "digits (8×8, bundled)", "mnist": "mnist", "fashion-mnist": "fashion-mnist",
-               "points": "my own points (CSV)"}
-PRESETS = ("data", "model")         # fields whose change brings make_config's settings for them
 
 
 def render() -> None:
@@ -41,13 +37,16 @@ def render() -> None:
 # ------------------------------------------------------------------ sidebar
 def field_widget(name: str, where, **kw) -> None:
     """The widget of config field `name`, from its declared rules: choices as a selectbox (radio
-    when few), typical values as a slider, bounds as a number input."""
+    when few), typical values as a slider, bounds as a number input. A value the rules allow but the
+    widget does not offer (from a link or a checkpoint) is added, never replaced."""
     rule, key = rules(name), widget_key(name)
     current = st.session_state[key]
     kw = {"key": key, "help": rule["help"], **kw}
-    if name in PRESETS:
+    if rule.get("brings_settings"):
         kw.update(on_change=session.on_preset_change, args=(name,))
     if "choices" in rule:
+        if "described" in rule:
+            kw.setdefault("format_func", lambda v: f"{v} ({rule['described'][v]})")
         if len(rule["choices"]) <= 3:
             where.radio(rule["label"], rule["choices"], horizontal=True, **kw)
         else:
@@ -56,10 +55,10 @@ def field_widget(name: str, where, **kw) -> None:
         ladder = rule["ladder"]
         options = list(ladder) if current in ladder else sorted({*ladder, current})
         off = "off" if rule["bounds"][0] == 0 else None
-        where.select_slider(rule["label"], options, format_func=lambda v: off if off and v == 0 else f"{v:g}", **kw)
+        where.select_slider(rule["label"], options, format_func=lambda v: off if off and v == 0 else f"{v:.8g}", **kw)
     else:
         lo, hi = rule["bounds"]
-        hi = min(hi, rule.get("widget_max", hi))
+        hi = max(min(hi, rule.get("widget_max", hi)), current)
         if isinstance(lo, int) and isinstance(current, int):
             where.number_input(rule["label"], lo, hi, **kw)
         else:
@@ -76,7 +75,7 @@ def _applies(name: str) -> bool:
 def sidebar() -> None:
     sb = st.sidebar
     sb.header("Settings")
-    field_widget("data", sb, format_func=DATA_LABELS.get)
+    field_widget("data", sb)
     if st.session_state[widget_key("data")] == "points":
         upload = sb.file_uploader("CSV of 2-D points (x,y per line)", type=["csv", "txt"], key="points_file")
         error = session.set_points(upload) if upload is not None else None
@@ -86,7 +85,7 @@ def sidebar() -> None:
     sb.selectbox("Recipe", list(RECIPES), key=session.RECIPE, on_change=session.on_preset_change, args=("recipe",),
                  help="named training settings: " + " · ".join(f"{n}: {r.summary}" for n, r in RECIPES.items())
                  + ". A new model brings the recipe it was built with; pick another here.")
-    main = [n for n in FIELDS if n not in PRESETS and not rules(n).get("advanced") and _applies(n)]
+    main = [n for n in FIELDS if not rules(n).get("brings_settings") and not rules(n).get("advanced") and _applies(n)]
     for name in main:
         field_widget(name, sb)
     with sb.expander("More settings"):
@@ -110,18 +109,20 @@ def apply_settings() -> None:
     if wanted.data == "points" and state.points is None:
         st.info("Upload a CSV of 2-D points in the sidebar to train on your own data.")
         return
-    changes = [f"{n}: {getattr(trainer.config, n)} → {getattr(wanted, n)}" for n in trainer.config.structural_diff(wanted)]
-    if changes and trainer.step_count == 0:
+    names = trainer.config.structural_diff(wanted)
+    if names and trainer.step_count == 0:
         session.start_run(wanted)
-    elif changes:
+    elif names:
+        # Nothing applies in place until the person decides, so keeping the run keeps it whole.
+        changes = "; ".join(f"{n}: {getattr(trainer.config, n)} → {getattr(wanted, n)}" for n in names)
         with st.container(border=True):
-            st.warning(f"{needs_new_run(changes)}: the current run (step {trainer.step_count}) would be discarded.")
+            st.warning(f"{changes}. {needs_new_run(names).capitalize()}: the current run (step "
+                       f"{trainer.step_count}) would be discarded.")
             c1, c2, _ = st.columns([1, 1, 3])
             c1.button("Start new run", key="confirm_new", type="primary", on_click=session.confirm_new_run)
             c2.button("Keep current run", key="keep_run", on_click=session.keep_current_run)
-    mutable = trainer.config.in_place_diff(wanted)
-    if mutable:
-        session.apply_in_place(mutable)
+    else:
+        session.apply_in_place(trainer.config.in_place_diff(wanted))
     session.sync_link(wanted)
 
 
