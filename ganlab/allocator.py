@@ -4,9 +4,9 @@ glibc's malloc serves a block above M_MMAP_THRESHOLD (128 KiB by default; raised
 after a larger block is freed) with a new mmap, unmaps it on free, and gives the top of its heap
 back to the kernel above M_TRIM_THRESHOLD. A training step allocates and frees the same activation
 buffers every iteration, so each one came from new pages that the kernel zeroes a page fault at a
-time: the dcgan pair at batch 64 took 10,000-18,000 minor faults per iteration and trained 25-50 %
-slower than with the buffers reused (docs/performance.md). Fixing the thresholds at 32 / 64 MiB keeps
-freed blocks for reuse; peak memory stayed the same in our runs. Process-wide, so it is set once,
+time, thousands of faults per iteration for a conv pair, and training ran markedly slower than with
+the buffers reused (docs/performance.md has the counts and speeds). Fixing the thresholds at 32 / 64
+MiB keeps freed blocks for reuse without raising peak memory (same place). Process-wide, so it is set once,
 only on Linux with glibc, and `GANLAB_MALLOPT=0` leaves the allocator alone.
 """
 

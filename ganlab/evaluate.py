@@ -1,7 +1,7 @@
 """Every metric that applies to a trained generator, in one call (what `python -m ganlab eval` prints).
 
 - losses: means of the last 100 history rows.
-- modes (ring, grid): mode coverage, high-quality fraction, KL of the mode histogram (DESIGN section 4).
+- modes (ring, grid): mode coverage, high-quality fraction, KL of the mode histogram (docs/design.md §4).
 - moments (gaussian1d): sample mean / std beside the data's.
 - parzen (mnist, fashion-mnist): the paper's Table 1 protocol, plus the same estimator with held-out
   real images as kernel centres, the reference point.

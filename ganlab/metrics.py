@@ -1,4 +1,4 @@
-"""Metrics of a generator: mode coverage on the toy mixtures (DESIGN section 4), and the densities
+"""Metrics of a generator: mode coverage on the toy mixtures (docs/design.md §4), and the densities
 behind D* (Proposition 1) where pdata is known and pg is estimated.
 
 Protocol (VEEGAN / PacGAN): 2,500 samples; a sample is high-quality if it lies within 3 std of its

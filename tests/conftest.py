@@ -30,7 +30,7 @@ def real_data_root(tmp_path_factory) -> Path:
         for folder in ("MNIST", "FashionMNIST"):
             shutil.copytree(SHARED_DATA / folder, root / folder)
         return root
-    pytest.skip("real MNIST not found: set GANLAB_DATA to a folder with MNIST/raw/*.gz, or put ../shared/data beside the checkout")
+    pytest.skip("real MNIST not found: set GANLAB_DATA to a folder with MNIST/raw/*.gz (and FashionMNIST/raw/*.gz)")
 
 
 class RunsCode:

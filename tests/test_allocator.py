@@ -10,8 +10,8 @@ import pytest
 # A fresh process per measurement: the allocator's thresholds are process-wide and move on their own
 # once a large block is freed, so an earlier test in this process could hide the difference. The
 # steady state is the least of three 10-iteration windows: the heap still grows once in the first
-# windows (0-400 faults per iteration measured with the settings, ~0 afterwards; 7,000-11,000
-# in every window without them).
+# windows with the settings and not afterwards, while without them every window faults
+# (docs/performance.md has the counts).
 SCRIPT = """
 import json, resource, torch
 from ganlab import Trainer, make_config

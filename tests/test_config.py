@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import pytest
@@ -58,5 +59,5 @@ def test_image_data_defaults_to_the_seed_preset_and_explicit_values_win():
 
 
 def test_config_is_frozen():
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         Config().k = 3  # type: ignore[misc]

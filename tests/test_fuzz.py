@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from ganlab import Config, Trainer
 from ganlab.cli import main
-from ganlab.config import DATASET_SIZES, INT_LIMITS
 from ganlab.errors import ConfigError, DivergenceError
 from ganlab.links import read_link
 
@@ -28,6 +27,9 @@ CHOICES = {"data": ("gaussian1d", "ring", "grid", "mnist", "fashion-mnist", "dig
            "optimizer": ("adam", "sgd"),
            "prior": ("normal", "uniform"), "precision": ("fp32", "bf16")}
 REALS_0_1 = ("beta1", "beta2", "momentum", "momentum_end", "ema")
+# The documented limits (README, Settings), written here rather than imported from the code they check.
+INT_LIMITS = {"latent_dim": 4096, "hidden": 8192, "depth": 32, "k": 1000, "batch_size": 65_536, "r1_every": 1000}
+DATASET_SIZES = {"mnist": 60_000, "fashion-mnist": 60_000, "digits": 1_797}
 RATES = ("lr_g", "lr_d")
 # The schedule: lr divided by lr_decay in [1, 2] each step, a momentum ramp of 0..10^9 steps; r1 in [0, 10^4].
 # Networks small enough that a training step takes milliseconds (the bounds are tested separately).

@@ -85,6 +85,41 @@ def test_training_killed_at_random_moments_always_leaves_a_checkpoint_that_resum
     assert _same_state(survivor.state_dict(), reference.state_dict())
 
 
+WRITER_KILLED_MID_WRITE = """
+import sys, time
+from ganlab import Trainer, make_config
+from ganlab.checkpoint import atomic_write
+t = Trainer(make_config(data="ring", seed=2), device="cpu")
+t.step(2)
+
+def half_then_hang(f):
+    f.write(b"PK" + b"x" * 4096)     # part of a file, then stop before it is complete
+    f.flush()
+    print("writing", flush=True)
+    time.sleep(60)
+
+atomic_write(sys.argv[1], half_then_hang)
+"""
+
+
+def test_a_writer_killed_in_the_middle_of_a_write_leaves_the_previous_checkpoint_whole(tmp_path):
+    """The random kills above land in a write only sometimes; here one always does."""
+    path = tmp_path / "run.pt"
+    before = Trainer(make_config(data="ring", seed=1), device="cpu")
+    before.step(3)
+    before.save(path)
+    proc = subprocess.Popen([sys.executable, "-c", WRITER_KILLED_MID_WRITE, str(path)], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "writing"         # the temporary file is half written now
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert len(list(tmp_path.glob(".run.pt.*.tmp"))) == 1       # the half-written file is the orphan
+    after = Trainer.load(path, device="cpu")
+    assert after.step_count == 3 and after.config.seed == 1 and _same_state(after.state_dict(), before.state_dict())
+    after.save(path)                                            # the next writer clears the orphan
+    assert not list(tmp_path.glob(".run.pt.*.tmp"))
+
+
 def test_a_killed_writers_temporary_file_is_removed_and_a_live_ones_kept(tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -150,6 +185,24 @@ def test_files_larger_than_any_checkpoint_are_not_read(tmp_path, monkeypatch):
     monkeypatch.setattr(ckpt_module, "MAX_BYTES", 1000)
     with pytest.raises(CheckpointError, match="is not read"):
         Trainer.load(path, device="cpu")
+
+
+def test_the_real_size_limits_refuse_before_reading(tmp_path):
+    """1 GiB for a file (a sparse one here: no disk is written), 200 MB for an app upload."""
+    huge = tmp_path / "huge.pt"
+    with open(huge, "wb") as f:
+        f.truncate(2**30 + 1)
+    with pytest.raises(CheckpointError, match="1,024 MB; a ganlab checkpoint is at most 1,024 MB"):
+        Trainer.load(huge, device="cpu")
+
+    class Upload(io.BytesIO):            # what st.file_uploader hands the app; its bytes are never read
+        name, size = "big.pt", 200 * 2**20 + 1
+
+        def getvalue(self):
+            raise AssertionError("an upload over the limit must not be read")
+
+    with pytest.raises(CheckpointError, match="big.pt is 200 MB; the app accepts checkpoints up to 200 MB"):
+        load_trainer(Upload())
 
 
 def test_two_app_sessions_train_separate_runs(tmp_path, monkeypatch):

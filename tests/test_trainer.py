@@ -203,7 +203,7 @@ def test_the_grid_presets_r1_penalty_keeps_every_mode_on_the_seed_the_plain_game
 
 def test_the_papers_schedule_sets_each_steps_lr_and_momentum():
     """lr_t = lr / lr_decay^t and momentum ramps linearly to momentum_end over momentum_steps
-    (DESIGN §1), read off the optimizers as each step runs; the app's lr changes still apply."""
+    (docs/design.md §1), read off the optimizers as each step runs; the app's lr changes still apply."""
     cfg = make_config(data="digits", model="paper", batch_size=16, lr_g=0.05, lr_d=0.1, lr_decay=1.1,
                       momentum=0.5, momentum_end=0.7, momentum_steps=4)
     t, seen = Trainer(cfg, device="cpu"), []

@@ -10,7 +10,7 @@ import streamlit as st
 import torch
 
 from ..checkpoint import checkpoint_dir, checkpoint_path_in
-from ..errors import GanlabError
+from ..errors import CheckpointError, GanlabError
 from ..trainer import Trainer
 from . import session
 
@@ -33,7 +33,7 @@ def trainer_bytes(trainer: Trainer) -> bytes:
 def load_trainer(source) -> Trainer:
     """A Trainer from a path or an uploaded file; errors stay one line."""
     if hasattr(source, "size") and source.size > MAX_UPLOAD_MB * 2**20:
-        raise GanlabError(f"{source.name} is {source.size / 2**20:.0f} MB; the app accepts checkpoints up to "
+        raise CheckpointError(f"{source.name} is {source.size / 2**20:.0f} MB; the app accepts checkpoints up to "
                           f"{MAX_UPLOAD_MB} MB")
     if hasattr(source, "getvalue"):
         data = io.BytesIO(source.getvalue())

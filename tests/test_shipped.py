@@ -1,0 +1,61 @@
+"""The shipped generators hold the numbers README.md states for them. Each test reads its number from
+the README's Numbers table and computes it afresh from the file in checkpoints/, so neither the
+table nor the checkpoint can drift alone."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ganlab import Trainer
+from ganlab.evaluate import ClassifierJudge, evaluate
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECKPOINTS = ROOT / "checkpoints"
+
+
+def readme_row(label: str) -> str:
+    """The README Numbers-table row whose first cell starts with `label`."""
+    rows = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith(f"| {label}")]
+    assert len(rows) == 1, f"README.md needs exactly one Numbers row starting with {label!r}"
+    return rows[0]
+
+
+def numbers(pattern: str, text: str) -> tuple[float, ...]:
+    match = re.search(pattern, text)
+    assert match, f"{pattern!r} not in {text!r}"
+    return tuple(float(g.replace(",", "")) for g in match.groups())
+
+
+@pytest.mark.parametrize("name", ["ring", "grid"])
+def test_the_shipped_toy_generators_cover_the_modes_the_readme_states(name):
+    covered, total, hq = numbers(r"(\d+)/(\d+) modes, ([\d.]+) % high-quality", readme_row(f"shipped `{name}.pt`"))
+    modes = evaluate(Trainer.load(CHECKPOINTS / f"{name}.pt", device="cpu"), ["modes"])["modes"]
+    assert (modes["modes_covered"], modes["modes_total"]) == (covered, total)
+    assert abs(100 * modes["high_quality_fraction"] - hq) <= 0.05 + 1e-9     # the README rounds to 0.1 %
+
+
+def _classifier_claims(label: str) -> tuple[float, float, float]:
+    return numbers(r"(\d+)/10 (?:digits|classes), class KL ([\d.]+), Fréchet ([\d.]+)× the real-data floor",
+                   readme_row(label))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("label, file", [("`mnist-paper.pt`", "mnist-paper.pt")])
+def test_the_shipped_mnist_generators_hold_their_classifier_metrics(label, file, real_data_root):
+    classes, kl, over_floor = _classifier_claims(label)
+    trainer = Trainer.load(CHECKPOINTS / file, device="cpu")
+    m = ClassifierJudge(trainer.config.data, real_data_root)(trainer)
+    assert m["classes_covered"] == classes
+    assert abs(m["class_kl_to_uniform"] - kl) <= 0.0005 + 1e-9               # stated to 3 decimals
+    assert abs(m["frechet_over_floor"] - over_floor) <= 0.05 + 1e-9           # stated to 0.1
+
+
+@pytest.mark.slow
+def test_the_paper_model_holds_its_parzen_estimate_with_the_papers_protocol(real_data_root):
+    mean, sem = numbers(r"([\d.]+) ± ([\d.]+) nats", readme_row("`mnist-paper.pt`"))
+    result = evaluate(Trainer.load(CHECKPOINTS / "mnist-paper.pt", device="cpu"), ["parzen"],
+                      data_root=real_data_root)["parzen"]
+    assert abs(result["mean"] - mean) <= 0.05 + 1e-9 and abs(result["sem"] - sem) <= 0.05 + 1e-9
