@@ -99,15 +99,21 @@ def matmul_gflops(n: int = 1024, seconds: float = 1.0, device: torch.device = to
     return reps * 2 * m * n * n / (time.perf_counter() - t0) / 1e9
 
 
-def seed_loop(data_root, batch_size: int, device: torch.device):
+def seed_dataset(data_root):
+    """MNIST as the seed script reads it: torchvision's dataset with PIL transforms per image."""
+    from torchvision import datasets, transforms
+
+    transform = transforms.Compose([transforms.Resize(28), transforms.ToTensor(), transforms.Normalize([0.5], [0.5])])
+    return datasets.MNIST(str(data_root), train=True, download=True, transform=transform)
+
+
+def seed_loop(data_root, batch_size: int, device: torch.device, dataset=None):
     """A generator of iterations of the seed's training loop; each `next()` runs one."""
     from torch.utils.data import DataLoader
-    from torchvision import datasets, transforms
 
     from .models import build_models
 
-    transform = transforms.Compose([transforms.Resize(28), transforms.ToTensor(), transforms.Normalize([0.5], [0.5])])
-    dataset = datasets.MNIST(str(data_root), train=True, download=True, transform=transform)
+    dataset = seed_dataset(data_root) if dataset is None else dataset
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=True)
     G, D_logits = build_models(make_config(data="mnist", model="pytorch-mlp"))
     D = nn.Sequential(D_logits, nn.Sigmoid())             # the seed's D ends in a Sigmoid
@@ -171,7 +177,12 @@ def bench_case(model: str, batch_size: int, iters: int, warmup: int, data_root, 
     row.update(ganlab_it_s=ips, ganlab_peak_mb=mem.peak / 2**20,
                ganlab_gflop_s=ips * iteration_flops(trainer) / 1e9, **_gpu_peak(trainer.device, "ganlab"))
     if with_seed:
-        loop = seed_loop(trainer.data_root or _root(), batch_size, trainer.device)
+        dataset = seed_dataset(trainer.data_root or _root())
+        # Both sides train on the same images: the same count, and (spot-checked) the same pixels.
+        row["images"], row["seed_images"] = len(trainer.data), len(dataset)
+        pixels = trainer.data.codes[0].float().cpu() / trainer.data.levels          # image 0 in [0, 1]
+        row["same_first_image"] = bool(torch.allclose(pixels, dataset[0][0].reshape(-1) * 0.5 + 0.5, atol=1e-6))
+        loop = seed_loop(trainer.data_root or _root(), batch_size, trainer.device, dataset)
         _reset_gpu_peak(trainer.device)
         with PeakRSS() as mem:
             row["seed_it_s"] = _time(lambda: next(loop), iters, warmup, trainer.device)

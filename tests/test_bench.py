@@ -19,6 +19,7 @@ def test_bench_runs_both_loops_on_the_same_data(tiny_mnist_root):
     seed64 = result["rows"][0]
     assert (seed64["model"], seed64["batch_size"]) == ("pytorch-mlp", 64)
     assert seed64["ganlab_it_s"] > 0 and seed64["seed_it_s"] > 0
+    assert (seed64["images"], seed64["seed_images"], seed64["same_first_image"]) == (20, 20, True)
     assert seed64["speedup"] == seed64["ganlab_it_s"] / seed64["seed_it_s"]
     assert "ratio" in format_table(result) and result["matmul_gflop_s"] > 0
 
@@ -40,5 +41,6 @@ def test_bench_runs_on_cuda_and_reports_gpu_memory(tiny_mnist_root):
     seed64 = result["rows"][0]
     assert result["gpu"] and result["matmul_gflop_s"] > 0
     assert seed64["ganlab_it_s"] > 0 and seed64["seed_it_s"] > 0
+    assert (seed64["images"], seed64["seed_images"], seed64["same_first_image"]) == (20, 20, True)
     assert seed64["ganlab_gpu_peak_mb"] > 0 and seed64["seed_gpu_peak_mb"] > 0
     assert "GPU" in format_table(result)

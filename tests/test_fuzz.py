@@ -1,7 +1,7 @@
 """Property-based tests of every way a setting gets in: the library's Config, the CLI's flags and the
 app's URL. Whatever a person types is either refused with one line that names what is wrong, or
 trains. The oracle below is written from the documented rules, not from the validation code.
-GANLAB_FUZZ_EXAMPLES sets the number of inputs per test (docs/reliability.md used 3,000)."""
+GANLAB_FUZZ_EXAMPLES sets the number of inputs per test (docs/reliability.md records one run of 1,000)."""
 
 from __future__ import annotations
 

@@ -43,7 +43,8 @@ def _classifier_claims(label: str) -> tuple[float, float, float]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("label, file", [("`mnist-paper.pt`", "mnist-paper.pt")])
+@pytest.mark.parametrize("label, file", [("`mnist-paper.pt`", "mnist-paper.pt"), ("`mnist-dcgan.pt`", "mnist-dcgan.pt"),
+                                         ("`fashion-mnist-dcgan.pt`", "fashion-mnist-dcgan.pt")])
 def test_the_shipped_mnist_generators_hold_their_classifier_metrics(label, file, real_data_root):
     classes, kl, over_floor = _classifier_claims(label)
     trainer = Trainer.load(CHECKPOINTS / file, device="cpu")
@@ -59,3 +60,13 @@ def test_the_paper_model_holds_its_parzen_estimate_with_the_papers_protocol(real
     result = evaluate(Trainer.load(CHECKPOINTS / "mnist-paper.pt", device="cpu"), ["parzen"],
                       data_root=real_data_root)["parzen"]
     assert abs(result["mean"] - mean) <= 0.05 + 1e-9 and abs(result["sem"] - sem) <= 0.05 + 1e-9
+
+
+def test_the_parameter_counts_in_the_readme_are_the_models():
+    from ganlab import build_models, make_config
+    from ganlab.models import count_parameters
+
+    text = (ROOT / "README.md").read_text()
+    g, d = numbers(r"G has ([\d,]+) parameters and D ([\d,]+)", text)
+    G, D = build_models(make_config(data="mnist", model="pytorch-mlp"))
+    assert (count_parameters(G), count_parameters(D)) == (g, d)

@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
-# One short GPU session, as run for docs/performance.md ("CUDA") and docs/results.md:
+# A short GPU run of the measurements in docs/performance.md ("CUDA") and docs/results.md:
 #   1. the bench on the GPU (nothing else running), 2. the tests that need CUDA, 3. the paper model
 #   trained on for TRAIN_S seconds in three runs at once (the GPU idles between a small MLP's
 #   kernels, so three processes cost each little), 4. each run's Parzen estimate, 5. the two best
-#   checkpoints split into parts of < 16 MiB under $OUT (rejoin with `cat NAME.part-* > NAME`).
-# Usage: OUT=/tmp/out GANLAB_DATA=/path/with/MNIST bash docs/tools/gpu_session.sh
-# Budget: on the H200 (2026-11-27) the bench took 126 s and the three Parzen evaluations need ~40 s
-# more, so a call's limit must exceed TRAIN_S + ~200 s (with TRAIN_S=330 and a 480 s limit the
-# evaluations were cut off and no checkpoint came back). The paper model trains at ~190 it/s there.
+#   checkpoints copied to $OUT, split into parts of $SPLIT bytes (default 15M, for transfers that
+#   limit a file's size; rejoin with `cat NAME.part-* > NAME`; SPLIT= copies them whole).
+# Usage: OUT=results GANLAB_DATA=/path/with/MNIST bash docs/tools/gpu_session.sh
+#   Intermediate checkpoints and logs go to $WORK (default: a new folder from mktemp -d).
+# Time: on an H200 (2026-11-27) the bench took 126 s and the three Parzen evaluations ~40 s, so the
+# script runs for about TRAIN_S + 200 s; under a shorter time limit the evaluations are cut off and
+# no checkpoint is kept. docs/bench/bench-cuda-h200.json has the paper model at 174 it/s there.
 # DEVICE=cpu TRAIN_S=60 BENCH_ITERS=20 EVERY=100 OMP_NUM_THREADS=1 is a dry run of the same steps on a machine without a GPU.
 set -u
 DEVICE=${DEVICE:-cuda}; TRAIN_S=${TRAIN_S:-300}; BENCH_ITERS=${BENCH_ITERS:-1000}; EVERY=${EVERY:-5000}
-OUT=${OUT:?set OUT to a folder for the results}; W=${WORK:-/tmp/gpu-session}
+OUT=${OUT:?set OUT to a folder for the results}; W=${WORK:-$(mktemp -d)}; SPLIT=${SPLIT-15M}
 export PYTHONUNBUFFERED=1
 mkdir -p "$OUT" "$W"
 T0=$(date +%s)
 log() { echo "[$(($(date +%s) - T0)) s] $*"; }
 
 {
-log "machine"
+log "machine (work folder $W)"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 || true
 python3 -c "import torch, torchvision; print('torch', torch.__version__, 'torchvision', torchvision.__version__,
   'cuda', torch.cuda.is_available() and torch.cuda.get_device_name())"
@@ -68,7 +70,7 @@ for mean, name, step, sem, sigma in rows:
 (w / "keep.txt").write_text("\n".join(name for _, name, *_ in rows[:2]))
 EOF
 for name in $(cat "$W/keep.txt" 2>/dev/null); do
-  split -b 15M -d "$W/$name.pt" "$OUT/$name.pt.part-"
+  if [ -n "$SPLIT" ]; then split -b "$SPLIT" -d "$W/$name.pt" "$OUT/$name.pt.part-"; else cp "$W/$name.pt" "$OUT/"; fi
 done
 ls -la "$OUT"
 log "done"

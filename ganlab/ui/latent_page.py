@@ -16,6 +16,7 @@ from .checkpoints import list_checkpoints, load_trainer
 
 SOURCES = ("Current run", "A checkpoint in checkpoints/", "Upload a checkpoint")
 N_CANDIDATES = 8
+BEST_FIRST = ("mnist-dcgan.pt", "mnist-paper.pt")     # shown first, in this order of quality (docs/results.md)
 
 
 def render() -> None:
@@ -88,7 +89,8 @@ def explorer_trainer():
             st.info(f"No checkpoints in {checkpoint_dir()} yet.")
             return None
         names = [f.name for f in files]
-        first = names.index("mnist-paper.pt") if "mnist-paper.pt" in names else 0    # the best shipped model
+        best = next((n for n in BEST_FIRST if n in names), None)            # the best shipped generator
+        first = names.index(best) if best else 0
         choice = st.selectbox("Checkpoint", files, index=first, key="lx_file", format_func=lambda p: p.name)
         key = ("file", str(choice), choice.stat().st_mtime_ns)
         loader = lambda: load_trainer(choice)  # noqa: E731
