@@ -177,12 +177,13 @@ def bench_case(model: str, batch_size: int, iters: int, warmup: int, data_root, 
     row.update(ganlab_it_s=ips, ganlab_peak_mb=mem.peak / 2**20,
                ganlab_gflop_s=ips * iteration_flops(trainer) / 1e9, **_gpu_peak(trainer.device, "ganlab"))
     if with_seed:
-        dataset = seed_dataset(trainer.data_root or _root())
+        root = trainer.data_root or _root()
+        dataset = seed_dataset(root)
         # Both sides train on the same images: the same count, and (spot-checked) the same pixels.
         row["images"], row["seed_images"] = len(trainer.data), len(dataset)
         pixels = trainer.data.codes[0].float().cpu() / trainer.data.levels          # image 0 in [0, 1]
         row["same_first_image"] = bool(torch.allclose(pixels, dataset[0][0].reshape(-1) * 0.5 + 0.5, atol=1e-6))
-        loop = seed_loop(trainer.data_root or _root(), batch_size, trainer.device, dataset)
+        loop = seed_loop(root, batch_size, trainer.device, dataset)
         _reset_gpu_peak(trainer.device)
         with PeakRSS() as mem:
             row["seed_it_s"] = _time(lambda: next(loop), iters, warmup, trainer.device)

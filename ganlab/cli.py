@@ -23,11 +23,11 @@ from dataclasses import asdict
 import numpy as np
 
 from .checkpoint import atomic_write
-from .config import (DATASETS, FIELD_TYPES, FIELDS, STRUCTURAL, Config, check_field, make_config, needs_new_run,
-                     rules)
+from .config import (DATASETS, FIELD_TYPES, FIELDS, STRUCTURAL, Config, allowed, check_field, make_config,
+                     needs_new_run, rules)
 from .errors import CheckpointError, ConfigError, DivergenceError, GanlabError
 from .evaluate import METRICS, evaluate
-from .recipes import DEFAULT_RECIPE, RECIPES
+from .recipes import DEFAULT_RECIPE, RECIPES, recipe_for
 from .trainer import Trainer
 
 
@@ -35,8 +35,7 @@ def config_help(name: str) -> str:
     """A field's help for --help, from its declared rules: what it is, its choices, its default and
     the recipes that set it."""
     rule, default = rules(name), Config.__dataclass_fields__[name].default
-    parts = [rule["help"]]
-    parts.append("one of " + ", ".join(rule["choices"]) if "choices" in rule else rule["says"])
+    parts = [rule["help"], ("one of " if "choices" in rule else "") + allowed(name)]
     parts.append(f"default: {default}")
     recipes = [f"{r}: {recipe.settings[name]}" for r, recipe in RECIPES.items() if name in recipe.settings]
     if recipes:
@@ -49,9 +48,8 @@ def fields_table() -> str:
     lines = ["| flag | URL key | default | allowed | in a live run | what |", "|---|---|---|---|---|---|"]
     for name in FIELDS:
         rule, default = rules(name), Config.__dataclass_fields__[name].default
-        allowed = ", ".join(rule["choices"]) if "choices" in rule else rule["says"]
         live = "needs a new run" if rule["structural"] else "applies in place"
-        lines.append(f"| `--{name.replace('_', '-')}` | `{name}` | {default} | {allowed} | {live} | {rule['help']} |")
+        lines.append(f"| `--{name.replace('_', '-')}` | `{name}` | {default} | {allowed(name)} | {live} | {rule['help']} |")
     return "\n".join(lines)
 
 
@@ -175,7 +173,7 @@ def cmd_train(args) -> int:
             raise ConfigError(f"--data is required for a new run; choose one of: {', '.join(DATASETS)}")
         trainer = Trainer(make_config(args.recipe, **overrides), device=args.device, data_root=args.data_root,
                           compile=args.compile)
-        how = f"recipe {args.recipe or DEFAULT_RECIPE[trainer.config.model]}"
+        how = f"recipe {recipe_for(trainer.config.model, args.recipe)}"
     trainer.load_data()         # load (and report missing data) before the progress bar starts
 
     def checkpoint(t: Trainer, stats: dict) -> None:
@@ -271,7 +269,7 @@ def cmd_time_to_good(args) -> int:
                           log=lambda line: print(line, file=sys.stderr))
     if args.out:
         result["trainer"].save(args.out)
-    summary = {"model": cfg.model, "recipe": args.recipe or DEFAULT_RECIPE[cfg.model], "data": cfg.data, "batch_size": cfg.batch_size, "lr_g": cfg.lr_g, "lr_d": cfg.lr_d,
+    summary = {"model": cfg.model, "recipe": recipe_for(cfg.model, args.recipe), "data": cfg.data, "batch_size": cfg.batch_size, "lr_g": cfg.lr_g, "lr_d": cfg.lr_d,
                "k": cfg.k, "loss": cfg.loss, "seconds_to_good": result["seconds"], "iterations": result["iterations"],
                "frechet_floor": result["floor"], "config": asdict(cfg), "trace": result["trace"]}
     if args.json:

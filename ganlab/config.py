@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, fields
 
 from .errors import ConfigError
-from .recipes import DATA_PRESETS, DEFAULT_RECIPE, RECIPES, default_model
+from .recipes import DATA_PRESETS, RECIPES, default_model, recipe_for
 
 TOY_DATASETS = ("gaussian1d", "ring", "grid")
 IMAGE_DATASETS = ("mnist", "fashion-mnist", "digits")
@@ -76,13 +76,13 @@ def real(default: float, lo: float, hi: float, help: str, *, hi_open: bool = Fal
 
 # Typical values offered by the app's sliders (any value in bounds is still valid, e.g. from a link).
 LR_LADDER = (1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2)
-# Upper bounds of the sizes are far above any sensible GAN on one machine: past them the networks or
-# batches would not fit in memory, and a refused setting with a reason beats an allocator crash mid-run.
 
 
 @dataclass(frozen=True)
 class Config:
-    # ---- what is trained: changing any of these needs a new run (new networks or data)
+    # ---- what is trained: changing any of these needs a new run (new networks or data). The upper
+    # bounds of the sizes are far above any sensible GAN on one machine: past them the networks or
+    # batches would not fit in memory, and a refused setting with a reason beats an allocator crash.
     # data and model bring their own settings (`make_config`): a change to either re-applies them
     data: str = choice("ring", DATASETS, "the dataset: toy 1-D/2-D densities, images, or your own points",
                        structural=True, label="Dataset", described=DATASETS, brings_settings=True)
@@ -195,9 +195,6 @@ FIELDS = tuple(f.name for f in fields(Config))
 FIELD_TYPES: dict[str, type] = {f.name: {"int": int, "float": float, "str": str}[f.type] for f in fields(Config)}
 # Fields that define the networks, the data or the random stream: changing them needs a new run.
 STRUCTURAL = tuple(f.name for f in fields(Config) if f.metadata["structural"])
-# The sizes (integers from 1), with their upper bounds.
-INT_LIMITS = {f.name: f.metadata["bounds"][1] for f in fields(Config)
-              if FIELD_TYPES[f.name] is int and f.metadata["bounds"][0] == 1}
 
 
 def rules(name: str) -> dict:
@@ -210,6 +207,16 @@ def rules(name: str) -> dict:
     ((1, 1000), ('nonsat', 'minimax'))
     """
     return dict(Config.__dataclass_fields__[name].metadata)
+
+
+def allowed(name: str) -> str:
+    """Field `name`'s allowed values in words: its choices, or its range.
+
+    >>> allowed("loss"), allowed("k")
+    ('nonsat, minimax', 'an integer from 1 to 1,000')
+    """
+    rule = rules(name)
+    return ", ".join(rule["choices"]) if "choices" in rule else rule["says"]
 
 
 def needs_new_run(names) -> str:
@@ -230,9 +237,8 @@ def make_config(recipe: str | None = None, **overrides) -> Config:
     """
     _check_keys(overrides)
     data = overrides.get("data", Config.data)
-    model = overrides.get("model", default_model(data in IMAGE_DATASETS))
-    model = MODEL_ALIASES.get(model, model) if isinstance(model, str) else model
-    recipe = DEFAULT_RECIPE.get(model, "toy") if recipe is None else recipe
+    model = check_field("model", overrides.get("model", default_model(data in IMAGE_DATASETS)))
+    recipe = recipe_for(model, recipe)
     if recipe not in RECIPES:
         raise ConfigError(f"unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}")
     settings = {**RECIPES[recipe].settings, **DATA_PRESETS.get(data, {})}

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from .config import FIELD_TYPES, FIELDS, IMAGE_DATASETS, Config, check_field, make_config, rules
 from .errors import GanlabError
-from .recipes import DEFAULT_RECIPE, RECIPES, default_model
+from .recipes import RECIPES, default_model, recipe_for
 
 
 class Link(NamedTuple):
@@ -50,7 +50,7 @@ def read_link(params: dict[str, str]) -> Link:
     if cfg.data == "points":                  # a link cannot carry an upload
         notes.append("a link cannot carry uploaded points: starting on 'ring'; upload the CSV again")
         cfg = make_config(recipe, **{k: v for k, v in asdict(cfg).items() if not rules(k).get("brings_settings")})
-    return Link(cfg, recipe or DEFAULT_RECIPE[cfg.model], notes)
+    return Link(cfg, recipe_for(cfg.model, recipe), notes)
 
 
 def write_link(cfg: Config, recipe: str) -> dict[str, str]:
@@ -58,7 +58,7 @@ def write_link(cfg: Config, recipe: str) -> dict[str, str]:
     out = {"data": cfg.data}
     if cfg.model != default_model(cfg.data in IMAGE_DATASETS):
         out["model"] = cfg.model
-    if recipe != DEFAULT_RECIPE[cfg.model]:
+    if recipe != recipe_for(cfg.model):
         out["recipe"] = recipe
     base = make_config(recipe, data=cfg.data, model=cfg.model)
     for name in FIELDS:

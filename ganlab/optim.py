@@ -47,12 +47,18 @@ def is_scheduled(cfg: Config) -> bool:
 
 
 def apply(cfg: Config, step: int, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer) -> None:
-    """Write the config's betas and step `step`'s rates into both optimizers."""
+    """Write step `step`'s rates into both optimizers (every step while the schedule moves)."""
     now = rates(cfg, step)
     for opt, lr in ((opt_g, now["lr_g"]), (opt_d, now["lr_d"])):
         for group in opt.param_groups:
             group["lr"] = lr
             if "momentum" in group:
                 group["momentum"] = now["momentum"]
+
+
+def set_betas(cfg: Config, *opts: torch.optim.Optimizer) -> None:
+    """Write the config's Adam betas into the optimizers (when the config changes, not per step)."""
+    for opt in opts:
+        for group in opt.param_groups:
             if "betas" in group:
                 group["betas"] = (cfg.beta1, cfg.beta2)

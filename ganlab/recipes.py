@@ -52,6 +52,15 @@ DATA_PRESETS: dict[str, dict] = {"gaussian1d": dict(latent_dim=1, prior="uniform
                                  "ring": dict(latent_dim=2), "grid": dict(latent_dim=2, r1=1.0)}
 
 
+def recipe_for(model: str, recipe: str | None = None) -> str:
+    """The recipe a run of `model` trains with: `recipe` if named, else the model's own.
+
+    >>> recipe_for("dcgan-deep"), recipe_for("dcgan-deep", "pytorch")
+    ('fast-mnist', 'pytorch')
+    """
+    return DEFAULT_RECIPE.get(model, "toy") if recipe is None else recipe
+
+
 def default_model(is_image: bool) -> str:
     """The network a dataset gets when none is named."""
     return "pytorch-mlp" if is_image else "mlp"

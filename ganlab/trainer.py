@@ -106,6 +106,7 @@ class Trainer:
         else:                           # switched on, the average starts from G as it is now
             self.ema = WeightAverage(self.G, new.ema) if new.ema else None
         self.config = new
+        optim.set_betas(new, self.opt_g, self.opt_d)
         optim.apply(new, self.step_count, self.opt_g, self.opt_d)
 
     # ------------------------------------------------------------ training

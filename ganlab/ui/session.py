@@ -22,7 +22,7 @@ from ..config import FIELD_TYPES, FIELDS, IMAGE_DATASETS, Config, make_config
 from ..data import PointCloud, load_points_csv
 from ..errors import DivergenceError, GanlabError
 from ..links import read_link, write_link
-from ..recipes import DEFAULT_RECIPE
+from ..recipes import recipe_for
 from ..trainer import Trainer
 
 KEY = "ganlab"
@@ -115,7 +115,7 @@ def on_preset_change(changed: str) -> None:
         cfg = make_config(recipe, data=data, seed=int(ss[widget_key("seed")]), **({"model": model} if model else {}))
     except GanlabError:
         return
-    sync_widgets_from(cfg, recipe or DEFAULT_RECIPE[cfg.model])
+    sync_widgets_from(cfg, recipe_for(cfg.model, recipe))
 
 
 def apply_in_place(changes: dict) -> None:
@@ -174,7 +174,7 @@ def adopt(trainer: Trainer) -> None:
     state = get()
     if trainer.config.data == "points":
         state.points = trainer.data
-    state.trainer, state.recipe = trainer, DEFAULT_RECIPE[trainer.config.model]
+    state.trainer, state.recipe = trainer, recipe_for(trainer.config.model)
     state.status, state.ips, state.timing = None, None, None
     sync_widgets_from(trainer.config, state.recipe)
 
