@@ -5,7 +5,7 @@ after a larger block is freed) with a new mmap, unmaps it on free, and gives the
 back to the kernel above M_TRIM_THRESHOLD. A training step allocates and frees the same activation
 buffers every iteration, so each one came from new pages that the kernel zeroes a page fault at a
 time, thousands of faults per iteration for a conv pair, and training ran markedly slower than with
-the buffers reused (docs/performance.md has the counts and speeds). Fixing the thresholds at 32 / 64
+the buffers reused (docs/performance.md has the speeds; tests/test_allocator.py bounds the faults). Fixing the thresholds at 32 / 64
 MiB keeps freed blocks for reuse without raising peak memory (same place). Process-wide, so it is set once,
 only on Linux with glibc, and `GANLAB_MALLOPT=0` leaves the allocator alone.
 """

@@ -11,7 +11,7 @@ import pytest
 # once a large block is freed, so an earlier test in this process could hide the difference. The
 # steady state is the least of three 10-iteration windows: the heap still grows once in the first
 # windows with the settings and not afterwards, while without them every window faults
-# (docs/performance.md has the counts).
+# (the bounds below are what docs/performance.md quotes).
 SCRIPT = """
 import json, resource, torch
 from ganlab import Trainer, make_config
