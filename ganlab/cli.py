@@ -3,6 +3,7 @@
     python -m ganlab train --data ring --steps 2000 --out checkpoints/ring.pt
     python -m ganlab train --resume checkpoints/ring.pt --steps 1000 --out checkpoints/ring.pt
     python -m ganlab sample checkpoints/ring.pt --n 2500 --seed 0 --out ring.npy
+    python -m ganlab sample checkpoints/mnist-cond.pt --n 64 --label 7 --out sevens.png
     python -m ganlab eval checkpoints/ring.pt
     python -m ganlab classifier --data mnist --out checkpoints/classifier-mnist.pt
     python -m ganlab time-to-good --model dcgan-deep --precision bf16 --budget 300
@@ -91,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("checkpoint")
     sample.add_argument("--n", type=int, default=64, help="number of samples (default: 64)")
     sample.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
+    sample.add_argument("--label", type=int, help="a conditional checkpoint's class for every sample (default: "
+                        "classes drawn with the training data's frequencies)")
+    sample.add_argument("--out-labels", help=".npy file for the class of each sample (int64, conditional checkpoints)")
     sample.add_argument("--out", required=True, help=".npy file: (N, d) for toy data, (N, C, H, W) in [0, 1] for images; "
                         "or a .png grid of image samples")
     _add_device(sample)
@@ -142,8 +146,10 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         f"{name}: {recipe.summary}" for name, recipe in RECIPES.items()) + " (default: the model's own: " +
         ", ".join(f"{m} → {r}" for m, r in DEFAULT_RECIPE.items()) + ")")
     for name in FIELDS:
+        const = rules(name).get("flag_const")          # a flag that may stand alone: --cond
         group.add_argument("--" + name.replace("_", "-"), dest=name, type=FIELD_TYPES[name], default=None,
-                           metavar=name.upper(), help=config_help(name))
+                           metavar=name.upper(), help=config_help(name),
+                           **({"nargs": "?", "const": const} if const else {}))
 
 
 def _overrides(args) -> dict:
@@ -203,7 +209,11 @@ def cmd_sample(args) -> int:
     if args.n < 1:
         raise ConfigError(f"--n must be >= 1, got {args.n}")
     trainer = Trainer.load(args.checkpoint, device=args.device)
-    x = trainer.sample(args.n, seed=args.seed)
+    if args.out_labels and not trainer.config.classes:
+        raise ConfigError(f"{args.checkpoint} is unconditional (trained without --cond): it has no labels for --out-labels")
+    x, labels = trainer.sample_labeled(args.n, seed=args.seed, labels=args.label)
+    if args.out_labels:
+        atomic_write(args.out_labels, lambda f: np.save(f, labels.numpy()))
     if str(args.out).lower().endswith(".png"):
         if not trainer.config.is_image:
             raise ConfigError(f"a .png grid needs image data; {trainer.config.data!r} samples go to a .npy file")

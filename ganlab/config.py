@@ -29,6 +29,15 @@ DATASETS = {"gaussian1d": "Figure 1's 1-D Gaussian", "ring": "8 Gaussians", "gri
 # Shape of one sample, so models can be built (and checkpoints sampled) without loading any data.
 DATASET_SHAPES = {"gaussian1d": (1,), "ring": (2,), "grid": (2,), "points": (2,),
                   "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "digits": (1, 8, 8)}
+# Classes a conditional model can ask for: the labels of the image sets, the mixture component of
+# the toy mixtures (the paper's Sec. 7.1 "adding c as input to both G and D").
+DATASET_CLASSES = {"ring": 8, "grid": 25, "mnist": 10, "fashion-mnist": 10, "digits": 10}
+# How D sees the class (models.py): a learned per-class bias on its first layer, which is what joining
+# a one-hot c to its input amounts to (Mirza & Osindero, 2014), or the projection <embed(c), phi(x)>
+# on its last features (Miyato & Koyama, 2018).
+CONDITIONING = {"none": "unconditional: G(z), D(x)",
+                "input": "G(z, c); D joins c at its first layer (Mirza & Osindero, 2014)",
+                "projection": "G(z, c); D adds <embed(c), features(x)> to its output (Miyato & Koyama, 2018)"}
 # Training-set sizes, so a batch larger than the data is refused before anything is loaded.
 DATASET_SIZES = {"mnist": 60_000, "fashion-mnist": 60_000, "digits": 1_797}
 # Network pairs (models.py builds them) and what each is.
@@ -94,6 +103,10 @@ class Config:
                           only_for={"model": "mlp"}, ladder=(16, 32, 64, 128, 256, 512))
     depth: int = integer(2, 1, 32, "hidden layers of the mlp model", structural=True, label="Depth",
                          only_for={"model": "mlp"}, widget_max=6)
+    cond: str = choice("none", CONDITIONING, "class-conditional G(z, c) and D(x, c) (Sec. 7.1); the label is "
+                       "the digit or garment, or the toy mixture's component; a bare --cond means projection",
+                       structural=True, label="Conditioning on the class", described=CONDITIONING,
+                       flag_const="projection")
     prior: str = choice("normal", ("normal", "uniform"), "z ~ N(0, I), or uniform on [-sqrt 3, sqrt 3] "
                         "(unit variance, as the paper's code)", structural=True, label="Prior of z", advanced=True)
     optimizer: str = choice("adam", ("adam", "sgd"), "Adam, or SGD with momentum, for both players",
@@ -142,6 +155,9 @@ class Config:
         if self.model in BATCHNORM_MODELS and self.batch_size < 2:
             raise ConfigError(f"batch_size must be >= 2 for the {self.model} model: its BatchNorm layers need "
                               f"at least 2 samples to normalise a batch")
+        if self.cond != "none" and self.data not in DATASET_CLASSES:
+            raise ConfigError(f"cond {self.cond!r} needs labelled data ({', '.join(DATASET_CLASSES)}); "
+                              f"{self.data!r} has no classes: use cond 'none'")
         size = DATASET_SIZES.get(self.data)
         if size is not None and self.batch_size > size:
             raise ConfigError(f"batch_size {self.batch_size} is larger than the {size} images of "
@@ -150,6 +166,11 @@ class Config:
     @property
     def is_image(self) -> bool:
         return self.data in IMAGE_DATASETS
+
+    @property
+    def classes(self) -> int:
+        """Number of classes G and D are conditioned on; 0 for an unconditional pair."""
+        return DATASET_CLASSES[self.data] if self.cond != "none" else 0
 
     def replace(self, **changes) -> "Config":
         """A validated copy with `changes`; unknown keys are refused by name."""

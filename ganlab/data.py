@@ -35,10 +35,17 @@ class ToyData:
         return type(self)(self.centres.to(device), self.std)
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        return self.sample_labeled(n, generator)[0]
+
+    def sample_labeled(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """n samples and the mixture component each came from (a conditional model's class)."""
         dev = generator.device
         idx = torch.randint(len(self.centres), (n,), generator=generator, device=dev)
         noise = torch.randn(n, self.dim, generator=generator, device=dev)
-        return self.centres.to(dev)[idx] + self.std * noise
+        return self.centres.to(dev)[idx] + self.std * noise, idx
+
+    def class_freq(self) -> torch.Tensor:
+        return torch.full((len(self.centres),), 1.0 / len(self.centres), device=self.centres.device)
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log p_data(x) (float64) for x of shape (n, d): a uniform mixture of N(c, std^2 I)."""
@@ -82,6 +89,16 @@ def _draw_rows(rows: torch.Tensor, n: int, generator: torch.Generator) -> torch.
     return rows[torch.randint(len(rows), (n,), generator=generator, device=generator.device)]
 
 
+def _draw_labeled(rows: torch.Tensor, labels: torch.Tensor, n: int, generator: torch.Generator):
+    """`_draw_rows` (the same draw) and the labels of the drawn rows."""
+    idx = torch.randint(len(rows), (n,), generator=generator, device=generator.device)
+    return rows[idx], labels[idx]
+
+
+def _class_freq(labels: torch.Tensor, classes: int = 10) -> torch.Tensor:
+    return torch.bincount(labels, minlength=classes).float() / len(labels)
+
+
 class ImageData:
     """An image set as one (N, C*H*W) float tensor in [0, 1], plus its labels. A set whose pixels
     are k / levels (MNIST: 255) can be built from its uint8 codes alone; the float tensor is then
@@ -116,10 +133,16 @@ class ImageData:
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         return _draw_rows(self.images, n, generator)
 
+    def sample_labeled(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        return _draw_labeled(self.images, self.labels, n, generator)
+
+    def class_freq(self) -> torch.Tensor:
+        return _class_freq(self.labels)
+
     def for_training(self, lo: float, hi: float):
         """The set as a generator's training data, pixels mapped to its output range [lo, hi]."""
         if self.codes is not None:
-            return QuantisedImages(self.codes, self.levels, lo, hi, self.shape)
+            return QuantisedImages(self.codes, self.levels, lo, hi, self.shape, self.labels)
         return ImageData(self.images * (hi - lo) + lo, self.labels, self.shape)
 
 
@@ -130,18 +153,29 @@ class QuantisedImages:
 
     is_image = True
 
-    def __init__(self, codes: torch.Tensor, levels: int, lo: float, hi: float, shape: tuple[int, int, int]):
+    def __init__(self, codes: torch.Tensor, levels: int, lo: float, hi: float, shape: tuple[int, int, int],
+                 labels: torch.Tensor):
         self.codes, self.levels, self.lo, self.hi, self.shape = codes, levels, lo, hi, tuple(shape)
+        self.labels = labels
 
     def __len__(self) -> int:
         return len(self.codes)
 
     def to(self, device) -> "QuantisedImages":
-        return QuantisedImages(self.codes.to(device), self.levels, self.lo, self.hi, self.shape)
+        return QuantisedImages(self.codes.to(device), self.levels, self.lo, self.hi, self.shape, self.labels.to(device))
+
+    def _pixels(self, codes: torch.Tensor) -> torch.Tensor:
+        return codes.float().div_(self.levels) * (self.hi - self.lo) + self.lo
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        x = _draw_rows(self.codes, n, generator).float().div_(self.levels)
-        return x * (self.hi - self.lo) + self.lo
+        return self._pixels(_draw_rows(self.codes, n, generator))
+
+    def sample_labeled(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        codes, labels = _draw_labeled(self.codes, self.labels, n, generator)
+        return self._pixels(codes), labels
+
+    def class_freq(self) -> torch.Tensor:
+        return _class_freq(self.labels)
 
 
 class PointCloud:

@@ -7,6 +7,7 @@
   real images as kernel centres, the reference point.
 - classifier (mnist, fashion-mnist): classes covered, class-histogram KL, classifier score and the
   Fréchet distance in the shipped classifier's feature space, each beside real test images.
+- conditional (a model trained with `cond`): how often G draws the class it is asked for, per class.
 """
 
 from __future__ import annotations
@@ -83,8 +84,10 @@ class ClassifierJudge:
         train = load_dataset(data, data_root, train=True)
         test = load_dataset(data, data_root, train=False)
         test_probs, self.test_feats = predict(self.model, test.images)
+        self.test_labels, self.test_pred = test.labels, test_probs.argmax(1)
         pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n]
         _, train_feats = predict(self.model, train.images[pick])
+        self.train_feats, self.train_labels = train_feats, train.labels[pick]
         self.real = class_histogram_metrics(test_probs)
         self.real["frechet_distance"] = frechet_distance(train_feats, self.test_feats)   # the floor: real vs real
 
@@ -107,7 +110,56 @@ def classifier(trainer, n: int = 10_000, seed: int = 0, data_root=None, classifi
     return {"generated": judge(trainer), "real_test_images": judge.real, "n_samples": n, "classifier": str(judge.path)}
 
 
-METRICS = {"losses": recent_losses, "modes": modes, "moments": moments, "parzen": parzen, "classifier": classifier}
+def conditional(trainer, n: int | None = None, seed: int = 0, data_root=None, classifier_path=None, **_) -> dict | None:
+    """A conditional generator asked for each class in turn (n samples in all, an equal share each):
+    how often it draws the class it was asked for. On ring / grid the judge is the nearest mixture
+    component (and a sample within 3 std of it counts as high quality); on mnist / fashion-mnist the
+    shipped classifier, beside that classifier's own accuracy on real test images of the class, and
+    the Fréchet distance of each class's samples to that class's real test images, beside the same
+    distance from real training images of the class (the floor)."""
+    cfg = trainer.config
+    if not cfg.classes or cfg.data not in ("ring", "grid", "mnist", "fashion-mnist"):
+        return None
+    toy = cfg.data in ("ring", "grid")
+    n = n or (2500 if toy else 10_000)
+    per = max(1, n // cfg.classes)
+    asked = torch.arange(cfg.classes).repeat_interleave(per)
+    x, _ = trainer.sample_labeled(len(asked), seed=seed, labels=asked)
+    if toy:
+        dist = TOY[cfg.data]()
+        d = torch.cdist(x.double(), dist.centres.double())
+        hit = d.argmin(1) == asked
+        hq = d.min(1).values < 3 * dist.std
+        rows = [{"class": c, "agreement": float(hit[asked == c].float().mean()),
+                 "high_quality_agreement": float((hit & hq)[asked == c].float().mean())} for c in range(cfg.classes)]
+        return _agreement_summary(rows, len(asked))
+    from .classifier import predict
+
+    judge = ClassifierJudge(cfg.data, data_root, classifier_path, seed=seed)
+    probs, feats = predict(judge.model, x)
+    hit = probs.argmax(1) == asked
+    rows = []
+    for c in range(cfg.classes):
+        real_c, train_c = judge.test_labels == c, judge.train_labels == c
+        rows.append({"class": c, "agreement": float(hit[asked == c].float().mean()),
+                     "classifier_accuracy_on_real": float((judge.test_pred[real_c] == c).float().mean()),
+                     "frechet_distance": frechet_distance(feats[asked == c], judge.test_feats[real_c]),
+                     "frechet_floor": frechet_distance(judge.train_feats[train_c], judge.test_feats[real_c])})
+    out = _agreement_summary(rows, len(asked))
+    out["classifier_accuracy_on_real"] = float((judge.test_pred == judge.test_labels).float().mean())
+    out["worst_gap_to_real_accuracy"] = max(r["classifier_accuracy_on_real"] - r["agreement"] for r in rows)
+    out["mean_frechet_over_floor"] = sum(r["frechet_distance"] / r["frechet_floor"] for r in rows) / len(rows)
+    return out
+
+
+def _agreement_summary(rows: list[dict], n: int) -> dict:
+    worst = min(rows, key=lambda r: r["agreement"])
+    return {"agreement": sum(r["agreement"] for r in rows) / len(rows), "worst_class": worst["class"],
+            "worst_class_agreement": worst["agreement"], "n_samples": n, "per_class": rows}
+
+
+METRICS = {"losses": recent_losses, "modes": modes, "moments": moments, "parzen": parzen, "classifier": classifier,
+           "conditional": conditional}
 
 
 def evaluate(trainer, metrics=None, **options) -> dict:

@@ -76,23 +76,28 @@ class DPhase(NamedTuple):
     fake_logits: torch.Tensor
 
 
-def discriminator_phase(D, G, real: torch.Tensor, z: torch.Tensor, r1: float, autocast) -> DPhase:
+def discriminator_phase(D, G, real: torch.Tensor, z: torch.Tensor, r1: float, autocast,
+                        c_real: torch.Tensor | None = None, c_fake: torch.Tensor | None = None) -> DPhase:
     """One D step's objective: -V on a real batch and G(z), plus (r1 / 2) E||grad_x D(x)||^2 when
-    r1 > 0 (`real` must then require grad). G runs without a graph: D's step trains D only."""
+    r1 > 0 (`real` must then require grad). G runs without a graph: D's step trains D only. A
+    conditional pair gets each sample's class: the real labels, and those drawn for the fakes."""
+    cond = c_real is not None
     with torch.no_grad(), autocast:
-        fake = G(z)
+        fake = G(z, c_fake) if cond else G(z)
     # One D pass over [real; fake]: D has no batch statistics, so this equals two passes.
     # bf16 autocast covers the forward passes only; logits go back to fp32 for the log-sigmoids.
     with autocast:
-        logits = D(torch.cat([real, fake.to(real.dtype)])).float()
+        both = torch.cat([real, fake.to(real.dtype)])
+        logits = (D(both, torch.cat([c_real, c_fake])) if cond else D(both)).float()
     real_logits, fake_logits = logits[:len(real)], logits[len(real):]
     loss_d = d_loss(real_logits, fake_logits)
     loss = loss_d + 0.5 * r1 * r1_penalty(real_logits, real) if r1 else loss_d
     return DPhase(loss, loss_d, real_logits, fake_logits)
 
 
-def generator_phase(D, G, z: torch.Tensor, kind: str, autocast) -> torch.Tensor:
-    """G's step objective on G(z); the caller keeps D's weights out of the graph."""
+def generator_phase(D, G, z: torch.Tensor, kind: str, autocast, c: torch.Tensor | None = None) -> torch.Tensor:
+    """G's step objective on G(z) (G(z, c) and D(., c) for a conditional pair); the caller keeps
+    D's weights out of the graph."""
     with autocast:
-        fake_logits = D(G(z)).float()
+        fake_logits = (D(G(z)) if c is None else D(G(z, c), c)).float()
     return g_loss(fake_logits, kind)

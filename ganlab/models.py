@@ -77,24 +77,69 @@ def _pytorch_mlp_block(d_in: int, d_out: int, normalize: bool = True) -> list[nn
 
 
 class Generator(nn.Module):
-    def __init__(self, body: nn.Sequential, latent_dim: int, out_range: tuple[float, float] | None):
+    def __init__(self, body: nn.Sequential, latent_dim: int, out_range: tuple[float, float] | None, classes: int = 0):
         super().__init__()
         self.net = body
         self.latent_dim = latent_dim
         self.out_range = out_range      # (lo, hi) of the output activation, None if unbounded
+        self.classes = classes
+        if classes:
+            # Sec. 7.1: c as an input of G, a learned embedding joined to z (the body's first layer
+            # takes latent_dim + classes inputs: `g_inputs`). The class frequencies of the training
+            # data travel with the weights, so a checkpoint samples labels as the data has them.
+            self.embed = nn.Embedding(classes, classes)
+            self.register_buffer("class_freq", torch.full((classes,), 1.0 / classes))
 
-    def forward(self, z):               # (n, latent_dim) -> (n, dim)
+    def forward(self, z, c=None):       # (n, latent_dim), (n,) labels -> (n, dim)
+        if self.classes:
+            if c is None:
+                raise ValueError("this generator is conditional: pass the class labels c")
+            z = torch.cat([z, self.embed(c).to(z.dtype)], dim=1)
         return self.net(z)
 
 
+def g_inputs(cfg: Config) -> int:
+    """Width of G's first layer: z, plus the class embedding of a conditional G."""
+    return cfg.latent_dim + cfg.classes
+
+
 class Discriminator(nn.Module):
-    def __init__(self, body: nn.Sequential, max_norm: float | None = None):
+    def __init__(self, body: nn.Sequential, max_norm: float | None = None, classes: int = 0, cond: str = "none"):
         super().__init__()
         self.net = body
         self.max_norm = max_norm        # per-unit weight-norm bound, applied after every D step
+        self.cond = cond if classes else "none"
+        if self.cond == "input":
+            # Joining a one-hot c to the input of the first layer adds a learned vector per class to
+            # that layer's output (cat(x, onehot(c)) W = x Wx + Wc[c]), which is how it is built:
+            # for a conv D, one bias per class and channel (the one-hot planes joined as channels,
+            # without their zero-padded borders).
+            self.join_at = next(i for i, m in enumerate(body) if _width(m))
+            self.embed = nn.Embedding(classes, _width(body[self.join_at]))
+        elif self.cond == "projection":
+            self.embed = nn.Embedding(classes, body[-1].in_features)
+        if self.cond != "none":
+            nn.init.zeros_(self.embed.weight)       # starts as the unconditional D, learns the class
 
-    def forward(self, x):               # (n, dim) -> (n,) logits
-        return self.net(x).squeeze(1)
+    def features(self, x):              # (n, dim) -> (n, f): phi(x), the input of D's last layer
+        for m in self.net[:-1]:
+            x = m(x)
+        return x
+
+    def forward(self, x, c=None):       # (n, dim), (n,) labels -> (n,) logits
+        if self.cond == "none":
+            return self.net(x).squeeze(1)
+        if c is None:
+            raise ValueError("this discriminator is conditional: pass the class labels c")
+        if self.cond == "projection":
+            h = self.features(x)
+            return self.net[-1](h).squeeze(1) + (self.embed(c).to(h.dtype) * h).sum(1)
+        for i, m in enumerate(self.net):
+            x = m(x)
+            if i == self.join_at:
+                e = self.embed(c).to(x.dtype)
+                x = x + e.view(*e.shape, *([1] * (x.dim() - 2)))
+        return x.squeeze(1)
 
     @torch.no_grad()
     def constrain(self) -> None:
@@ -107,20 +152,33 @@ class Discriminator(nn.Module):
                 m.weight.renorm_(2, 0, self.max_norm)
 
 
+def _width(m: nn.Module) -> int:
+    """Output width of a weight layer (0 for anything else): where D joins an input c."""
+    if isinstance(m, nn.Linear):
+        return m.out_features
+    if isinstance(m, nn.Conv2d):
+        return m.out_channels
+    return m.units if isinstance(m, Maxout) else 0
+
+
+def _d(cfg: Config, body: nn.Sequential, max_norm: float | None = None) -> Discriminator:
+    return Discriminator(body, max_norm, cfg.classes, cfg.cond)
+
+
 def _mlp_pair(cfg: Config, dim: int):
     h = cfg.hidden
-    g, d = [nn.Linear(cfg.latent_dim, h), nn.ReLU()], [nn.Linear(dim, h), nn.LeakyReLU(0.2)]
+    g, d = [nn.Linear(g_inputs(cfg), h), nn.ReLU()], [nn.Linear(dim, h), nn.LeakyReLU(0.2)]
     for _ in range(cfg.depth - 1):
         g += [nn.Linear(h, h), nn.ReLU()]
         d += [nn.Linear(h, h), nn.LeakyReLU(0.2)]
     g.append(nn.Linear(h, dim))
     d.append(nn.Linear(h, 1))
-    return Generator(nn.Sequential(*g), cfg.latent_dim, None), Discriminator(nn.Sequential(*d))
+    return Generator(nn.Sequential(*g), cfg.latent_dim, None, cfg.classes), _d(cfg, nn.Sequential(*d))
 
 
 def _pytorch_mlp_pair(cfg: Config, dim: int):
     G = nn.Sequential(
-        *_pytorch_mlp_block(cfg.latent_dim, 128, normalize=False),   # (n, z) -> (n, 128)
+        *_pytorch_mlp_block(g_inputs(cfg), 128, normalize=False),   # (n, z) -> (n, 128)
         *_pytorch_mlp_block(128, 256),                               # -> (n, 256)
         *_pytorch_mlp_block(256, 512),                               # -> (n, 512)
         *_pytorch_mlp_block(512, 1024),                              # -> (n, 1024)
@@ -132,12 +190,12 @@ def _pytorch_mlp_pair(cfg: Config, dim: int):
         nn.Linear(512, 256), nn.LeakyReLU(0.2),
         nn.Linear(256, 1),                                    # logits; the seed's Sigmoid is in the loss
     )
-    return Generator(G, cfg.latent_dim, (-1.0, 1.0)), Discriminator(D)
+    return Generator(G, cfg.latent_dim, (-1.0, 1.0), cfg.classes), _d(cfg, D)
 
 
 def _paper_pair(cfg: Config, dim: int):
     G = nn.Sequential(
-        nn.Linear(cfg.latent_dim, 1200), nn.ReLU(),           # (n, z) -> (n, 1200)
+        nn.Linear(g_inputs(cfg), 1200), nn.ReLU(),           # (n, z) -> (n, 1200)
         nn.Linear(1200, 1200), nn.ReLU(),                     # -> (n, 1200)
         nn.Linear(1200, dim), nn.Sigmoid(),                   # -> (n, 784), pixels in [0, 1]
     )
@@ -152,7 +210,7 @@ def _paper_pair(cfg: Config, dim: int):
     # collapse (Adam) or diverge to NaN (SGD at lr 0.1) within 1,000 steps here.
     _uniform_init(G, 0.05)
     _uniform_init(D, 0.005)
-    return Generator(G, cfg.latent_dim, (0.0, 1.0)), Discriminator(D, max_norm=1.9365)
+    return Generator(G, cfg.latent_dim, (0.0, 1.0), cfg.classes), _d(cfg, D, max_norm=1.9365)
 
 
 class Unflatten(nn.Module):
@@ -172,7 +230,7 @@ def _dcgan_pair(cfg: Config, dim: int, deep: bool = False):
     # The larger D is the one that matters: a 2-conv D cannot tell a soft stroke from a sharp one, and
     # dcgan-deep reaches a good generator where dcgan does not in the same time (docs/performance.md).
     G = nn.Sequential(
-        nn.Linear(cfg.latent_dim, 128 * 7 * 7), nn.BatchNorm1d(128 * 7 * 7), nn.ReLU(),   # (n, z) -> (n, 6272)
+        nn.Linear(g_inputs(cfg), 128 * 7 * 7), nn.BatchNorm1d(128 * 7 * 7), nn.ReLU(),   # (n, z) -> (n, 6272)
         Unflatten(128, 7, 7),                                                           # -> (n, 128, 7, 7)
         *(_conv3_bn_relu(128) if deep else ()),                                         # -> (n, 128, 7, 7)
         nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),            # -> (n, 64, 14, 14)
@@ -196,7 +254,7 @@ def _dcgan_pair(cfg: Config, dim: int, deep: bool = False):
         elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
-    return Generator(G, cfg.latent_dim, (-1.0, 1.0)), Discriminator(D)
+    return Generator(G, cfg.latent_dim, (-1.0, 1.0), cfg.classes), _d(cfg, D)
 
 
 def _conv3_bn_relu(channels: int) -> tuple[nn.Module, ...]:

@@ -39,6 +39,7 @@ from .models import build_models, eval_mode, frozen, set_dropout_generator
 # D(G(z)) on the last D step's batch; value is the V(D, G) estimate on that batch (-log 4 at the optimum).
 HISTORY_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "value")
 N_FIXED_Z = 64  # the fixed noise batch whose samples the app shows sharpening over time
+FIXED_PER_CLASS = 8  # a conditional model's fixed batch: these many of the fixed z, once per class
 
 
 class Trainer:
@@ -70,6 +71,8 @@ class Trainer:
         self._history = History(len(HISTORY_KEYS), self.device)
         self._data = None if dataset is None else dataset.to(self.device)
         self.ema = WeightAverage(self.G, config.ema) if config.ema else None
+        if self._data is not None:
+            self._learn_class_freq()
 
     # ------------------------------------------------------------ settings
     def load_data(self):
@@ -79,7 +82,14 @@ class Trainer:
             if data.is_image and self.G.out_range is not None:
                 data = data.for_training(*self.G.out_range)
             self._data = data
+            self._learn_class_freq()
         return self._data
+
+    def _learn_class_freq(self) -> None:
+        if self.config.classes:
+            for net in (self.G, self.G_ema):
+                if net is not None:
+                    net.class_freq.copy_(self._data.class_freq())
 
     data = property(load_data, doc="The training data on the device (loaded on first use).")
 
@@ -117,18 +127,25 @@ class Trainer:
         if optim.is_scheduled(cfg):
             optim.apply(cfg, self.step_count, self.opt_g, self.opt_d)
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+        c_real = c_fake = None
         for j in range(cfg.k):
             r1 = r1_weight(cfg.r1, cfg.r1_every, self.step_count * cfg.k + j)
-            real = data.sample(m, self.rng).requires_grad_(r1 > 0)
+            if cfg.classes:
+                real, c_real = data.sample_labeled(m, self.rng)
+            else:
+                real = data.sample(m, self.rng)
+            real.requires_grad_(r1 > 0)
             z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
+            c_fake = self._draw_labels(m) if cfg.classes else None
             # The penalty needs a double backward, which torch.compile does not do: plain D for it.
-            d = discriminator_phase(self.D if r1 else self._d, self._g, real, z, r1, autocast)
+            d = discriminator_phase(self.D if r1 else self._d, self._g, real, z, r1, autocast, c_real, c_fake)
             _descend(self.opt_d, d.loss)
             self.D.constrain()
 
         z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
+        c_fake = self._draw_labels(m) if cfg.classes else None
         with frozen(self.D):            # G's step needs gradients through D, not D's own weight grads
-            loss_g = generator_phase(self._d, self._g, z, cfg.loss, autocast)
+            loss_g = generator_phase(self._d, self._g, z, cfg.loss, autocast, c_fake)
             _descend(self.opt_g, loss_g)
         if self.ema is not None:
             self.ema.update(self.step_count)
@@ -137,6 +154,13 @@ class Trainer:
             record.copy_(torch.stack([d.value_loss, loss_g, torch.sigmoid(d.real_logits).mean(),
                                       torch.sigmoid(d.fake_logits).mean(), -d.value_loss]))
         self.step_count += 1
+
+    def _draw_labels(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n classes for G to draw, with the training data's class frequencies (Sec. 7.1: the labels
+        of the fakes follow p(c), so D cannot tell real from fake by the label alone)."""
+        freq = self.G.class_freq
+        gen = self.rng if generator is None else generator
+        return torch.multinomial(freq.to(gen.device), n, replacement=True, generator=gen).to(freq.device)
 
     def step(self, n: int = 1) -> dict:
         """Advance `n` iterations; return the step count and each history key's mean over them.
@@ -191,27 +215,64 @@ class Trainer:
         view = self._history.view(start, stop, max_rows)
         return {"step": view["step"], **{k: view["rows"][:, i] for i, k in enumerate(HISTORY_KEYS)}}
 
-    @torch.inference_mode()
-    def sample(self, n: int | None = None, seed: int | None = None, z: torch.Tensor | None = None) -> torch.Tensor:
+    def sample(self, n: int | None = None, seed: int | None = None, z: torch.Tensor | None = None,
+               labels=None) -> torch.Tensor:
         """Samples from G in eval mode (BatchNorm running statistics), on the CPU.
 
         Images come back as (n, C, H, W) in [0, 1]; toy data as (n, d). With neither n nor z, the
-        fixed noise batch is used. The training RNG is never touched.
+        fixed noise batch is used. The training RNG is never touched. `labels` (conditional models:
+        one class for all, or one per sample) as in `sample_labeled`.
+        """
+        return self.sample_labeled(n, seed, z, labels)[0]
+
+    @torch.inference_mode()
+    def sample_labeled(self, n: int | None = None, seed: int | None = None, z: torch.Tensor | None = None,
+                       labels=None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """`sample`, and the class of each sample (None for an unconditional G).
+
+        For a conditional G, `labels` is one class for every sample or a tensor of one per sample.
+        Without it, classes are drawn with the training data's frequencies (after z, from the same
+        seed); the fixed batch then shows one row per class, the same FIXED_PER_CLASS z in each row.
         """
         cfg = self.config
+        labels = self._check_labels(labels)
+        if z is None and n is None and cfg.classes and labels is None:
+            z = self.fixed_z[:FIXED_PER_CLASS].repeat(cfg.classes, 1)
+            labels = torch.arange(cfg.classes).repeat_interleave(FIXED_PER_CLASS)
+        gen = torch.Generator().manual_seed(cfg.seed if seed is None else seed)   # CPU: same z on any device
         if z is None and n is None:
             z = self.fixed_z
         elif z is None:
-            gen = torch.Generator().manual_seed(cfg.seed if seed is None else seed)   # CPU: same z on any device
             z = sample_z(n, cfg.latent_dim, cfg.prior, gen)
+        if cfg.classes:
+            if labels is None:
+                labels = self._draw_labels(len(z), gen).cpu()
+            elif labels.dim() == 0 or len(labels) != len(z):
+                if labels.numel() != 1:
+                    raise ConfigError(f"{len(labels)} labels for {len(z)} samples: give one class, or one per sample")
+                labels = labels.reshape(()).expand(len(z))
         with eval_mode(self.sample_net) as net:
-            x = net(z.to(self.device)).float().cpu()
+            x = (net(z.to(self.device), labels.to(self.device)) if cfg.classes else net(z.to(self.device))).float().cpu()
         if cfg.is_image:
             if self.G.out_range is not None:
                 lo, hi = self.G.out_range
                 x = ((x - lo) / (hi - lo)).clamp_(0.0, 1.0)
             x = x.reshape(len(x), *DATASET_SHAPES[cfg.data])
-        return x
+        return x, labels
+
+    def _check_labels(self, labels) -> torch.Tensor | None:
+        """`labels` as a long tensor on the CPU, or ConfigError naming what is wrong."""
+        if labels is None:
+            return None
+        k = self.config.classes
+        if not k:
+            raise ConfigError(f"this {self.config.data} generator is unconditional (trained without --cond): "
+                              f"it cannot be asked for a class")
+        labels = torch.as_tensor(labels, dtype=torch.long).cpu()
+        if labels.numel() and (labels.min() < 0 or labels.max() >= k):
+            raise ConfigError(f"class {int(labels.max() if labels.max() >= k else labels.min())} is out of range: "
+                              f"this generator has classes 0 to {k - 1}")
+        return labels
 
     @torch.inference_mode()
     def d_prob(self, x: torch.Tensor) -> torch.Tensor:

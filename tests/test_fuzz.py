@@ -25,7 +25,8 @@ CHOICES = {"data": ("gaussian1d", "ring", "grid", "mnist", "fashion-mnist", "dig
            # "seed" is the old name of "pytorch-mlp", still accepted
            "model": ("mlp", "pytorch-mlp", "seed", "paper", "dcgan", "dcgan-deep"), "loss": ("nonsat", "minimax"),
            "optimizer": ("adam", "sgd"),
-           "prior": ("normal", "uniform"), "precision": ("fp32", "bf16")}
+           "prior": ("normal", "uniform"), "precision": ("fp32", "bf16"),
+           "cond": ("none", "input", "projection")}
 REALS_0_1 = ("beta1", "beta2", "momentum", "momentum_end", "ema")
 # The documented limits (README, Settings), written here rather than imported from the code they check.
 INT_LIMITS = {"latent_dim": 4096, "hidden": 8192, "depth": 32, "k": 1000, "batch_size": 65_536, "r1_every": 1000}
@@ -118,6 +119,8 @@ def expected_problem(c: dict) -> str | None:
         return "28x28"
     if merged["model"] in ("pytorch-mlp", "seed", "dcgan", "dcgan-deep") and merged["batch_size"] < 2:   # BatchNorm: two samples
         return "batch_size"
+    if merged["cond"] != "none" and merged["data"] in ("gaussian1d", "points"):          # no classes
+        return "cond"
     if merged["batch_size"] > DATASET_SIZES.get(merged["data"], math.inf):
         return "batch_size"
     return None
