@@ -158,11 +158,11 @@ def _sync(device):
 
 
 def bench_case(model: str, batch_size: int, iters: int, warmup: int, data_root, device, with_seed: bool,
-               precision: str = "fp32", compile: bool = False) -> dict:
-    cfg = make_config(data="mnist", model=model, batch_size=batch_size, precision=precision)
+               precision: str = "fp32", compile: bool = False, cond: str = "none") -> dict:
+    cfg = make_config(data="mnist", model=model, batch_size=batch_size, precision=precision, cond=cond)
     trainer = Trainer(cfg, device=device, data_root=data_root, compile=compile)
     trainer.load_data()                                        # outside the timing
-    row = {"model": model, "batch_size": batch_size, "precision": precision, "compile": compile}
+    row = {"model": model, "batch_size": batch_size, "precision": precision, "compile": compile, "cond": cond}
     if compile:                                                # compile outside the timing too
         t0 = time.perf_counter()
         trainer.step(2)
@@ -213,10 +213,12 @@ SWEEP_BATCHES = (16, 32, 64, 128, 256, 512, 1024)
 
 
 def run(iters: int = 300, warmup: int = 50, data_root=None, device="auto", compile: bool = False,
-        sweep: bool = False) -> dict:
+        sweep: bool = False, cond: bool = False) -> dict:
     """The standard cases, each model with its default recipe (dcgan-deep: fast-mnist, the
     recommended MNIST setup); with `compile`, the pytorch-mlp pair compiled too; with `sweep`, that
-    pair (ganlab and the seed loop) over SWEEP_BATCHES, for the it/s-against-batch-size plot."""
+    pair (ganlab and the seed loop) over SWEEP_BATCHES, for the it/s-against-batch-size plot; with
+    `cond`, instead, each MNIST model unconditional and with both conditional D's, one after the other,
+    twice over (what a class costs an iteration)."""
     from .devices import resolve_device
 
     dev = resolve_device(device)
@@ -229,7 +231,11 @@ def run(iters: int = 300, warmup: int = 50, data_root=None, device="auto", compi
     if sweep:
         cases = [(mlp, b, True, p, False) for b in SWEEP_BATCHES for p in ("fp32", "bf16")]
         cases = [(m, b, s and p == "fp32", p, c) for m, b, s, p, c in cases]
-    rows = [bench_case(m, b, iters, warmup, data_root, dev, s, p, c) for m, b, s, p, c in cases]
+    cases = [(*case, "none") for case in cases]
+    if cond:
+        pairs = [(mlp, 64, "fp32"), ("paper", 100, "fp32"), ("dcgan-deep", 64, "fp32"), ("dcgan-deep", 64, "bf16")]
+        cases = [(m, b, False, p, False, c) for m, b, p in pairs for _ in range(2) for c in ("none", "input", "projection")]
+    rows = [bench_case(m, b, iters, warmup, data_root, dev, s, p, c, k) for m, b, s, p, c, k in cases]
     return {"device": str(dev), "threads": torch.get_num_threads(), "torch": torch.__version__,
             "gpu": torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,
             "matmul_gflop_s": matmul_gflops(device=dev), "rows": rows,
@@ -248,7 +254,8 @@ def format_table(result: dict) -> str:
         mem = f"{r['ganlab_peak_mb']:.0f} / {r['seed_peak_mb']:.0f}" if "seed_peak_mb" in r else f"{r['ganlab_peak_mb']:.0f}"
         if "ganlab_gpu_peak_mb" in r:
             mem += f"; GPU {r['ganlab_gpu_peak_mb']:.0f}" + (f" / {r['seed_gpu_peak_mb']:.0f}" if "seed_gpu_peak_mb" in r else "")
-        prec = r["precision"] + ("+compile" if r.get("compile") else "")
+        prec = r["precision"] + ("+compile" if r.get("compile") else "") + \
+            (f"+{r['cond']}" if r.get("cond", "none") != "none" else "")
         lines.append(f"{r['model']:<11} {r['batch_size']:>5}  {prec:<12} {r['ganlab_it_s']:6.1f}  {seed}  "
                      f"{r['ganlab_gflop_s']:14.1f}  {mem}")
     return "\n".join(lines)

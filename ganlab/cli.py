@@ -126,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--compile", action="store_true", help="also time the pytorch-mlp pair under torch.compile")
     be.add_argument("--sweep", action="store_true", help="instead, the pytorch-mlp pair (and the seed loop) at "
                     "batch sizes 16 to 1024, fp32 and bf16")
+    be.add_argument("--cond", action="store_true", help="instead, each MNIST model unconditional and conditional "
+                    "(input, projection), twice over")
     sub.add_parser("fields", help="every training setting: flag, URL key, default, allowed values (Markdown)")
     tg = sub.add_parser("time-to-good", help="training seconds until an MNIST generator covers 10/10 classes "
                         "with class KL <= 0.05 and Fréchet <= 3x the real-data floor")
@@ -262,7 +264,7 @@ def cmd_bench(args) -> int:
     if args.iters < 1 or args.warmup < 0:
         raise ConfigError("--iters must be >= 1 and --warmup >= 0")
     result = run(iters=args.iters, warmup=args.warmup, data_root=args.data_root, device=args.device,
-                 compile=args.compile, sweep=args.sweep)
+                 compile=args.compile, sweep=args.sweep, cond=args.cond)
     print(json.dumps(result, indent=2) if args.json else format_table(result))
     return 0
 

@@ -17,7 +17,21 @@ from pathlib import Path
 import torch
 
 from .config import IMAGE_DATASETS, TOY_DATASETS
+from .config import DATASET_CLASSES
 from .errors import DataError, first_line
+
+
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                   "Ankle boot")
+
+
+def class_names(data: str) -> list[str]:
+    """A readable name for each class of a labelled dataset (a toy mixture's are its components)."""
+    if data == "fashion-mnist":
+        return list(FASHION_CLASSES)
+    if data in ("mnist", "digits"):
+        return [f"digit {c}" for c in range(10)]
+    return [f"component {c}" for c in range(DATASET_CLASSES.get(data, 0))]
 
 
 class ToyData:

@@ -94,8 +94,12 @@ class Generator(nn.Module):
         if self.classes:
             if c is None:
                 raise ValueError("this generator is conditional: pass the class labels c")
-            z = torch.cat([z, self.embed(c).to(z.dtype)], dim=1)
+            return self.from_embedding(z, self.embed(c))
         return self.net(z)
+
+    def from_embedding(self, z, e):     # (n, latent_dim), (n, classes) class embeddings -> (n, dim)
+        """G(z, c) given c's embedding, so a path between two classes' embeddings can be drawn."""
+        return self.net(torch.cat([z, e.to(z.dtype)], dim=1))
 
 
 def g_inputs(cfg: Config) -> int:

@@ -9,6 +9,7 @@ import io
 import math
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
@@ -63,14 +64,16 @@ def _has_density(trainer) -> bool:
     return hasattr(trainer.data, "log_prob")
 
 
-def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool = False) -> go.Figure:
+def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool = False, label: int | None = None) -> go.Figure:
     """Real vs generated points over D's decision surface; with `show_dstar`, beside D* =
-    pdata / (pdata + pg) (Proposition 1), pdata exact and pg a KDE of G's samples."""
+    pdata / (pdata + pg) (Proposition 1), pdata exact and pg a KDE of G's samples. A conditional G's
+    samples are coloured by the component they were asked for (all of `label`'s, if given), and D's
+    surface is D(x, c) for that class, or with c the component nearest x (`Trainer.d_prob`)."""
     x0, x1, y0, y1 = plane_bounds(trainer)
     xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
     grid = torch.as_tensor(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2), dtype=torch.float32)
-    real, fake = _real_samples(trainer, n), trainer.sample(n, seed=0)
-    panels = [("D(x)", trainer.d_prob(grid))]
+    real, (fake, asked) = _real_samples(trainer, n), trainer.sample_labeled(n, seed=0, labels=label)
+    panels = [("D(x)" if asked is None else "D(x, c)", trainer.d_prob(grid, label))]
     if show_dstar and _has_density(trainer):
         dstar = optimal_discriminator(trainer.data.log_prob(grid).cpu(), kde_log_density(trainer.sample(1000, seed=1), grid))
         panels.append(("D*(x) = pdata / (pdata + pg)", dstar))
@@ -79,14 +82,19 @@ def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool =
         fig.add_heatmap(x=xs, y=ys, z=values.reshape(resolution, resolution).numpy(), zmin=0, zmax=1,
                         colorscale="RdBu", opacity=0.75, showscale=col == 1,
                         colorbar=dict(title="D", len=0.8), row=1, col=col)
-        for name, pts in (("real", real), ("generated", fake)):
+        for name, pts in (("real", real), ("generated" if asked is None else "generated, by asked class", fake)):
+            colour = COLORS["real"] if name == "real" else COLORS["fake"] if asked is None else _class_colours(asked)
             fig.add_scatter(x=pts[:, 0].numpy(), y=pts[:, 1].numpy(), mode="markers", name=name,
-                              showlegend=col == 1, marker=dict(size=4, color=COLORS["real" if name == "real" else "fake"]),
-                              row=1, col=col)
+                            showlegend=col == 1, marker=dict(size=4, color=colour), row=1, col=col)
     fig.update_xaxes(range=[x0, x1])
     fig.update_yaxes(range=[y0, y1], scaleanchor="x")
     fig.update_layout(height=460, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.08))
     return fig
+
+
+def _class_colours(labels: torch.Tensor) -> list[str]:
+    palette = plotly.colors.qualitative.Dark24
+    return [palette[int(c) % len(palette)] for c in labels]
 
 
 def figure1(trainer, n: int = 2000, n_lines: int = 25, resolution: int = 300) -> go.Figure:
@@ -142,9 +150,10 @@ def norms_figure(paths: dict[str, torch.Tensor], current: int | None = None) -> 
     return fig
 
 
-def latent_path_figure(trainer, points: torch.Tensor, current: int, n: int = 500) -> go.Figure:
-    """A latent walk on 2-D data: the walk's G(z) path over real and generated samples."""
-    real, fake = _real_samples(trainer, n), trainer.sample(n, seed=0)
+def latent_path_figure(trainer, points: torch.Tensor, current: int, n: int = 500, label: int | None = None) -> go.Figure:
+    """A latent walk on 2-D data: the walk's G(z) path over real and generated samples (of class
+    `label`, for a conditional G)."""
+    real, fake = _real_samples(trainer, n), trainer.sample(n, seed=0, labels=label)
     fig = go.Figure()
     fig.add_scatter(x=real[:, 0].numpy(), y=real[:, 1].numpy(), mode="markers", name="real",
                       marker=dict(size=3, color="#bbbbbb"))

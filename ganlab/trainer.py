@@ -253,12 +253,28 @@ class Trainer:
                 labels = labels.reshape(()).expand(len(z))
         with eval_mode(self.sample_net) as net:
             x = (net(z.to(self.device), labels.to(self.device)) if cfg.classes else net(z.to(self.device))).float().cpu()
-        if cfg.is_image:
+        return self._as_output(x), labels
+
+    def _as_output(self, x: torch.Tensor) -> torch.Tensor:
+        """G's output as samples are given out: images (n, C, H, W) in [0, 1], toy points as they are."""
+        if self.config.is_image:
             if self.G.out_range is not None:
                 lo, hi = self.G.out_range
                 x = ((x - lo) / (hi - lo)).clamp_(0.0, 1.0)
-            x = x.reshape(len(x), *DATASET_SHAPES[cfg.data])
-        return x, labels
+            x = x.reshape(len(x), *DATASET_SHAPES[self.config.data])
+        return x
+
+    @torch.inference_mode()
+    def sample_between_classes(self, z: torch.Tensor, a: int, b: int, steps: int) -> torch.Tensor:
+        """G at one z (shape (latent_dim,)) along the straight path from class a's embedding to class
+        b's: the style held, the class changing (a conditional G; shaped as `sample`)."""
+        self._check_labels([a, b])
+        net = self.sample_net
+        e = net.embed.weight[[a, b]].detach()
+        t = torch.linspace(0, 1, steps, device=e.device)[:, None]
+        with eval_mode(net):
+            x = net.from_embedding(z.to(self.device).expand(steps, -1), (1 - t) * e[0] + t * e[1]).float().cpu()
+        return self._as_output(x)
 
     def _check_labels(self, labels) -> torch.Tensor | None:
         """`labels` as a long tensor on the CPU, or ConfigError naming what is wrong."""
@@ -275,10 +291,18 @@ class Trainer:
         return labels
 
     @torch.inference_mode()
-    def d_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """D(x) in eval mode (no dropout) for x of shape (n, dim), on the CPU."""
+    def d_prob(self, x: torch.Tensor, labels=None) -> torch.Tensor:
+        """D(x) in eval mode (no dropout) for x of shape (n, dim), on the CPU. A conditional D judges
+        each x as class `labels` (one for all, or one each); without it, on toy data, as the mixture
+        component nearest x."""
+        x = x.to(self.device, torch.float32)
         with eval_mode(self.D):
-            return torch.sigmoid(self.D(x.to(self.device, torch.float32))).float().cpu()
+            if not self.config.classes:
+                return torch.sigmoid(self.D(x)).float().cpu()
+            if labels is None:
+                labels = torch.cdist(x, self.data.centres.to(x)).argmin(1)
+            labels = self._check_labels(labels).to(self.device).expand(len(x))
+            return torch.sigmoid(self.D(x, labels)).float().cpu()
 
     # ---------------------------------------------------------- state / I/O
     def _run_state(self) -> dict:

@@ -265,3 +265,28 @@ def test_keeping_the_run_after_a_recipe_that_needs_new_networks_keeps_it_whole()
     at.button(key="keep_run").click().run()
     assert run.config == before and at.selectbox(key="recipe").value == "pytorch"
     assert "recipe" not in at.query_params and not at.warning
+
+
+def test_a_conditional_run_shows_one_row_per_class_and_a_class_picker():
+    at = app({"data": "digits", "cond": "projection"})
+    run = trainer(at)
+    assert run.config.cond == "projection" and not at.error
+    at.button(key="step").click().run()
+    assert at.selectbox(key="show_class").value is None           # every class, one row each
+    assert any("One row per class" in c.value for c in at.caption)
+    at.selectbox(key="show_class").set_value(7).run()
+    assert not at.exception and trainer(at) is run and not any("One row per class" in c.value for c in at.caption)
+    toy = app({"data": "ring", "cond": "input"})
+    toy.button(key="step").click().run()
+    toy.selectbox(key="show_class").set_value(3).run()
+    assert not toy.exception
+
+
+def test_the_latent_explorer_walks_a_conditional_generator_between_classes():
+    at = app({"data": "digits", "cond": "input"})
+    at.button(key="step").click().run()
+    at.switch_page("app_pages/latent.py").run()
+    assert not at.exception
+    at.selectbox(key="lx_class").set_value(4).run()
+    at.selectbox(key="lx_to").set_value(9).run()
+    assert not at.exception and at.selectbox(key="lx_from").value == 0

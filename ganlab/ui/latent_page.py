@@ -9,6 +9,7 @@ import torch
 
 from .. import plots
 from ..checkpoint import checkpoint_dir
+from ..data import class_names
 from ..errors import GanlabError
 from ..latent import interpolate, z_from_seed
 from . import session
@@ -30,9 +31,14 @@ def render() -> None:
     cfg = trainer.config
     st.markdown(f"**{cfg.model}** generator on **{cfg.data}**, step {trainer.step_count:,}, z of {cfg.latent_dim} dims "
                 f"({cfg.prior} prior)")
+    label = None
+    if cfg.classes:
+        names = class_names(cfg.data)
+        label = st.selectbox("Class of the walk (a conditional generator: G(z, c))", range(cfg.classes),
+                             key="lx_class", format_func=lambda c: f"{c}: {names[c]}")
     if cfg.is_image:
         candidates = torch.stack([z_from_seed(s, cfg.latent_dim, cfg.prior) for s in range(N_CANDIDATES)])
-        st.image(plots.image_grid(trainer.sample(z=candidates), nrow=N_CANDIDATES), width=640,
+        st.image(plots.image_grid(trainer.sample(z=candidates, labels=label), nrow=N_CANDIDATES), width=640,
                  caption="candidates: seeds 0–7, left to right; use one as an endpoint below")
 
     c1, c2, c3, c4 = st.columns(4)
@@ -44,22 +50,38 @@ def render() -> None:
     paths = {m: interpolate(a, b, steps, m) for m in ("slerp", "lerp")}
     path = paths[method]
     pos = st.slider("Position on the path", 0, steps - 1, min(st.session_state.get("lx_pos", 0), steps - 1), key="lx_pos")
-    x = trainer.sample(z=path)                          # (steps, ...) on the CPU
+    x = trainer.sample(z=path, labels=label)            # (steps, ...) on the CPU
 
     left, right = st.columns([1, 1.4])
     with left:
         if cfg.is_image:
             st.image(plots.image_grid(x[pos:pos + 1], nrow=1, padding=0), width=280, caption=f"G(z) at {pos}")
         else:
-            st.plotly_chart(plots.latent_path_figure(trainer, x, pos), key="lx_plane")
+            st.plotly_chart(plots.latent_path_figure(trainer, x, pos, label=label), key="lx_plane")
     with right:
         st.plotly_chart(plots.norms_figure(paths, current=pos), key="lx_norms")
         st.caption("‖z‖ along both paths. For unit-variance z in d dims (either prior) almost all mass lies near ‖z‖ = √d; "
                    "lerp dips below it mid-way, slerp does not.")
     if cfg.is_image:
         st.image(plots.image_grid(x, nrow=steps), width="stretch", caption="the whole path, A to B")
+    if cfg.classes and cfg.is_image:
+        class_views(trainer, a, seed_a)
     st.download_button("Export the walk as a GIF", data=lambda: walk_gif(trainer, x), file_name="latent-walk.gif",
                        mime="image/gif", key="lx_gif", on_click="ignore")
+
+
+def class_views(trainer, z: torch.Tensor, seed: int) -> None:
+    """A conditional generator at one z: every class (the style held, the class changed), and a
+    straight walk from one class's embedding to another's."""
+    cfg, names = trainer.config, class_names(trainer.config.data)
+    every = trainer.sample(z=z.expand(cfg.classes, -1), labels=torch.arange(cfg.classes))
+    st.image(plots.image_grid(every, nrow=cfg.classes), width="stretch",
+             caption=f"same z (endpoint A, seed {seed}), every class: {', '.join(names)}")
+    c1, c2 = st.columns(2)
+    a = c1.selectbox("Walk from class", range(cfg.classes), key="lx_from", format_func=lambda c: names[c])
+    b = c2.selectbox("to class", range(cfg.classes), index=1, key="lx_to", format_func=lambda c: names[c])
+    st.image(plots.image_grid(trainer.sample_between_classes(z, a, b, 12), nrow=12), width="stretch",
+             caption=f"same z, the class embedding moved in a straight line from {names[a]} to {names[b]}")
 
 
 def walk_gif(trainer, x: torch.Tensor) -> bytes:

@@ -9,6 +9,8 @@ import streamlit as st
 
 from .. import plots
 from ..config import FIELDS, STRUCTURAL, Config, needs_new_run, rules
+from ..data import class_names
+from ..trainer import FIXED_PER_CLASS
 from ..errors import GanlabError
 from ..recipes import RECIPES
 from . import session
@@ -179,15 +181,27 @@ def _header_text(state) -> str:
     return text
 
 
+def class_picker(cfg) -> int | None:
+    """The class a conditional G is asked for in the views (None: every class)."""
+    names = class_names(cfg.data)
+    options = [None, *range(cfg.classes)]
+    return st.selectbox("Class asked of G (Sec. 7.1: p(x | c))", options, key="show_class",
+                        format_func=lambda c: "every class" if c is None else f"{c}: {names[c]}")
+
+
 def draw(trainer) -> None:
     cfg = trainer.config
     left, right = st.columns([1.15, 1])
     with left:
+        label = class_picker(cfg) if cfg.classes else None
         if cfg.is_image:
             st.subheader("Samples from a fixed batch of z")
-            st.image(plots.image_grid(trainer.sample(), nrow=8), width="stretch" if cfg.data != "digits" else 480)
-            st.caption("The same 64 noise vectors every refresh, so you watch the same digits sharpen. "
-                       "Pixels are G's output mapped to [0, 1].")
+            by_class = cfg.classes and label is None
+            st.image(plots.image_grid(trainer.sample(labels=label), nrow=FIXED_PER_CLASS if by_class else 8),
+                     width="stretch" if cfg.data != "digits" else 480)
+            st.caption(("One row per class, the same noise vectors in each row: a column keeps its style "
+                        "and changes its class. " if by_class else "The same 64 noise vectors every refresh, "
+                        "so you watch the same samples sharpen. ") + "Pixels are G's output mapped to [0, 1].")
         elif cfg.data == "gaussian1d":
             st.subheader("Figure 1, live")
             st.plotly_chart(plots.figure1(trainer), key="fig1")
@@ -201,7 +215,7 @@ def draw(trainer) -> None:
         else:
             st.subheader("Real vs generated, over D")
             show_dstar = cfg.data != "points" and st.checkbox("compare with the optimal D*", key="show_dstar")
-            st.plotly_chart(plots.toy2d_figure(trainer, show_dstar=show_dstar), key="toy2d")
+            st.plotly_chart(plots.toy2d_figure(trainer, show_dstar=show_dstar, label=label), key="toy2d")
             with st.expander("What am I looking at?"):
                 st.markdown(
                     "Black: real samples; green: G's samples. The colour is D(x), the probability D gives "
