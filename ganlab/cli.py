@@ -1,10 +1,11 @@
-"""Command line: `python -m ganlab train | sample | eval`.
+"""Command line: `python -m ganlab train | sample | eval | semi | ...`.
 
     python -m ganlab train --data ring --steps 2000 --out checkpoints/ring.pt
     python -m ganlab train --resume checkpoints/ring.pt --steps 1000 --out checkpoints/ring.pt
     python -m ganlab sample checkpoints/ring.pt --n 2500 --seed 0 --out ring.npy
     python -m ganlab sample checkpoints/mnist-cond.pt --n 64 --label 7 --out sevens.png
     python -m ganlab eval checkpoints/ring.pt
+    python -m ganlab semi checkpoints/mnist-dcgan.pt --labels 100 --repeats 3
     python -m ganlab classifier --data mnist --out checkpoints/classifier-mnist.pt
     python -m ganlab time-to-good --model dcgan-deep --precision bf16 --budget 300
 
@@ -128,6 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "batch sizes 16 to 1024, fp32 and bf16")
     be.add_argument("--cond", action="store_true", help="instead, each MNIST model unconditional and conditional "
                     "(input, projection), twice over")
+    se = sub.add_parser("semi", help="Sec. 7.4: test error of a linear classifier on D's features from a few "
+                        "labels, against raw pixels and a random D of the same shape (JSON)")
+    se.add_argument("checkpoint")
+    se.add_argument("--labels", type=int, required=True, help="labelled training images, an equal number per class")
+    se.add_argument("--repeats", type=int, default=3, help="label draws to average over (default: 3)")
+    se.add_argument("--seed", type=int, default=0, help="seed of the first draw (default: 0)")
+    _add_device(se)
+    _add_data_root(se)
     sub.add_parser("fields", help="every training setting: flag, URL key, default, allowed values (Markdown)")
     tg = sub.add_parser("time-to-good", help="training seconds until an MNIST generator covers 10/10 classes "
                         "with class KL <= 0.05 and Fréchet <= 3x the real-data floor")
@@ -294,13 +303,22 @@ def cmd_time_to_good(args) -> int:
     return 0
 
 
+def cmd_semi(args) -> int:
+    from .semi import semi
+
+    trainer = Trainer.load(args.checkpoint, device=args.device)
+    result = semi(trainer, args.labels, repeats=args.repeats, seed=args.seed, data_root=args.data_root)
+    print(json.dumps({"checkpoint": args.checkpoint, "step": trainer.step_count, **result}, indent=2))
+    return 0
+
+
 def cmd_fields(args) -> int:
     print(fields_table())
     return 0
 
 
 COMMANDS = {"fields": cmd_fields, "train": cmd_train, "time-to-good": cmd_time_to_good, "sample": cmd_sample, "eval": cmd_eval, "classifier": cmd_classifier,
-            "bench": cmd_bench}
+            "bench": cmd_bench, "semi": cmd_semi}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -70,3 +70,14 @@ def test_the_parameter_counts_in_the_readme_are_the_models():
     g, d = numbers(r"G has ([\d,]+) parameters and D ([\d,]+)", text)
     G, D = build_models(make_config(data="mnist", model="pytorch-mlp"))
     assert (count_parameters(G), count_parameters(D)) == (g, d)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("file", ["mnist-cond.pt", "fashion-mnist-cond.pt"])
+def test_the_shipped_conditional_generators_draw_the_class_asked_as_often_as_the_readme_states(file, real_data_root):
+    overall, worst = numbers(r"asked class drawn on ([\d.]+) % of samples, the worst class on ([\d.]+) %",
+                             readme_row(f"`{file}`"))
+    result = evaluate(Trainer.load(CHECKPOINTS / file, device="cpu"), ["conditional"],
+                      data_root=real_data_root)["conditional"]
+    assert abs(100 * result["agreement"] - overall) <= 0.05 + 1e-9             # stated to 0.1 %
+    assert abs(100 * result["worst_class_agreement"] - worst) <= 0.05 + 1e-9
