@@ -66,7 +66,10 @@ def forward_flops(net: nn.Module, d_in: int) -> int:
     was_training = net.training
     net.eval()
     try:
-        net(torch.zeros(1, d_in, device=next(net.parameters()).device))
+        device = next(net.parameters()).device
+        x = torch.zeros(1, d_in, device=device)
+        conditional = getattr(net, "classes", 0) or getattr(net, "cond", "none") != "none"
+        net(x, torch.zeros(1, dtype=torch.long, device=device)) if conditional else net(x)
     finally:
         net.train(was_training)
         for h in hooks:
