@@ -222,12 +222,13 @@ def cmd_sample(args) -> int:
     trainer = Trainer.load(args.checkpoint, device=args.device)
     if args.out_labels and not trainer.config.classes:
         raise ConfigError(f"{args.checkpoint} is unconditional (trained without --cond): it has no labels for --out-labels")
+    png = str(args.out).lower().endswith(".png")
+    if png and not trainer.config.is_image:
+        raise ConfigError(f"a .png grid needs image data; {trainer.config.data!r} samples go to a .npy file")
     x, labels = trainer.sample_labeled(args.n, seed=args.seed, labels=args.label)
     if args.out_labels:
         atomic_write(args.out_labels, lambda f: np.save(f, labels.numpy()))
-    if str(args.out).lower().endswith(".png"):
-        if not trainer.config.is_image:
-            raise ConfigError(f"a .png grid needs image data; {trainer.config.data!r} samples go to a .npy file")
+    if png:
         from PIL import Image
 
         from .plots import image_grid
@@ -272,6 +273,8 @@ def cmd_bench(args) -> int:
 
     if args.iters < 1 or args.warmup < 0:
         raise ConfigError("--iters must be >= 1 and --warmup >= 0")
+    if args.cond and (args.sweep or args.compile):
+        raise ConfigError("--cond runs its own cases; run it without --sweep and --compile")
     result = run(iters=args.iters, warmup=args.warmup, data_root=args.data_root, device=args.device,
                  compile=args.compile, sweep=args.sweep, cond=args.cond)
     print(json.dumps(result, indent=2) if args.json else format_table(result))

@@ -58,8 +58,9 @@ class ToyData:
         noise = torch.randn(n, self.dim, generator=generator, device=dev)
         return self.centres.to(dev)[idx] + self.std * noise, idx
 
-    def class_freq(self) -> torch.Tensor:
-        return torch.full((len(self.centres),), 1.0 / len(self.centres), device=self.centres.device)
+    def class_freq(self, classes: int) -> torch.Tensor:
+        """Share of each class (here, each component: all equal) in the data."""
+        return torch.full((classes,), 1.0 / classes, device=self.centres.device)
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log p_data(x) (float64) for x of shape (n, d): a uniform mixture of N(c, std^2 I)."""
@@ -109,7 +110,7 @@ def _draw_labeled(rows: torch.Tensor, labels: torch.Tensor, n: int, generator: t
     return rows[idx], labels[idx]
 
 
-def _class_freq(labels: torch.Tensor, classes: int = 10) -> torch.Tensor:
+def _class_freq(labels: torch.Tensor, classes: int) -> torch.Tensor:
     return torch.bincount(labels, minlength=classes).float() / len(labels)
 
 
@@ -150,8 +151,8 @@ class ImageData:
     def sample_labeled(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         return _draw_labeled(self.images, self.labels, n, generator)
 
-    def class_freq(self) -> torch.Tensor:
-        return _class_freq(self.labels)
+    def class_freq(self, classes: int) -> torch.Tensor:
+        return _class_freq(self.labels, classes)
 
     def for_training(self, lo: float, hi: float):
         """The set as a generator's training data, pixels mapped to its output range [lo, hi]."""
@@ -188,8 +189,8 @@ class QuantisedImages:
         codes, labels = _draw_labeled(self.codes, self.labels, n, generator)
         return self._pixels(codes), labels
 
-    def class_freq(self) -> torch.Tensor:
-        return _class_freq(self.labels)
+    def class_freq(self, classes: int) -> torch.Tensor:
+        return _class_freq(self.labels, classes)
 
 
 class PointCloud:

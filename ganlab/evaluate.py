@@ -107,7 +107,16 @@ def classifier(trainer, n: int = 10_000, seed: int = 0, data_root=None, classifi
     if trainer.config.data not in ("mnist", "fashion-mnist"):
         return None
     judge = ClassifierJudge(trainer.config.data, data_root, classifier_path, n=n, seed=seed)
-    return {"generated": judge(trainer), "real_test_images": judge.real, "n_samples": n, "classifier": str(judge.path)}
+    return {"generated": judge(trainer), "real_test_images": judge.real, "n_samples": n, "classifier": _shown(judge.path)}
+
+
+def _shown(path: Path) -> str:
+    """A path as a record shows it: relative to the working folder when inside it, so a record
+    names the file the same way on any machine."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def conditional(trainer, n: int | None = None, seed: int = 0, data_root=None, classifier_path=None, **_) -> dict | None:

@@ -117,7 +117,8 @@ class Discriminator(nn.Module):
             # Joining a one-hot c to the input of the first layer adds a learned vector per class to
             # that layer's output (cat(x, onehot(c)) W = x Wx + Wc[c]), which is how it is built:
             # for a conv D, one bias per class and channel (the one-hot planes joined as channels,
-            # without their zero-padded borders).
+            # without their zero-padded borders). The paper's maxout D gets it after its first max,
+            # a bias per class on the first hidden layer, not per piece before the max.
             self.join_at = next(i for i, m in enumerate(body) if _width(m))
             self.embed = nn.Embedding(classes, _width(body[self.join_at]))
         elif self.cond == "projection":

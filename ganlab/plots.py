@@ -74,7 +74,7 @@ def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool =
     grid = torch.as_tensor(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2), dtype=torch.float32)
     real, (fake, asked) = _real_samples(trainer, n), trainer.sample_labeled(n, seed=0, labels=label)
     panels = [("D(x)" if asked is None else "D(x, c)", trainer.d_prob(grid, label))]
-    if show_dstar and _has_density(trainer):
+    if show_dstar and _has_density(trainer) and label is None:     # D* of the whole mixture, not of one class
         dstar = optimal_discriminator(trainer.data.log_prob(grid).cpu(), kde_log_density(trainer.sample(1000, seed=1), grid))
         panels.append(("D*(x) = pdata / (pdata + pg)", dstar))
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[0] for p in panels], shared_yaxes=True)
@@ -93,7 +93,7 @@ def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool =
 
 
 def _class_colours(labels: torch.Tensor) -> list[str]:
-    palette = plotly.colors.qualitative.Dark24
+    palette = plotly.colors.qualitative.Alphabet         # 26 colours: grid's 25 classes apart
     return [palette[int(c) % len(palette)] for c in labels]
 
 

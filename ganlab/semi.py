@@ -50,6 +50,9 @@ def semi(trainer, labels: int, repeats: int = 3, seed: int = 0, data_root=None) 
     if cfg.data not in LABELLED_SETS:
         raise ConfigError(f"semi-supervised evaluation needs a labelled image set ({', '.join(LABELLED_SETS)}); "
                           f"this trainer was trained on {cfg.data!r}: train one on an image set")
+    if cfg.cond == "input":
+        raise ConfigError("a D that takes c at its first layer (cond 'input') has no class-free features to "
+                          "classify with; use an unconditional or a projection D")
     k = DATASET_CLASSES[cfg.data]
     if isinstance(labels, bool) or not isinstance(labels, numbers.Integral) or labels < k or labels % k:
         raise ConfigError(f"labels {labels!r} must be a positive multiple of {k} (an equal number per class), "

@@ -89,7 +89,7 @@ class Trainer:
         if self.config.classes:
             for net in (self.G, self.G_ema):
                 if net is not None:
-                    net.class_freq.copy_(self._data.class_freq())
+                    net.class_freq.copy_(self._data.class_freq(self.config.classes))
 
     data = property(load_data, doc="The training data on the device (loaded on first use).")
 
@@ -300,8 +300,13 @@ class Trainer:
             if not self.config.classes:
                 return torch.sigmoid(self.D(x)).float().cpu()
             if labels is None:
+                if not hasattr(self.data, "centres"):
+                    raise ConfigError("this discriminator is conditional: pass the class of each x (labels=...)")
                 labels = torch.cdist(x, self.data.centres.to(x)).argmin(1)
-            labels = self._check_labels(labels).to(self.device).expand(len(x))
+            labels = self._check_labels(labels).to(self.device)
+            if labels.numel() not in (1, len(x)):
+                raise ConfigError(f"{labels.numel()} labels for {len(x)} points: give one class, or one per point")
+            labels = labels.reshape(-1).expand(len(x))
             return torch.sigmoid(self.D(x, labels)).float().cpu()
 
     # ---------------------------------------------------------- state / I/O

@@ -65,6 +65,9 @@ def test_bad_labels_are_refused_in_one_line(tmp_path, capsys):
         assert main(["sample", *args, "--n", "4", "--out", str(out)]) == 1
         err = capsys.readouterr().err.strip()
         assert err.startswith("error: ") and message in err and "\n" not in err and not out.exists()
+    labels = tmp_path / "l.npy"                  # a refused command writes no file at all, labels included
+    assert main(["sample", str(cond), "--out", str(tmp_path / "x.png"), "--out-labels", str(labels)]) == 1
+    assert "a .png grid needs image data" in capsys.readouterr().err and not labels.exists()
 
 
 def test_sample_writes_the_asked_class_and_the_labels(tmp_path):
@@ -82,3 +85,30 @@ def test_an_unconditional_checkpoint_loads_as_it_was():
     assert t.config.cond == "none" and not any("embed" in k for k in t.state_dict()["G"])
     x, labels = t.sample_labeled(10, seed=0)
     assert labels is None and torch.equal(x, t.sample(10, seed=0))
+
+
+def test_a_walk_between_two_classes_starts_and_ends_at_those_classes():
+    t = Trainer(make_config(data="digits", cond="projection", model="mlp"), device="cpu")
+    t.step(3)
+    z = torch.randn(t.config.latent_dim)
+    walk = t.sample_between_classes(z, 2, 7, steps=5)
+    assert torch.allclose(walk[0], t.sample(z=z[None], labels=2)[0], atol=1e-6)
+    assert torch.allclose(walk[-1], t.sample(z=z[None], labels=7)[0], atol=1e-6)
+
+
+def test_input_conditioning_is_joining_a_one_hot_class_to_ds_input():
+    """cat(x, onehot(c)) W = x Wx + Wc[c]: the per-class vector on the first layer is that join."""
+    t = Trainer(make_config(data="ring", cond="input"), device="cpu")
+    D = t.D
+    with torch.no_grad():
+        D.embed.weight.normal_()
+        first = D.net[0]
+        joined = torch.nn.Linear(2 + 8, first.out_features)
+        joined.weight.copy_(torch.cat([first.weight, D.embed.weight.T], dim=1))
+        joined.bias.copy_(first.bias)
+        x, c = torch.randn(16, 2), torch.randint(8, (16,))
+        by_join = D.net[1:](joined(torch.cat([x, torch.nn.functional.one_hot(c, 8).float()], dim=1))).squeeze(1)
+        assert torch.allclose(D(x, c), by_join, atol=1e-5)
+        assert torch.allclose(t.d_prob(x, c), torch.sigmoid(D(x, c)), atol=1e-6)
+    with pytest.raises(ConfigError, match="2 labels for 16 points"):
+        t.d_prob(x, torch.tensor([0, 1]))

@@ -91,12 +91,18 @@ def test_a_toy_trainer_is_refused():
         semi(Trainer(make_config(data="ring"), device="cpu"), labels=10)
 
 
-@pytest.mark.parametrize("changes", [dict(model="mlp"), dict(model="pytorch-mlp", cond="input"),
-                                     dict(model="pytorch-mlp", cond="projection")])
-def test_unbounded_generators_and_conditional_discriminators_are_handled(changes):
-    # model "mlp" has no output range (its data stays in [0, 1]); a conditional D's features(x) ignore c
-    out = semi(Trainer(make_config(data="digits", **changes), device="cpu"), labels=10, repeats=1)
-    assert all(0.0 <= out[k]["mean"] <= 1.0 for k in ERRORS)
+def test_the_features_are_those_before_ds_last_layer_for_unbounded_and_projection_ds():
+    # model "mlp" has no output range (its data stays in [0, 1]); a projection D's phi(x) is class-free
+    for changes in (dict(model="mlp"), dict(model="pytorch-mlp", cond="projection")):
+        t = Trainer(make_config(data="digits", **changes), device="cpu")
+        x = torch.rand(5, 64)
+        assert torch.equal(t.D.features(x), t.D.net[:-1](x))
+        assert semi(t, labels=10, repeats=1)["feature_dim"] == t.D.net[-1].in_features
+
+
+def test_a_d_that_takes_the_class_at_its_first_layer_is_refused():
+    with pytest.raises(ConfigError, match="cond 'input'"):
+        semi(Trainer(make_config(data="digits", model="pytorch-mlp", cond="input"), device="cpu"), labels=10)
 
 
 @pytest.mark.slow
