@@ -103,10 +103,22 @@ class ClassifierJudge:
         return generated
 
 
-def classifier(trainer, n: int = 10_000, seed: int = 0, data_root=None, classifier_path=None, **_) -> dict | None:
+def _judge(data: str, data_root, classifier_path, n: int, seed: int, judges: dict | None) -> ClassifierJudge:
+    """A ClassifierJudge, built once per setup within one `evaluate` call (its real side costs a pass
+    of the classifier over 20,000 images)."""
+    key = (data, str(data_root), str(classifier_path), n, seed)
+    if judges is None:
+        return ClassifierJudge(data, data_root, classifier_path, n=n, seed=seed)
+    if key not in judges:
+        judges[key] = ClassifierJudge(data, data_root, classifier_path, n=n, seed=seed)
+    return judges[key]
+
+
+def classifier(trainer, n: int = 10_000, seed: int = 0, data_root=None, classifier_path=None, judges=None,
+               **_) -> dict | None:
     if trainer.config.data not in ("mnist", "fashion-mnist"):
         return None
-    judge = ClassifierJudge(trainer.config.data, data_root, classifier_path, n=n, seed=seed)
+    judge = _judge(trainer.config.data, data_root, classifier_path, n, seed, judges)
     return {"generated": judge(trainer), "real_test_images": judge.real, "n_samples": n, "classifier": _shown(judge.path)}
 
 
@@ -119,7 +131,8 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def conditional(trainer, n: int | None = None, seed: int = 0, data_root=None, classifier_path=None, **_) -> dict | None:
+def conditional(trainer, n: int | None = None, seed: int = 0, data_root=None, classifier_path=None, judges=None,
+                **_) -> dict | None:
     """A conditional generator asked for each class in turn (n samples in all, an equal share each):
     how often it draws the class it was asked for. On ring / grid the judge is the nearest mixture
     component (and a sample within 3 std of it counts as high quality); on mnist / fashion-mnist the
@@ -144,7 +157,7 @@ def conditional(trainer, n: int | None = None, seed: int = 0, data_root=None, cl
         return _agreement_summary(rows, len(asked))
     from .classifier import predict
 
-    judge = ClassifierJudge(cfg.data, data_root, classifier_path, seed=seed)
+    judge = _judge(cfg.data, data_root, classifier_path, 10_000, seed, judges)
     probs, feats = predict(judge.model, x)
     hit = probs.argmax(1) == asked
     rows = []
@@ -173,9 +186,9 @@ METRICS = {"losses": recent_losses, "modes": modes, "moments": moments, "parzen"
 
 def evaluate(trainer, metrics=None, **options) -> dict:
     """{name: result} for each metric that applies to the trainer's dataset."""
-    out = {}
+    out, judges = {}, {}
     for name in metrics or METRICS:
-        value = METRICS[name](trainer, **options)
+        value = METRICS[name](trainer, judges=judges, **options)
         if value is not None:
             out[name] = value
     return out
