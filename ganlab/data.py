@@ -16,8 +16,7 @@ from pathlib import Path
 
 import torch
 
-from .config import IMAGE_DATASETS, TOY_DATASETS
-from .config import DATASET_CLASSES
+from .config import DATASET_CLASSES, IMAGE_DATASETS, TOY_DATASETS
 from .errors import DataError, first_line
 
 

@@ -87,9 +87,10 @@ class Trainer:
 
     def _learn_class_freq(self) -> None:
         if self.config.classes:
+            freq = self._data.class_freq(self.config.classes)
             for net in (self.G, self.G_ema):
                 if net is not None:
-                    net.class_freq.copy_(self._data.class_freq(self.config.classes))
+                    net.class_freq.copy_(freq)
 
     data = property(load_data, doc="The training data on the device (loaded on first use).")
 
@@ -245,12 +246,7 @@ class Trainer:
         elif z is None:
             z = sample_z(n, cfg.latent_dim, cfg.prior, gen)
         if cfg.classes:
-            if labels is None:
-                labels = self._draw_labels(len(z), gen).cpu()
-            elif labels.dim() == 0 or len(labels) != len(z):
-                if labels.numel() != 1:
-                    raise ConfigError(f"{len(labels)} labels for {len(z)} samples: give one class, or one per sample")
-                labels = labels.reshape(()).expand(len(z))
+            labels = self._draw_labels(len(z), gen).cpu() if labels is None else _one_each(labels, len(z), "sample")
         with eval_mode(self.sample_net) as net:
             x = (net(z.to(self.device), labels.to(self.device)) if cfg.classes else net(z.to(self.device))).float().cpu()
         return self._as_output(x), labels
@@ -303,10 +299,7 @@ class Trainer:
                 if not hasattr(self.data, "centres"):
                     raise ConfigError("this discriminator is conditional: pass the class of each x (labels=...)")
                 labels = torch.cdist(x, self.data.centres.to(x)).argmin(1)
-            labels = self._check_labels(labels).to(self.device)
-            if labels.numel() not in (1, len(x)):
-                raise ConfigError(f"{labels.numel()} labels for {len(x)} points: give one class, or one per point")
-            labels = labels.reshape(-1).expand(len(x))
+            labels = _one_each(self._check_labels(labels), len(x), "point").to(self.device)
             return torch.sigmoid(self.D(x, labels)).float().cpu()
 
     # ---------------------------------------------------------- state / I/O
@@ -380,6 +373,13 @@ class Trainer:
         except CheckpointError as exc:
             raise CheckpointError(f"{path}: {exc}") from None
         return trainer
+
+
+def _one_each(labels: torch.Tensor, n: int, item: str) -> torch.Tensor:
+    """Checked `labels` as one per item: a single class for all n, or n of them."""
+    if labels.numel() not in (1, n):
+        raise ConfigError(f"{labels.numel()} labels for {n} {item}s: give one class, or one per {item}")
+    return labels.reshape(-1).expand(n)
 
 
 def _descend(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
