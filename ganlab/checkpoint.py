@@ -4,7 +4,8 @@ read back with `weights_only=True`, so loading a file never runs code from it.
 Layout (version 1): format, version, config (asdict), step, G, D, opt_g, opt_d (state dicts),
 rng ({"device": str, "state": uint8 tensor}), fixed_z, history ((rows, 5) float32 tensor: one row
 per iteration, or per `history_stride` iterations past 65,536 of them; a file without
-`history_stride` has stride 1); G_ema when G's weights are averaged, points for a user's own data.
+`history_stride` has stride 1); G_ema when G's weights are averaged (and D_ema, a semi-supervised D's
+average), points for a user's own data.
 The checks of what a file holds live here too, beside the format they check.
 """
 

@@ -21,6 +21,7 @@ from .recipes import DATA_PRESETS, RECIPES, default_model, recipe_for
 
 TOY_DATASETS = ("gaussian1d", "ring", "grid")
 IMAGE_DATASETS = ("mnist", "fashion-mnist", "digits")
+LABELLED_IMAGES = IMAGE_DATASETS      # every image set here comes with its labels
 # Every dataset and what it is; "points" is a user's own 2-D point set (an uploaded CSV), passed to
 # the Trainer as a dataset.
 DATASETS = {"gaussian1d": "Figure 1's 1-D Gaussian", "ring": "8 Gaussians", "grid": "25 Gaussians",
@@ -47,11 +48,17 @@ MODELS = {
     "paper": "the paper's MNIST pair: 1200-1200 ReLU G, maxout D with dropout",
     "dcgan": "a small convolutional pair for 28x28 images",
     "dcgan-deep": "dcgan with a conv more at 7x7 and 14x14 in G and a third strided conv in D",
+    "improved-gan": "Salimans et al. 2016's MNIST pair: weight-normalised D with Gaussian noise, softplus G",
 }
 # Names a model had before: configs in old checkpoints, links and scripts keep working.
 MODEL_ALIASES = {"seed": "pytorch-mlp"}
 CONV_MODELS = ("dcgan", "dcgan-deep")                 # built for 28x28 images only
-BATCHNORM_MODELS = ("pytorch-mlp", *CONV_MODELS)      # G normalises over the batch
+BATCHNORM_MODELS = ("pytorch-mlp", "improved-gan", *CONV_MODELS)      # G normalises over the batch
+# G's losses. "features" is Salimans et al. (2016)'s feature matching: G matches the mean of D's last
+# hidden layer on real data instead of fooling D's output.
+G_LOSSES = {"nonsat": "ascend log D(G(z)) (the paper's Sec. 3 fix)",
+            "minimax": "descend log(1 - D(G(z))) (Eq. 1 as written)",
+            "features": "match the mean of D's last hidden layer on real and fake (Salimans et al., 2016)"}
 
 
 def _rule(default, help: str, *, structural: bool = False, label: str | None = None, **rule):
@@ -107,13 +114,19 @@ class Config:
                        "the digit or garment, or the toy mixture's component; a bare --cond means projection",
                        structural=True, label="Conditioning on the class", described=CONDITIONING,
                        flag_const="projection")
+    semi_labels: int = integer(0, 0, 60_000, "semi-supervised D (Salimans et al., 2016): K class logits, trained "
+                               "on this many labelled training images (an equal number per class) besides the "
+                               "real-vs-fake game", off="unsupervised", structural=True,
+                               label="Labelled images for a semi-supervised D", widget_max=1000, advanced=True,
+                               only_for={"data": LABELLED_IMAGES})
     prior: str = choice("normal", ("normal", "uniform"), "z ~ N(0, I), or uniform on [-sqrt 3, sqrt 3] "
                         "(unit variance, as the paper's code)", structural=True, label="Prior of z", advanced=True)
     optimizer: str = choice("adam", ("adam", "sgd"), "Adam, or SGD with momentum, for both players",
                             structural=True, label="Optimizer")
     # ---- how it is trained: these apply to a live run between steps
-    loss: str = choice("nonsat", ("nonsat", "minimax"), "G's loss: nonsat ascends log D(G(z)) (the paper's "
-                       "Sec. 3 fix), minimax descends log(1 - D(G(z)))", label="G loss")
+    loss: str = choice("nonsat", G_LOSSES, "G's loss: nonsat ascends log D(G(z)) (the paper's Sec. 3 fix), "
+                       "minimax descends log(1 - D(G(z))), features matches D's features (Salimans et al., 2016)",
+                       label="G loss", described=G_LOSSES)
     k: int = integer(1, 1, 1000, "D steps per G step (Algorithm 1; the paper used 1)",
                      label="k: D steps per G step", widget_max=20)
     batch_size: int = integer(256, 1, 65_536, "m in Algorithm 1: real and noise samples per step",
@@ -133,7 +146,7 @@ class Config:
     momentum_steps: int = integer(0, 0, 10**9, "length of the linear momentum ramp", off="no ramp",
                                   label="Momentum ramp (steps)", advanced=True)
     ema: float = real(0.0, 0, 1, "decay of an average of G's weights that samples and metrics use (0.999 "
-                      "averages ~1,000 steps)", hi_open=True, off="no weight average",
+                      "averages ~1,000 steps); a semi-supervised D's weights are averaged too, for its classifier", hi_open=True, off="no weight average",
                       label="Average of G's weights (EMA)", ladder=(0.0, 0.9, 0.99, 0.995, 0.999, 0.9999))
     r1: float = real(0.0, 0, 1e4, "weight γ of the R1 penalty (γ/2) E‖∇ₓD(x)‖² on real x in D's loss "
                      "(grid's own settings use 1)", off="no gradient penalty",
@@ -158,10 +171,27 @@ class Config:
         if self.cond != "none" and self.data not in DATASET_CLASSES:
             raise ConfigError(f"cond {self.cond!r} needs labelled data ({', '.join(DATASET_CLASSES)}); "
                               f"{self.data!r} has no classes: use cond 'none'")
+        if self.semi_labels:
+            self._check_semi()
+        if self.loss == "features" and self.cond == "input":
+            raise ConfigError("loss 'features' matches D's class-free features, and cond 'input' joins c at D's "
+                              "first layer: use cond 'projection' or another loss")
         size = DATASET_SIZES.get(self.data)
         if size is not None and self.batch_size > size:
             raise ConfigError(f"batch_size {self.batch_size} is larger than the {size} images of "
                               f"{self.data!r}; choose batch_size <= {size}")
+
+    def _check_semi(self) -> None:
+        if self.data not in LABELLED_IMAGES:
+            raise ConfigError(f"semi_labels needs a labelled image set ({', '.join(LABELLED_IMAGES)}), not "
+                              f"{self.data!r}; use semi_labels 0")
+        if self.cond != "none":
+            raise ConfigError("semi_labels makes D a classifier of x alone; a conditional D is given the class: "
+                              "use cond 'none' with semi_labels")
+        k, size = DATASET_CLASSES[self.data], DATASET_SIZES[self.data]
+        if self.semi_labels % k or self.semi_labels > size:
+            raise ConfigError(f"semi_labels must be a multiple of the {k} classes of {self.data!r} (an equal number "
+                              f"per class) and at most its {size:,} images, got {self.semi_labels}; e.g. 100")
 
     @property
     def is_image(self) -> bool:
@@ -221,11 +251,11 @@ STRUCTURAL = tuple(f.name for f in fields(Config) if f.metadata["structural"])
 def rules(name: str) -> dict:
     """The declared rules of field `name`: help, structural, label, and choices (+ aliases, described:
     a line per choice) or bounds (+ says, the range in words); brings_settings for data and model;
-    optional app hints: ladder (typical values), widget_max, only_for ({field: value} it applies
+    optional app hints: ladder (typical values), widget_max, only_for ({field: value or tuple of values} it applies
     to), advanced.
 
     >>> rules("k")["bounds"], rules("loss")["choices"]
-    ((1, 1000), ('nonsat', 'minimax'))
+    ((1, 1000), ('nonsat', 'minimax', 'features'))
     """
     return dict(Config.__dataclass_fields__[name].metadata)
 
@@ -234,7 +264,7 @@ def allowed(name: str) -> str:
     """Field `name`'s allowed values in words: its choices, or its range.
 
     >>> allowed("loss"), allowed("k")
-    ('nonsat, minimax', 'an integer from 1 to 1,000')
+    ('nonsat, minimax, features', 'an integer from 1 to 1,000')
     """
     rule = rules(name)
     return ", ".join(rule["choices"]) if "choices" in rule else rule["says"]

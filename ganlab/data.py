@@ -109,6 +109,17 @@ def _draw_labeled(rows: torch.Tensor, labels: torch.Tensor, n: int, generator: t
     return rows[idx], labels[idx]
 
 
+def balanced_pick(labels: torch.Tensor, per_class: int, classes: int, generator: torch.Generator) -> torch.Tensor:
+    """Indices of `per_class` items of each class, drawn without replacement from `generator` (CPU),
+    class by class; DataError naming the smallest class when one has fewer."""
+    by_class = [torch.nonzero(labels.cpu() == c).squeeze(1) for c in range(classes)]
+    smallest = min(range(classes), key=lambda c: len(by_class[c]))
+    if per_class > len(by_class[smallest]):
+        raise DataError(f"{per_class} labelled images per class asked, but class {smallest} has only "
+                        f"{len(by_class[smallest])}: ask for at most {classes * len(by_class[smallest])} labels")
+    return torch.cat([idx[torch.randperm(len(idx), generator=generator)[:per_class]] for idx in by_class])
+
+
 def _class_freq(labels: torch.Tensor, classes: int) -> torch.Tensor:
     return torch.bincount(labels, minlength=classes).float() / len(labels)
 
@@ -153,6 +164,11 @@ class ImageData:
     def class_freq(self, classes: int) -> torch.Tensor:
         return _class_freq(self.labels, classes)
 
+    def subset(self, idx: torch.Tensor) -> "ImageData":
+        """The images at `idx`, with their labels."""
+        pick = lambda t: None if t is None else t[idx.to(t.device)]  # noqa: E731
+        return ImageData(pick(self._images), pick(self.labels), self.shape, self.levels, pick(self.codes))
+
     def for_training(self, lo: float, hi: float):
         """The set as a generator's training data, pixels mapped to its output range [lo, hi]."""
         if self.codes is not None:
@@ -190,6 +206,11 @@ class QuantisedImages:
 
     def class_freq(self, classes: int) -> torch.Tensor:
         return _class_freq(self.labels, classes)
+
+    def subset(self, idx: torch.Tensor) -> "QuantisedImages":
+        """The images at `idx`, with their labels."""
+        idx = idx.to(self.codes.device)
+        return QuantisedImages(self.codes[idx], self.levels, self.lo, self.hi, self.shape, self.labels[idx])
 
 
 class PointCloud:

@@ -26,9 +26,10 @@ class WeightAverage:
         self.decay = decay
         self.net = (start if start is not None else copy.deepcopy(live)).requires_grad_(False)
         avg, now = self.net.state_dict(), live.state_dict()        # views of the same storage
-        floats = [k for k in avg if avg[k].is_floating_point()]
+        tensors = [k for k in avg if torch.is_tensor(avg[k])]      # not a layer's extra state
+        floats = [k for k in tensors if avg[k].is_floating_point()]
         self._floats = ([avg[k] for k in floats], [now[k] for k in floats])
-        self._others = [(avg[k], now[k]) for k in avg if not avg[k].is_floating_point()]
+        self._others = [(avg[k], now[k]) for k in tensors if not avg[k].is_floating_point()]
 
     @torch.no_grad()
     def update(self, step: int) -> None:

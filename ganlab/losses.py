@@ -69,35 +69,64 @@ def r1_weight(gamma: float, every: int, d_step: int) -> float:
     return gamma * every if gamma > 0 and d_step % every == 0 else 0.0
 
 
+def feature_matching(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
+    """||E f(x) - E f(G(z))||^2 over D's last hidden layer f, per unit (Salimans et al., 2016, Sec. 3.1):
+    G matches the statistics D finds most telling instead of maximising D's output, so it cannot
+    overtrain on the current D; the objective their semi-supervised D was trained against."""
+    return (real_features.mean(0) - fake_features.mean(0)).square().mean()
+
+
+def class_loss(class_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """A semi-supervised D's supervised loss: cross-entropy of the true class among the K real ones
+    (Salimans et al., 2016, Sec. 5; the K + 1-th "fake" class never wins on a labelled real image)."""
+    return F.cross_entropy(class_logits, labels)
+
+
 class DPhase(NamedTuple):
-    loss: torch.Tensor          # what D's optimizer descends: -V, plus the R1 term when weighted
+    loss: torch.Tensor          # what D's optimizer descends: -V, plus the R1 and class terms when on
     value_loss: torch.Tensor    # -V alone, the number the history records
     real_logits: torch.Tensor
     fake_logits: torch.Tensor
 
 
 def discriminator_phase(D, G, real: torch.Tensor, z: torch.Tensor, r1: float, autocast,
-                        c_real: torch.Tensor | None = None, c_fake: torch.Tensor | None = None) -> DPhase:
+                        c_real: torch.Tensor | None = None, c_fake: torch.Tensor | None = None,
+                        labelled: tuple[torch.Tensor, torch.Tensor] | None = None) -> DPhase:
     """One D step's objective: -V on a real batch and G(z), plus (r1 / 2) E||grad_x D(x)||^2 when
     r1 > 0 (`real` must then require grad). G runs without a graph: D's step trains D only. A
-    conditional pair gets each sample's class: the real labels, and those drawn for the fakes."""
+    conditional pair gets each sample's class: the real labels, and those drawn for the fakes.
+
+    A semi-supervised D also gets `labelled` (images, classes) and descends, as Salimans et al.'s
+    published code does, the class loss on them plus half of -V (their "unlabelled" loss is the mean
+    over the real and the fake batch together)."""
     cond = c_real is not None
     with torch.no_grad(), autocast:
         fake = G(z, c_fake) if cond else G(z)
-    # One D pass over [real; fake]: D has no batch statistics, so this equals two passes.
-    # bf16 autocast covers the forward passes only; logits go back to fp32 for the log-sigmoids.
+    # One D pass over [real; fake (; labelled)]: D has no batch statistics, so this equals separate
+    # passes. bf16 autocast covers the forward passes only; logits go back to fp32 for the log-sigmoids.
     with autocast:
-        both = torch.cat([real, fake.to(real.dtype)])
-        logits = (D(both, torch.cat([c_real, c_fake])) if cond else D(both)).float()
+        both = torch.cat([real, fake.to(real.dtype), *(() if labelled is None else (labelled[0],))])
+        if labelled is not None:
+            out = D.class_logits(both).float()
+            logits, labelled_logits = out[:2 * len(real)].logsumexp(1), out[2 * len(real):]
+        else:
+            logits = (D(both, torch.cat([c_real, c_fake])) if cond else D(both)).float()
     real_logits, fake_logits = logits[:len(real)], logits[len(real):]
     loss_d = d_loss(real_logits, fake_logits)
-    loss = loss_d + 0.5 * r1 * r1_penalty(real_logits, real) if r1 else loss_d
+    loss = loss_d if labelled is None else class_loss(labelled_logits, labelled[1]) + 0.5 * loss_d
+    loss = loss + 0.5 * r1 * r1_penalty(real_logits, real) if r1 else loss
     return DPhase(loss, loss_d, real_logits, fake_logits)
 
 
-def generator_phase(D, G, z: torch.Tensor, kind: str, autocast, c: torch.Tensor | None = None) -> torch.Tensor:
+def generator_phase(D, G, z: torch.Tensor, kind: str, autocast, c: torch.Tensor | None = None,
+                    real: torch.Tensor | None = None) -> torch.Tensor:
     """G's step objective on G(z) (G(z, c) and D(., c) for a conditional pair); the caller keeps
-    D's weights out of the graph."""
+    D's weights out of the graph. Feature matching (`kind` "features") compares G(z) with `real`."""
     with autocast:
-        fake_logits = (D(G(z)) if c is None else D(G(z, c), c)).float()
+        fake = G(z) if c is None else G(z, c)
+        if kind == "features":
+            with torch.no_grad():
+                target = D.features(real).float()
+            return feature_matching(target, D.features(fake).float())
+        fake_logits = (D(fake) if c is None else D(fake, c)).float()
     return g_loss(fake_logits, kind)

@@ -13,6 +13,14 @@ flattened samples (n, dim); `G.out_range` says what range its images live in, if
 - "dcgan-deep": dcgan with a 3x3 convolution more at 7x7 and at 14x14 in G and a third strided
   convolution (7x7 -> 4x4, 256 channels) in D; trained with the `fast-mnist` recipe (recipes.py),
   ganlab's recommended MNIST setup (docs/performance.md).
+- "improved-gan": the MNIST pair of Salimans et al. (2016), "Improved Techniques for Training GANs",
+  as their published code builds it: D 1000-500-250-250-250 ReLU with weight normalisation and
+  Gaussian noise on its input (std 0.3) and every hidden layer (std 0.5); G 500-500 softplus with
+  BatchNorm and a sigmoid output. Built for their semi-supervised D (`semi_labels`).
+
+A D trained with `semi_labels` ends in K class logits l_1..l_K instead of one (Salimans et al.'s
+K + 1 classes with the "fake" logit fixed at 0); its real-vs-fake logit is logsumexp(l), so
+D(x) = Z / (Z + 1) with Z = sum exp(l_k), and every loss, view and metric reads it as before.
 
 A model is layers only: the optimizer and its settings come from a recipe (recipes.py).
 """
@@ -26,7 +34,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .config import DATASET_SHAPES, Config
+from .config import DATASET_CLASSES, DATASET_SHAPES, Config
 
 
 class Maxout(nn.Module):
@@ -39,6 +47,68 @@ class Maxout(nn.Module):
 
     def forward(self, x):
         return self.linear(x).view(len(x), self.units, self.pieces).amax(dim=2)
+
+
+class WNLinear(nn.Module):
+    """A linear layer with weight normalisation (Salimans & Kingma, 2016): w = g v / ||v|| per unit.
+
+    As in Salimans et al.'s published code: with `data_init`, the first forward pass in training sets
+    g and b so that each unit's pre-activation has zero mean and unit variance over that batch;
+    without `train_scale`, g then stays fixed (a buffer) and only v and b learn. Fixed scales are what
+    keep the Gaussian noise of "improved-gan"'s D (std 0.5 on unit-variance units) a regulariser: a
+    D free to scale its units up would drown the noise and memorise its 100 labelled images. Whether
+    the initialisation happened is part of the state dict, so a resumed run does not do it again.
+    """
+
+    def __init__(self, d_in: int, d_out: int, train_scale: bool = True, data_init: bool = False):
+        super().__init__()
+        self.v = nn.Parameter(torch.randn(d_out, d_in) * 0.05)     # the direction: its norm is divided out
+        self.b = nn.Parameter(torch.zeros(d_out))
+        if train_scale:
+            self.g = nn.Parameter(torch.ones(d_out))
+        else:
+            self.register_buffer("g", torch.ones(d_out))
+        self.initialised = not data_init
+
+    def forward(self, x):
+        if self.training and not self.initialised:
+            self._init_from(x)
+        return F.linear(x, self.v * (self.g / self.v.norm(dim=1)).unsqueeze(1), self.b)
+
+    @torch.no_grad()
+    def _init_from(self, x):
+        y = F.linear(x.float(), self.v / self.v.norm(dim=1, keepdim=True))
+        scale = 1.0 / (y.std(0) + 1e-8)
+        self.g.copy_(scale)
+        self.b.copy_(-y.mean(0) * scale)
+        self.initialised = True
+
+    def get_extra_state(self):
+        return {"initialised": self.initialised}
+
+    def set_extra_state(self, state):
+        self.initialised = bool(state["initialised"])
+
+    def extra_repr(self):
+        return f"in_features={self.v.shape[1]}, out_features={self.v.shape[0]}, train_scale={isinstance(self.g, nn.Parameter)}"
+
+
+class GaussianNoise(nn.Module):
+    """x + N(0, std^2) in training (Salimans et al.'s D regulariser), from the trainer's generator as
+    `Dropout` draws its masks; the identity in eval mode."""
+
+    def __init__(self, std: float):
+        super().__init__()
+        self.std = std
+        self.generator: torch.Generator | None = None
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        return x + self.std * torch.randn(x.shape, generator=self.generator, device=x.device, dtype=x.dtype)
+
+    def extra_repr(self):
+        return f"std={self.std}"
 
 
 class Dropout(nn.Module):
@@ -107,12 +177,26 @@ def g_inputs(cfg: Config) -> int:
     return cfg.latent_dim + cfg.classes
 
 
+def d_outputs(cfg: Config) -> int:
+    """Width of D's last layer: one real-vs-fake logit, or a semi-supervised D's K class logits."""
+    return DATASET_CLASSES[cfg.data] if cfg.semi_labels else 1
+
+
+REGULARISERS = (Dropout, GaussianNoise)     # layers that only add noise in training
+
+
 class Discriminator(nn.Module):
     def __init__(self, body: nn.Sequential, max_norm: float | None = None, classes: int = 0, cond: str = "none"):
         super().__init__()
         self.net = body
         self.max_norm = max_norm        # per-unit weight-norm bound, applied after every D step
         self.cond = cond if classes else "none"
+        self.heads = _width(body[-1])   # 1, or a semi-supervised D's K class logits
+        # phi(x) ends at D's last hidden layer, before the dropout or noise that regularises the last
+        # layer: feature matching compares the features, not a noisy draw of them.
+        self.phi_end = len(body) - 1
+        while self.phi_end and isinstance(body[self.phi_end - 1], REGULARISERS):
+            self.phi_end -= 1
         if self.cond == "input":
             # Joining a one-hot c to the input of the first layer adds a learned vector per class to
             # that layer's output (cat(x, onehot(c)) W = x Wx + Wc[c]), which is how it is built:
@@ -126,18 +210,22 @@ class Discriminator(nn.Module):
         if self.cond != "none":
             nn.init.zeros_(self.embed.weight)       # starts as the unconditional D, learns the class
 
-    def features(self, x):              # (n, dim) -> (n, f): phi(x), the input of D's last layer
-        for m in self.net[:-1]:
+    def features(self, x):              # (n, dim) -> (n, f): phi(x), D's last hidden layer
+        for m in self.net[:self.phi_end]:
             x = m(x)
         return x
 
+    def class_logits(self, x):          # (n, dim) -> (n, K): a semi-supervised D's class logits
+        return self.net(x)
+
     def forward(self, x, c=None):       # (n, dim), (n,) labels -> (n,) logits
         if self.cond == "none":
-            return self.net(x).squeeze(1)
+            out = self.net(x)
+            return out.logsumexp(1) if self.heads > 1 else out.squeeze(1)
         if c is None:
             raise ValueError("this discriminator is conditional: pass the class labels c")
         if self.cond == "projection":
-            h = self.features(x)
+            h = self.net[:-1](x)
             return self.net[-1](h).squeeze(1) + (self.embed(c).to(h.dtype) * h).sum(1)
         for i, m in enumerate(self.net):
             x = m(x)
@@ -161,6 +249,8 @@ def _width(m: nn.Module) -> int:
     """Output width of a weight layer (0 for anything else): where D joins an input c."""
     if isinstance(m, nn.Linear):
         return m.out_features
+    if isinstance(m, WNLinear):
+        return m.v.shape[0]
     if isinstance(m, nn.Conv2d):
         return m.out_channels
     return m.units if isinstance(m, Maxout) else 0
@@ -177,7 +267,7 @@ def _mlp_pair(cfg: Config, dim: int):
         g += [nn.Linear(h, h), nn.ReLU()]
         d += [nn.Linear(h, h), nn.LeakyReLU(0.2)]
     g.append(nn.Linear(h, dim))
-    d.append(nn.Linear(h, 1))
+    d.append(nn.Linear(h, d_outputs(cfg)))
     return Generator(nn.Sequential(*g), cfg.latent_dim, None, cfg.classes), _d(cfg, nn.Sequential(*d))
 
 
@@ -193,7 +283,7 @@ def _pytorch_mlp_pair(cfg: Config, dim: int):
     D = nn.Sequential(
         nn.Linear(dim, 512), nn.LeakyReLU(0.2),
         nn.Linear(512, 256), nn.LeakyReLU(0.2),
-        nn.Linear(256, 1),                                    # logits; the seed's Sigmoid is in the loss
+        nn.Linear(256, d_outputs(cfg)),                       # logits; the seed's Sigmoid is in the loss
     )
     return Generator(G, cfg.latent_dim, (-1.0, 1.0), cfg.classes), _d(cfg, D)
 
@@ -208,7 +298,7 @@ def _paper_pair(cfg: Config, dim: int):
         Dropout(0.2),                                         # keep 0.8 on the inputs
         Maxout(dim, 240, 5), Dropout(0.5),                    # -> (n, 240)
         Maxout(240, 240, 5), Dropout(0.5),                    # -> (n, 240)
-        nn.Linear(240, 1),                                    # logits
+        nn.Linear(240, d_outputs(cfg)),                       # logits
     )
     # The published code's initialisation (pylearn2 "irange": weights uniform in [-r, r], biases 0)
     # and D's max_col_norm of 1.9365; PyTorch's default init and no norm bound made this pair
@@ -250,7 +340,7 @@ def _dcgan_pair(cfg: Config, dim: int, deep: bool = False):
         nn.Conv2d(c, 64, 4, 2, 1), nn.LeakyReLU(0.2),                                   # -> (n, 64, 14, 14)
         nn.Conv2d(64, 128, 4, 2, 1), nn.LeakyReLU(0.2),                                 # -> (n, 128, 7, 7)
         *((nn.Conv2d(128, 256, 3, 2, 1), nn.LeakyReLU(0.2)) if deep else ()),           # -> (n, 256, 4, 4)
-        nn.Flatten(), nn.Linear(256 * 4 * 4 if deep else 128 * 7 * 7, 1),               # logits
+        nn.Flatten(), nn.Linear(256 * 4 * 4 if deep else 128 * 7 * 7, d_outputs(cfg)),  # logits
     )
     for m in (*G.modules(), *D.modules()):     # DCGAN's init (Radford et al., 2016; PyTorch's dcgan example)
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
@@ -260,6 +350,22 @@ def _dcgan_pair(cfg: Config, dim: int, deep: bool = False):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
     return Generator(G, cfg.latent_dim, (-1.0, 1.0), cfg.classes), _d(cfg, D)
+
+
+def _improved_gan_pair(cfg: Config, dim: int):
+    # Salimans et al. (2016)'s published MNIST code (train_mnist_feature_matching.py), layer for layer.
+    G = nn.Sequential(
+        nn.Linear(g_inputs(cfg), 500), nn.BatchNorm1d(500), nn.Softplus(),    # (n, z) -> (n, 500)
+        nn.Linear(500, 500), nn.BatchNorm1d(500), nn.Softplus(),              # -> (n, 500)
+        WNLinear(500, dim), nn.Sigmoid(),                                     # -> (n, 784), pixels in [0, 1]
+    )
+    widths = (dim, 1000, 500, 250, 250, 250)
+    D = [GaussianNoise(0.3)]
+    for d_in, d_out in zip(widths, widths[1:]):
+        D += [WNLinear(d_in, d_out, train_scale=False, data_init=True), nn.ReLU(),
+              GaussianNoise(0.5)]                                             # -> (n, 1000) ... (n, 250)
+    D.append(WNLinear(250, d_outputs(cfg), data_init=True))                   # logits
+    return Generator(G, cfg.latent_dim, (0.0, 1.0), cfg.classes), _d(cfg, nn.Sequential(*D))
 
 
 def _conv3_bn_relu(channels: int) -> tuple[nn.Module, ...]:
@@ -274,7 +380,7 @@ def _uniform_init(net: nn.Module, r: float) -> None:
 
 
 BUILDERS = {"mlp": _mlp_pair, "pytorch-mlp": _pytorch_mlp_pair, "paper": _paper_pair, "dcgan": _dcgan_pair,
-            "dcgan-deep": lambda cfg, dim: _dcgan_pair(cfg, dim, deep=True)}
+            "dcgan-deep": lambda cfg, dim: _dcgan_pair(cfg, dim, deep=True), "improved-gan": _improved_gan_pair}
 
 
 def build_models(cfg: Config) -> tuple[Generator, Discriminator]:
@@ -316,9 +422,10 @@ class frozen:
         self.net.requires_grad_(True)
 
 
-def set_dropout_generator(module: nn.Module, generator: torch.Generator | None) -> None:
+def set_noise_generator(module: nn.Module, generator: torch.Generator | None) -> None:
+    """Let every dropout and noise layer of `module` draw from `generator` (the trainer's stream)."""
     for m in module.modules():
-        if isinstance(m, Dropout):
+        if isinstance(m, REGULARISERS):
             m.generator = generator
 
 

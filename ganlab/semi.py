@@ -22,12 +22,11 @@ import statistics
 import numpy as np
 import torch
 
-from .config import DATASET_CLASSES
-from .data import load_dataset
-from .errors import ConfigError
+from .config import DATASET_CLASSES, LABELLED_IMAGES
+from .data import balanced_pick, load_dataset
+from .errors import ConfigError, DataError
 from .models import build_models, eval_mode
 
-LABELLED_SETS = ("mnist", "fashion-mnist", "digits")
 # digits is one set of 1,797 images without a test split (data.py): its "test set" is the images
 # not drawn as labelled ones, so no labelled image is ever scored.
 NO_TEST_SPLIT = ("digits",)
@@ -47,8 +46,8 @@ def semi(trainer, labels: int, repeats: int = 3, seed: int = 0, data_root=None) 
     (256, 1747, 1)
     """
     cfg = trainer.config
-    if cfg.data not in LABELLED_SETS:
-        raise ConfigError(f"semi-supervised evaluation needs a labelled image set ({', '.join(LABELLED_SETS)}); "
+    if cfg.data not in LABELLED_IMAGES:
+        raise ConfigError(f"semi-supervised evaluation needs a labelled image set ({', '.join(LABELLED_IMAGES)}); "
                           f"this trainer was trained on {cfg.data!r}: train one on an image set")
     if cfg.cond == "input":
         raise ConfigError("a D that takes c at its first layer (cond 'input') has no class-free features to "
@@ -61,12 +60,10 @@ def semi(trainer, labels: int, repeats: int = 3, seed: int = 0, data_root=None) 
         raise ConfigError(f"repeats {repeats!r} must be a whole number of label draws, at least 1")
     train = load_dataset(cfg.data, data_root, train=True)
     labels, repeats, per_class = int(labels), int(repeats), labels // k
-    by_class = [torch.nonzero(train.labels == c).squeeze(1) for c in range(k)]
-    smallest = min(range(k), key=lambda c: len(by_class[c]))
-    if per_class > len(by_class[smallest]):
-        raise ConfigError(f"labels {labels} asks for {per_class} images per class, but class {smallest} of "
-                          f"{cfg.data} has only {len(by_class[smallest])}: use at most "
-                          f"{k * len(by_class[smallest])} labels")
+    try:
+        balanced_pick(train.labels, per_class, k, torch.Generator().manual_seed(seed))
+    except DataError as exc:
+        raise ConfigError(f"labels {labels}: {exc}") from None
     shared = cfg.data in NO_TEST_SPLIT
     test = train if shared else load_dataset(cfg.data, data_root, train=False)
 
@@ -83,8 +80,7 @@ def semi(trainer, labels: int, repeats: int = 3, seed: int = 0, data_root=None) 
 
     runs: dict[str, list[float]] = {name: [] for name in represent}
     for r in range(repeats):
-        g = torch.Generator().manual_seed(seed + r)
-        picked = torch.cat([idx[torch.randperm(len(idx), generator=g)[:per_class]] for idx in by_class])
+        picked = balanced_pick(train.labels, per_class, k, torch.Generator().manual_seed(seed + r))
         scored = np.ones(len(test), dtype=bool)
         if shared:
             scored[picked.numpy()] = False

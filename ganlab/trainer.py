@@ -25,15 +25,15 @@ from tqdm.auto import tqdm
 from . import optim
 from .allocator import keep_freed_blocks
 from .checkpoint import FORMAT, VERSION, check_state, load_checkpoint, points_of, save_atomic
-from .config import DATASET_SHAPES, Config, config_from_dict, needs_new_run
-from .data import PointCloud, load_dataset
+from .config import DATASET_CLASSES, DATASET_SHAPES, Config, config_from_dict, needs_new_run
+from .data import PointCloud, balanced_pick, load_dataset
 from .devices import resolve_device
 from .ema import WeightAverage
 from .errors import CheckpointError, ConfigError, DivergenceError
 from .history import History
 from .latent import sample_z
 from .losses import discriminator_phase, generator_phase, r1_weight
-from .models import build_models, eval_mode, frozen, set_dropout_generator
+from .models import build_models, eval_mode, frozen, set_noise_generator
 
 # Per-iteration record, one row of the history tensor. d_real / d_fake are mean D(x) and mean
 # D(G(z)) on the last D step's batch; value is the V(D, G) estimate on that batch (-log 4 at the optimum).
@@ -60,7 +60,7 @@ class Trainer:
         # One generator feeds every random draw of training (batch indices, toy samples, z, dropout
         # masks): its state is the whole randomness a checkpoint must carry.
         self.rng = torch.Generator(self.device).manual_seed(config.seed)
-        set_dropout_generator(self.D, self.rng)
+        set_noise_generator(self.D, self.rng)
         self.opt_g = optim.make_optimizer(self.G, config, config.lr_g)
         self.opt_d = optim.make_optimizer(self.D, config, config.lr_d)
         # Noise for views is drawn on the CPU and moved: CPU and CUDA generators give different
@@ -70,9 +70,12 @@ class Trainer:
         self.step_count = 0
         self._history = History(len(HISTORY_KEYS), self.device)
         self._data = None if dataset is None else dataset.to(self.device)
-        self.ema = WeightAverage(self.G, config.ema) if config.ema else None
+        self.ema = _kept_average(None, self.G, config.ema)
+        # A semi-supervised D is also a classifier; Salimans et al. score it with averaged weights.
+        self.d_ema = _kept_average(None, self.D, config.ema if config.semi_labels else 0.0)
+        self.labelled = None            # a semi-supervised D's labelled images (`semi_labels`)
         if self._data is not None:
-            self._learn_class_freq()
+            self._adopt_data()
 
     # ------------------------------------------------------------ settings
     def load_data(self):
@@ -82,15 +85,24 @@ class Trainer:
             if data.is_image and self.G.out_range is not None:
                 data = data.for_training(*self.G.out_range)
             self._data = data
-            self._learn_class_freq()
+            self._adopt_data()
         return self._data
 
-    def _learn_class_freq(self) -> None:
-        if self.config.classes:
-            freq = self._data.class_freq(self.config.classes)
+    def _adopt_data(self) -> None:
+        """What a run takes from its data: the class frequencies a conditional G draws labels with,
+        and the labelled images of a semi-supervised D, the same for a seed on every load (drawn from
+        their own generator, not the training stream, so a resumed run finds the same images)."""
+        cfg = self.config
+        if cfg.classes:
+            freq = self._data.class_freq(cfg.classes)
             for net in (self.G, self.G_ema):
                 if net is not None:
                     net.class_freq.copy_(freq)
+        if cfg.semi_labels:
+            k = DATASET_CLASSES[cfg.data]
+            self.labelled_index = balanced_pick(self._data.labels, cfg.semi_labels // k, k,
+                                                torch.Generator().manual_seed(cfg.seed))
+            self.labelled = self._data.subset(self.labelled_index)
 
     data = property(load_data, doc="The training data on the device (loaded on first use).")
 
@@ -112,10 +124,8 @@ class Trainer:
         structural = self.config.structural_diff(new)
         if structural:
             raise ConfigError(f"{needs_new_run(structural)}; build a new Trainer")
-        if new.ema and self.ema is not None:
-            self.ema.decay = new.ema
-        else:                           # switched on, the average starts from G as it is now
-            self.ema = WeightAverage(self.G, new.ema) if new.ema else None
+        self.ema = _kept_average(self.ema, self.G, new.ema)
+        self.d_ema = _kept_average(self.d_ema, self.D, new.ema if new.semi_labels else 0.0)
         self.config = new
         optim.set_betas(new, self.opt_g, self.opt_d)
         optim.apply(new, self.step_count, self.opt_g, self.opt_d)
@@ -138,18 +148,22 @@ class Trainer:
             real.requires_grad_(r1 > 0)
             z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
             c_fake = self._draw_labels(m) if cfg.classes else None
+            labelled = self.labelled.sample_labeled(m, self.rng) if cfg.semi_labels else None
             # The penalty needs a double backward, which torch.compile does not do: plain D for it.
-            d = discriminator_phase(self.D if r1 else self._d, self._g, real, z, r1, autocast, c_real, c_fake)
+            d = discriminator_phase(self.D if r1 else self._d, self._g, real, z, r1, autocast, c_real, c_fake,
+                                    labelled)
             _descend(self.opt_d, d.loss)
             self.D.constrain()
 
         z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
         c_fake = self._draw_labels(m) if cfg.classes else None
+        real = data.sample(m, self.rng) if cfg.loss == "features" else None
         with frozen(self.D):            # G's step needs gradients through D, not D's own weight grads
-            loss_g = generator_phase(self._d, self._g, z, cfg.loss, autocast, c_fake)
+            loss_g = generator_phase(self._d, self._g, z, cfg.loss, autocast, c_fake, real)
             _descend(self.opt_g, loss_g)
-        if self.ema is not None:
-            self.ema.update(self.step_count)
+        for avg in (self.ema, self.d_ema):
+            if avg is not None:
+                avg.update(self.step_count)
 
         with torch.no_grad():
             record.copy_(torch.stack([d.value_loss, loss_g, torch.sigmoid(d.real_logits).mean(),
@@ -302,12 +316,24 @@ class Trainer:
             labels = _one_each(self._check_labels(labels), len(x), "point").to(self.device)
             return torch.sigmoid(self.D(x, labels)).float().cpu()
 
+    @torch.inference_mode()
+    def classify(self, images: torch.Tensor, batch: int = 1000) -> torch.Tensor:
+        """A semi-supervised D's class for each image (n, C, H, W) or (n, C*H*W) in [0, 1], in eval
+        mode (no noise or dropout), on the CPU."""
+        if not self.config.semi_labels:
+            raise ConfigError("this discriminator is not a classifier: train with semi_labels > 0 (--semi-labels)")
+        lo, hi = self.G.out_range or (0.0, 1.0)
+        with eval_mode(self.D if self.d_ema is None else self.d_ema.net) as net:
+            return torch.cat([net.class_logits(b.flatten(1).to(self.device, torch.float32) * (hi - lo) + lo)
+                              .argmax(1).cpu() for b in images.split(batch)])
+
     # ---------------------------------------------------------- state / I/O
     def _run_state(self) -> dict:
         """What a rollback restores: weights, optimizer moments, the average, the stream, the step."""
         return {"G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
                 "opt_d": self.opt_d.state_dict(), "rng": self.rng.get_state(), "step": self.step_count,
-                **({"G_ema": self.G_ema.state_dict()} if self.G_ema is not None else {})}
+                **({"G_ema": self.G_ema.state_dict()} if self.G_ema is not None else {}),
+                **({"D_ema": self.d_ema.net.state_dict()} if self.d_ema is not None else {})}
 
     def _load_run_state(self, state: dict, ema: float) -> None:
         """Load a `_run_state` (a rollback's or a file's) into the live modules; an average with decay
@@ -316,9 +342,11 @@ class Trainer:
         self.D.load_state_dict(state["D"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
-        self.ema = WeightAverage(self.G, ema) if ema else None
-        if self.ema is not None and state.get("G_ema") is not None:
-            self.ema.net.load_state_dict(state["G_ema"])
+        self.ema = _kept_average(None, self.G, ema)
+        self.d_ema = _kept_average(None, self.D, ema if self.config.semi_labels else 0.0)
+        for avg, key in ((self.ema, "G_ema"), (self.d_ema, "D_ema")):
+            if avg is not None and state.get(key) is not None:
+                avg.net.load_state_dict(state[key])
         self.rng.set_state(state["rng"])
         self.step_count = state["step"]
 
@@ -373,6 +401,17 @@ class Trainer:
         except CheckpointError as exc:
             raise CheckpointError(f"{path}: {exc}") from None
         return trainer
+
+
+def _kept_average(avg: WeightAverage | None, live: torch.nn.Module, decay: float) -> WeightAverage | None:
+    """The average of `live` to keep at `decay`: `avg` itself, a new one starting from `live` as it is
+    now if there was none, or None when `decay` is 0 (off)."""
+    if not decay:
+        return None
+    if avg is None:
+        return WeightAverage(live, decay)
+    avg.decay = decay
+    return avg
 
 
 def _one_each(labels: torch.Tensor, n: int, item: str) -> torch.Tensor:

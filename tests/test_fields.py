@@ -21,23 +21,32 @@ from ganlab.recipes import DEFAULT_RECIPE, RECIPES
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def base_data(name: str) -> str:
+    """ring, or the first dataset a field applies to when it declares some (`only_for`)."""
+    only = rules(name).get("only_for", {}).get("data")
+    return only[0] if isinstance(only, tuple) else "ring"
+
+
 def other_value(name: str):
-    """A valid value of field `name` that is neither its default nor ring's, and trains on ring."""
-    rule = rules(name)
-    avoid = {Config.__dataclass_fields__[name].default, getattr(make_config(data="ring"), name)}
+    """A valid value of field `name` that is neither its default nor its base dataset's, and trains there."""
+    rule, data = rules(name), base_data(name)
+    avoid = {Config.__dataclass_fields__[name].default, getattr(make_config(data=data), name)}
     if "choices" in rule:
-        for value in rule["choices"]:
-            if value not in avoid:
-                try:
-                    make_config(data="ring", **{name: value})
-                    return value
-                except ConfigError:
-                    continue
-        raise AssertionError(f"no other value of {name} fits ring")
-    lo, hi = rule["bounds"]
-    if FIELD_TYPES[name] is int:
-        return next(v for v in range(lo + 1, lo + 4) if v not in avoid)
-    return lo + 0.5 if math.isinf(hi) else (lo + hi) / 2
+        candidates = rule["choices"]
+    elif FIELD_TYPES[name] is int:
+        lo, hi = rule["bounds"]
+        candidates = [lo + 1, lo + 2, lo + 3, lo + 10, lo + 100]
+    else:
+        lo, hi = rule["bounds"]
+        candidates = [lo + 0.5, lo + 0.25] if math.isinf(hi) else [(lo + hi) / 2, lo + (hi - lo) / 4]
+    for value in candidates:
+        if value not in avoid:
+            try:
+                make_config(data=data, **{name: value})
+                return value
+            except ConfigError:
+                continue
+    raise AssertionError(f"no other value of {name} fits {data}")
 
 
 def out_of_bounds(name: str):
@@ -77,7 +86,7 @@ def test_every_field_reaches_the_cli_with_its_rules(name, tmp_path, capsys):
 @pytest.mark.parametrize("name", [n for n in FIELDS if n != "data"])
 def test_every_field_reaches_the_url_with_its_rules(name):
     value = other_value(name)
-    link = read_link({"data": "ring", "k": "2", name: str(value)})
+    link = read_link({"data": base_data(name), "k": "2", name: str(value)})
     assert getattr(link.config, name) == value and not link.notes
     assert read_link(write_link(link.config, link.recipe)).config == link.config      # a link round-trips
     bad = "nonsense" if "choices" in rules(name) else str(out_of_bounds(name))
@@ -87,10 +96,12 @@ def test_every_field_reaches_the_url_with_its_rules(name):
 
 
 def test_the_in_place_split_is_the_structural_flag():
-    t = Trainer(make_config(data="ring"), device="cpu")
+    trainers = {}
     for name in FIELDS:
         if name == "data":
             continue
+        data = base_data(name)
+        t = trainers.setdefault(data, Trainer(make_config(data=data), device="cpu"))
         value = other_value(name)
         if name in STRUCTURAL:
             with pytest.raises(ConfigError, match=f"changing {name} needs a new run"):

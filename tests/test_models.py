@@ -2,7 +2,7 @@ import torch
 from torch import nn
 
 from ganlab import build_models, make_config
-from ganlab.models import Dropout, Maxout, count_parameters, set_dropout_generator
+from ganlab.models import Dropout, GaussianNoise, Maxout, WNLinear, count_parameters, set_noise_generator
 
 
 def test_seed_pair_has_the_seed_scripts_parameter_counts():
@@ -45,9 +45,23 @@ def test_dcgan_deep_adds_a_conv_at_7x7_and_14x14_to_g_and_a_third_strided_conv_t
     assert (count_parameters(G), count_parameters(D)) == (963_201, 431_553)
 
 
+def test_improved_gan_pair_matches_salimans_et_als_published_mnist_model():
+    G, D = build_models(make_config(data="mnist", model="improved-gan", semi_labels=100))
+    assert [m.v.shape[0] for m in D.modules() if isinstance(m, WNLinear)] == [1000, 500, 250, 250, 250, 10]
+    assert [m.std for m in D.modules() if isinstance(m, GaussianNoise)] == [0.3, 0.5, 0.5, 0.5, 0.5, 0.5]
+    # the hidden layers' scales are fixed after their data-dependent start; the last layer's learns
+    assert [isinstance(m.g, nn.Parameter) for m in D.modules() if isinstance(m, WNLinear)] == [False] * 5 + [True]
+    assert [m.num_features for m in G.modules() if isinstance(m, nn.BatchNorm1d)] == [500, 500]
+    assert (count_parameters(G), count_parameters(D)) == (696_568, 1_538_770)
+    assert D.features(torch.rand(3, 784)).shape == (3, 250) and G.out_range == (0.0, 1.0)
+    _, unsupervised = build_models(make_config(data="mnist", model="improved-gan"))
+    assert unsupervised(torch.rand(3, 784)).shape == (3,) and unsupervised.heads == 1
+
+
 @torch.no_grad()
 def test_generators_stay_in_their_output_range_and_d_returns_logits():
-    for model, lo, hi in (("seed", -1, 1), ("paper", 0, 1), ("dcgan", -1, 1), ("dcgan-deep", -1, 1)):
+    for model, lo, hi in (("seed", -1, 1), ("paper", 0, 1), ("dcgan", -1, 1), ("dcgan-deep", -1, 1),
+                          ("improved-gan", 0, 1)):
         G, D = build_models(make_config(data="mnist", model=model))
         G.eval()
         x = G(torch.randn(16, 100) * 10)
@@ -79,7 +93,7 @@ def test_dropout_masks_come_from_the_trainers_generator():
     x = torch.rand(8, 784)
     outs = []
     for _ in range(2):
-        set_dropout_generator(D, torch.Generator().manual_seed(3))
+        set_noise_generator(D, torch.Generator().manual_seed(3))
         torch.manual_seed(len(outs))           # a different global RNG each time: must not matter
         outs.append(D(x))
     assert torch.equal(outs[0], outs[1])

@@ -72,7 +72,7 @@ def test_draw_r_is_seeded_by_seed_plus_r_and_leaves_the_trainer_as_it_was(traine
     (5, "labels 5 must be a positive multiple of 10"),
     (15, "labels 15 must be a positive multiple of 10"),
     (20.0, "labels 20.0 must be a positive multiple of 10"),
-    (1750, "asks for 175 images per class, but class 8 of digits has only 174: use at most 1740 labels"),
+    (1750, "labels 1750: 175 labelled images per class asked, but class 8 has only 174: ask for at most 1740 labels"),
 ])
 def test_bad_label_counts_are_refused_in_one_line(labels, message):
     t = Trainer(make_config(data="digits"), device="cpu")

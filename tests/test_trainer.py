@@ -87,6 +87,9 @@ def test_lr_k_and_loss_change_between_steps_without_a_reset():
     dict(data="grid", r1=1.0, r1_every=4),                       # lazy R1: the resume falls mid-period
     dict(data="ring", cond="input", k=2),                        # conditional: labels from the one stream
     dict(data="digits", model="paper", batch_size=32, cond="projection", ema=0.9),
+    # a semi-supervised D: labelled batches, Gaussian noise and feature matching from the one stream,
+    # its data-dependent initialisation done once
+    dict(data="digits", model="improved-gan", batch_size=32, semi_labels=50, ema=0.9),
 ])
 def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, overrides):
     cfg = make_config(seed=3, **overrides)
