@@ -1,11 +1,12 @@
 """Checkpoint files: one `torch.save` dict of plain tensors and containers, written atomically and
 read back with `weights_only=True`, so loading a file never runs code from it.
 
-Layout (version 1): format, version, config (asdict), step, G, D, opt_g, opt_d (state dicts),
+Layout (version 2): format, version, config (asdict), step, G, D, opt_g, opt_d (state dicts),
 rng ({"device": str, "state": uint8 tensor}), fixed_z, history ((rows, 5) float32 tensor: one row
 per iteration, or per `history_stride` iterations past 65,536 of them; a file without
 `history_stride` has stride 1); G_ema when G's weights are averaged (and D_ema, a semi-supervised D's
-average), points for a user's own data.
+average), points for a user's own data, encoder ({"weights": state dict, "steps": int}) once an
+inference net is trained (version 2; a version 1 file is the same without it and loads as it was).
 The checks of what a file holds live here too, beside the format they check.
 """
 
@@ -23,7 +24,8 @@ import torch
 from .errors import CheckpointError, first_line
 
 FORMAT = "ganlab-checkpoint"
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)       # versions this ganlab reads
 # Refused before reading: far above any model ganlab builds, and a guard against a file that would
 # fill memory when loaded.
 MAX_BYTES = 2**30
@@ -138,9 +140,9 @@ def load_checkpoint(path, map_location="cpu") -> dict:
         path = getattr(path, "name", None) or "uploaded file"
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a ganlab checkpoint (no format tag {FORMAT!r})")
-    if obj.get("version") != VERSION:
+    if obj.get("version") not in READABLE:
         raise CheckpointError(f"{path} has checkpoint version {obj.get('version')!r}; this ganlab reads "
-                              f"version {VERSION}")
+                              f"versions {', '.join(map(str, READABLE))}")
     missing = [k for k in REQUIRED if k not in obj]
     if missing:
         raise CheckpointError(f"{path} is an incomplete ganlab checkpoint (missing: {', '.join(missing)})")

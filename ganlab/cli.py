@@ -6,6 +6,8 @@
     python -m ganlab sample checkpoints/mnist-cond.pt --n 64 --label 7 --out sevens.png
     python -m ganlab eval checkpoints/ring.pt
     python -m ganlab semi checkpoints/mnist-dcgan.pt --labels 100 --repeats 3
+    python -m ganlab encode checkpoints/mnist-dcgan.pt --images x.npy --refine 100 --out z.npy
+    python -m ganlab complete checkpoints/mnist-dcgan.pt --images x.npy --mask bottom --n 4 --out c.png
     python -m ganlab classifier --data mnist --out checkpoints/classifier-mnist.pt
     python -m ganlab time-to-good --model dcgan-deep --precision bf16 --budget 300
 
@@ -23,6 +25,7 @@ import time
 from dataclasses import asdict
 
 import numpy as np
+import torch
 
 from .checkpoint import atomic_write
 from .config import (DATASETS, FIELD_TYPES, FIELDS, STRUCTURAL, Config, allowed, check_field, make_config,
@@ -91,11 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = sub.add_parser("sample", help="write samples from a checkpoint's G to a .npy file")
     sample.add_argument("checkpoint")
-    sample.add_argument("--n", type=int, default=64, help="number of samples (default: 64)")
+    sample.add_argument("--n", type=int, default=None, help="number of samples (default: 64, or one per row of --z)")
     sample.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     sample.add_argument("--label", type=int, help="a conditional checkpoint's class for every sample (default: "
                         "classes drawn with the training data's frequencies)")
     sample.add_argument("--out-labels", help=".npy file for the class of each sample (int64, conditional checkpoints)")
+    sample.add_argument("--z", help=".npy file of noise vectors (N, latent_dim), e.g. from `encode`: one sample each")
     sample.add_argument("--out", required=True, help=".npy file: (N, d) for toy data, (N, C, H, W) in [0, 1] for images; "
                         "or a .png grid of image samples")
     _add_device(sample)
@@ -137,6 +141,34 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--seed", type=int, default=0, help="seed of the first draw (default: 0)")
     _add_device(se)
     _add_data_root(se)
+    en = sub.add_parser("encoder", help="Sec. 7.2: train an inference net E: x -> z on the fixed G's own samples, "
+                        "saved into the checkpoint")
+    en.add_argument("checkpoint")
+    en.add_argument("--steps", type=int, default=None, help="training steps of 256 pairs (default: 3000)")
+    en.add_argument("--seed", type=int, default=0, help="seed of the pairs drawn (default: 0)")
+    en.add_argument("--out", help="checkpoint to write (default: the checkpoint itself, rewritten atomically)")
+    _add_device(en)
+    en.add_argument("--quiet", action="store_true", help="no progress bar")
+    ec = sub.add_parser("encode", help="z for each image of a .npy file: E(x), optionally refined by a search")
+    ec.add_argument("checkpoint")
+    ec.add_argument("--images", required=True, help=".npy of images (N, C, H, W) or (N, H, W) in [0, 1]")
+    ec.add_argument("--out", required=True, help=".npy file for z (N, latent_dim), float32")
+    ec.add_argument("--refine", type=int, default=0, metavar="STEPS", help="gradient steps on z from E(x), on the "
+                    "pixel and D-feature error of G(z) (default: 0)")
+    ec.add_argument("--label", type=int, help="a conditional checkpoint's class for every image (refinement)")
+    _add_device(ec)
+    co = sub.add_parser("complete", help="Sec. 7.3: fill the masked pixels of each image from G, K ways")
+    co.add_argument("checkpoint")
+    co.add_argument("--images", required=True, help=".npy of images (N, C, H, W) or (N, H, W) in [0, 1]")
+    co.add_argument("--mask", required=True, help="the hidden part: top, bottom, left, right, or a .npy of the "
+                    "image's shape whose nonzero pixels are hidden")
+    co.add_argument("--n", type=int, default=4, help="completions per image (default: 4)")
+    co.add_argument("--refine", type=int, default=200, metavar="STEPS", help="search steps per completion (default: 200)")
+    co.add_argument("--label", type=int, help="a conditional checkpoint's class (default: drawn per completion)")
+    co.add_argument("--seed", type=int, default=0, help="seed of the starts (default: 0)")
+    co.add_argument("--out", required=True, help=".npy (N, K, C, H, W) in [0, 1], or a .png grid: each image "
+                    "as given (hidden pixels grey), then its completions")
+    _add_device(co)
     sub.add_parser("fields", help="every training setting: flag, URL key, default, allowed values (Markdown)")
     tg = sub.add_parser("time-to-good", help="training seconds until an MNIST generator covers 10/10 classes "
                         "with class KL <= 0.05 and Fréchet <= 3x the real-data floor")
@@ -217,7 +249,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    if args.n < 1:
+    if args.n is not None and args.n < 1:
         raise ConfigError(f"--n must be >= 1, got {args.n}")
     trainer = Trainer.load(args.checkpoint, device=args.device)
     if args.out_labels and not trainer.config.classes:
@@ -225,21 +257,108 @@ def cmd_sample(args) -> int:
     png = str(args.out).lower().endswith(".png")
     if png and not trainer.config.is_image:
         raise ConfigError(f"a .png grid needs image data; {trainer.config.data!r} samples go to a .npy file")
-    x, labels = trainer.sample_labeled(args.n, seed=args.seed, labels=args.label)
+    z = None
+    if args.z:
+        z = torch.from_numpy(read_npy(args.z, "--z")).float()
+        if z.ndim != 2 or z.shape[1] != trainer.config.latent_dim or not len(z):
+            raise ConfigError(f"--z {args.z} has shape {tuple(z.shape)}; this generator takes (N, "
+                              f"{trainer.config.latent_dim}) noise vectors")
+        if not bool(torch.isfinite(z).all()):
+            raise ConfigError(f"--z {args.z} holds NaN or inf values")
+        if args.n is not None and args.n != len(z):
+            raise ConfigError(f"--n {args.n} and --z with {len(z)} rows disagree; drop --n (one sample per row)")
+    x, labels = trainer.sample_labeled(None if z is not None else args.n or 64, seed=args.seed, z=z, labels=args.label)
     if args.out_labels:
         atomic_write(args.out_labels, lambda f: np.save(f, labels.numpy()))
     if png:
-        from PIL import Image
-
-        from .plots import image_grid
-
-        grid = Image.fromarray(image_grid(x, nrow=math.ceil(math.sqrt(args.n))))
-        atomic_write(args.out, lambda f: grid.save(f, format="PNG"))
-        print(f"wrote a grid of {args.n} samples to {args.out}")
+        write_grid(args.out, x, math.ceil(math.sqrt(len(x))))
+        print(f"wrote a grid of {len(x)} samples to {args.out}")
         return 0
     x = x.numpy().astype(np.float32)
     atomic_write(args.out, lambda f: np.save(f, x))
     print(f"wrote {x.dtype} samples of shape {x.shape} to {args.out}")
+    return 0
+
+
+def read_npy(path: str, flag: str) -> np.ndarray:
+    """A numeric .npy array, or a one-line ConfigError (no pickles: a file never runs code)."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise ConfigError(f"{flag} {path}: no such file") from None
+    except (ValueError, OSError, EOFError) as exc:
+        raise ConfigError(f"{flag} {path} is not a .npy array ({str(exc).splitlines()[0][:120]})") from None
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
+        raise ConfigError(f"{flag} {path} holds {getattr(array, 'dtype', type(array))} values, not numbers")
+    return array
+
+
+def write_grid(path: str, images, nrow: int) -> None:
+    from PIL import Image
+
+    from .plots import image_grid
+
+    grid = Image.fromarray(image_grid(images, nrow=nrow))
+    atomic_write(path, lambda f: grid.save(f, format="PNG"))
+
+
+def _encoder_trainer(args) -> Trainer:
+    trainer = Trainer.load(args.checkpoint, device=args.device)
+    if not trainer.config.is_image:
+        raise ConfigError(f"{args.checkpoint} is a {trainer.config.data} generator: inference and completion are "
+                          f"for image generators")
+    return trainer
+
+
+def cmd_encoder(args) -> int:
+    from .inference import ENCODER_STEPS, train_encoder
+
+    steps = ENCODER_STEPS if args.steps is None else args.steps
+    if steps < 1:
+        raise ConfigError(f"--steps must be >= 1, got {steps}")
+    trainer = _encoder_trainer(args)
+    t0 = time.perf_counter()
+    result = train_encoder(trainer, steps, seed=args.seed, progress=not args.quiet)
+    out = args.out or args.checkpoint
+    trainer.save(out)
+    print(f"trained the encoder {steps} steps in {time.perf_counter() - t0:.0f} s ({result['steps']} in all); "
+          f"z error {result['z_mse']:.4f} per coordinate on G's samples; saved to {out}")
+    return 0
+
+
+def cmd_encode(args) -> int:
+    from .inference import encode
+
+    if args.refine < 0:
+        raise ConfigError(f"--refine must be >= 0, got {args.refine}")
+    trainer = _encoder_trainer(args)
+    images = torch.from_numpy(read_npy(args.images, "--images"))
+    z = encode(trainer, images, refine=args.refine, labels=args.label).numpy().astype(np.float32)
+    atomic_write(args.out, lambda f: np.save(f, z))
+    print(f"wrote z of shape {z.shape} to {args.out}")
+    return 0
+
+
+def cmd_complete(args) -> int:
+    from .config import DATASET_SHAPES
+    from .inference import MASKS, check_images, complete, named_mask
+
+    if args.n < 1 or args.refine < 0:
+        raise ConfigError("--n must be >= 1 and --refine >= 0")
+    trainer = _encoder_trainer(args)
+    images = check_images(trainer, torch.from_numpy(read_npy(args.images, "--images")))
+    shape = DATASET_SHAPES[trainer.config.data]
+    named = args.mask in MASKS or not args.mask.lower().endswith(".npy")       # a name, or a file
+    mask = named_mask(args.mask if named else torch.from_numpy(read_npy(args.mask, "--mask")), shape)
+    out = complete(trainer, images, mask, n=args.n, steps=args.refine, labels=args.label, seed=args.seed)
+    if str(args.out).lower().endswith(".png"):
+        given = images * (1 - mask) + 0.5 * mask
+        write_grid(args.out, torch.cat([given[:, None], out], 1).flatten(0, 1), args.n + 1)
+        print(f"wrote a grid of {len(images)} images and {args.n} completions each to {args.out}")
+        return 0
+    array = out.numpy().astype(np.float32)
+    atomic_write(args.out, lambda f: np.save(f, array))
+    print(f"wrote completions of shape {array.shape} to {args.out}")
     return 0
 
 
@@ -321,7 +440,8 @@ def cmd_fields(args) -> int:
 
 
 COMMANDS = {"fields": cmd_fields, "train": cmd_train, "time-to-good": cmd_time_to_good, "sample": cmd_sample, "eval": cmd_eval, "classifier": cmd_classifier,
-            "bench": cmd_bench, "semi": cmd_semi}
+            "bench": cmd_bench, "semi": cmd_semi, "encoder": cmd_encoder, "encode": cmd_encode,
+            "complete": cmd_complete}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -74,6 +74,8 @@ class Trainer:
         # A semi-supervised D is also a classifier; Salimans et al. score it with averaged weights.
         self.d_ema = _kept_average(None, self.D, config.ema if config.semi_labels else 0.0)
         self.labelled = None            # a semi-supervised D's labelled images (`semi_labels`)
+        # The inference net E: x -> z of Sec. 7.2, trained after G on G's own samples (inference.py).
+        self.encoder, self.encoder_steps = None, 0
         if self._data is not None:
             self._adopt_data()
 
@@ -358,6 +360,8 @@ class Trainer:
             **self._history.state(),     # "history" rows and their "history_stride"
             # A user's own point set cannot be reloaded by name, so it travels with the run.
             **({"points": self.data.points.cpu()} if self.config.data == "points" else {}),
+            **({"encoder": {"weights": self.encoder.state_dict(), "steps": self.encoder_steps}}
+               if self.encoder is not None else {}),
         }
 
     def load_state_dict(self, sd: dict) -> None:
@@ -380,6 +384,19 @@ class Trainer:
                           f"random stream reseeded, so this run is not bit-identical to an uninterrupted one")
             self.rng.manual_seed(cfg.seed + step)
         self.config, self.fixed_z, self._history = cfg, sd["fixed_z"].to(self.device), history
+        if sd.get("encoder") is not None:
+            self._load_encoder(sd["encoder"])
+
+    def _load_encoder(self, saved: dict) -> None:
+        from .inference import build_encoder
+
+        encoder = build_encoder(self.config).to(self.device)
+        try:
+            encoder.load_state_dict(saved["weights"])
+            steps = int(saved["steps"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+            raise CheckpointError(f"checkpoint encoder does not fit the model: {str(exc).splitlines()[0][:200]}") from None
+        self.encoder, self.encoder_steps = encoder.eval(), steps
 
     def save(self, path) -> None:
         """Write a checkpoint atomically (temp file + rename)."""

@@ -109,7 +109,7 @@ def test_checkpoint_loads_with_weights_only_and_holds_the_contract(tmp_path):
     t.step(5)
     t.save(tmp_path / "c.pt")
     sd = torch.load(tmp_path / "c.pt", weights_only=True, map_location="cpu")
-    assert sd["format"] == "ganlab-checkpoint" and sd["version"] == 1 and sd["step"] == 5
+    assert sd["format"] == "ganlab-checkpoint" and sd["version"] == 2 and sd["step"] == 5
     assert sd["config"]["data"] == "ring" and sd["history"].shape == (5, len(HISTORY_KEYS))
     assert {"G", "D", "opt_g", "opt_d", "rng", "fixed_z"} <= set(sd)
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]      # no temp files left behind

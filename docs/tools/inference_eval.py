@@ -1,0 +1,122 @@
+"""Inference (Sec. 7.2) and completion (Sec. 7.3) of a generator with an encoder, on held-out test images.
+
+    python docs/tools/inference_eval.py checkpoints/mnist-dcgan.pt --images 1000 --refine 200 \
+        --out docs/bench/inference-mnist-dcgan-zen5.json
+
+- Reconstruction: G(E(x)) and G(z) after `--refine` search steps from E(x); the shipped classifier's
+  agreement between each test image's label and the class of its reconstruction, and the pixel MSE,
+  beside a PCA reconstruction with as many components as z has coordinates (fit on the training set).
+- Completion of the bottom half from the top half: `--n` completions per image, the classifier's
+  agreement with the label over all of them, beside a nearest-neighbour completion (the bottom half of
+  the training image whose top half is nearest).
+- Speed: E on 1,000 images, and the refinement of one image, wall-clock on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+
+import torch
+
+from ganlab import Trainer
+from ganlab.checkpoint import checkpoint_dir
+from ganlab.classifier import load_classifier, predict
+from ganlab.data import load_dataset
+from ganlab.inference import complete, encode, named_mask
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
+def agreement(model, images, labels) -> float:
+    return float((predict(model, images)[0].argmax(1) == labels).float().mean())
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("checkpoint")
+    p.add_argument("--images", type=int, default=1000, help="held-out test images (default: 1000)")
+    p.add_argument("--refine", type=int, default=200, help="search steps (default: 200)")
+    p.add_argument("--n", type=int, default=4, help="completions per image (default: 4)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="JSON record to write")
+    args = p.parse_args(argv)
+    torch.manual_seed(args.seed)
+
+    t = Trainer.load(args.checkpoint, device="cpu")
+    data = t.config.data
+    classifier = load_classifier(checkpoint_dir() / f"classifier-{data}.pt", data)
+    train, test = load_dataset(data, train=True), load_dataset(data, train=False)
+    pick = torch.randperm(len(test), generator=torch.Generator().manual_seed(args.seed))[:args.images]
+    x, y = test.images[pick].reshape(-1, *test.shape), test.labels[pick]
+
+    # ---- reconstruction
+    start = time.perf_counter()
+    z_e = encode(t, x)
+    seconds_e = time.perf_counter() - start
+    start = time.perf_counter()
+    z_r = encode(t, x, refine=args.refine)
+    seconds_r = time.perf_counter() - start
+    one = time.perf_counter()
+    encode(t, x[:1], refine=args.refine)
+    seconds_one = time.perf_counter() - one
+    rec_e, rec_r = t.sample(z=z_e), t.sample(z=z_r)
+    flat = x.reshape(len(x), -1)
+    k = t.config.latent_dim
+    mean = train.images.mean(0)
+    _, _, v = torch.pca_lowrank(train.images - mean, q=k, center=False, niter=4)
+    pca = ((flat - mean) @ v @ v.T + mean).clamp(0, 1)
+    reconstruction = {
+        "encoder": {"class_agreement": agreement(classifier, rec_e, y),
+                    "pixel_mse": float((rec_e.reshape(len(x), -1) - flat).square().mean())},
+        "refined": {"steps": args.refine, "class_agreement": agreement(classifier, rec_r, y),
+                    "pixel_mse": float((rec_r.reshape(len(x), -1) - flat).square().mean())},
+        f"pca_{k}": {"class_agreement": agreement(classifier, pca.reshape(x.shape), y),
+                     "pixel_mse": float((pca - flat).square().mean())},
+        "real_images": {"class_agreement": agreement(classifier, x, y)},
+    }
+
+    # ---- completion of the bottom half from the top half
+    hidden = named_mask("bottom", tuple(test.shape))
+    start = time.perf_counter()
+    filled = complete(t, x, hidden, n=args.n, steps=args.refine, seed=args.seed)
+    seconds_c = time.perf_counter() - start
+    top = hidden.reshape(-1) == 0
+    nearest = torch.cat([torch.cdist(b[:, top], train.images[:, top]).argmin(1) for b in flat.split(250)])
+    nn_fill = torch.where(top, flat, train.images[nearest])
+    completion = {
+        "hidden": "bottom half", "completions_per_image": args.n, "steps": args.refine,
+        "gan": {"class_agreement": agreement(classifier, filled.flatten(0, 1), y.repeat_interleave(args.n)),
+                "first_completion_agreement": agreement(classifier, filled[:, 0], y)},
+        "nearest_neighbour": {"class_agreement": agreement(classifier, nn_fill.reshape(x.shape), y)},
+    }
+
+    record = {
+        "command": "python docs/tools/inference_eval.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d"), "cpu": cpu_model(), "threads": torch.get_num_threads(),
+        "torch": torch.__version__, "checkpoint": args.checkpoint, "step": t.step_count,
+        "encoder_steps": t.encoder_steps, "test_images": len(x), "seed": args.seed,
+        "reconstruction": reconstruction, "completion": completion,
+        "seconds": {"encoder_on_images": seconds_e, "refine_all_images": seconds_r,
+                    "refine_one_image": seconds_one, "complete_all_images": seconds_c},
+        "encoder_seconds_per_1000_images": seconds_e * 1000 / len(x),
+    }
+    text = json.dumps(record, indent=2)
+    print(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
+    return record
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,252 @@
+"""Inference and completion with a trained generator: the paper's Sec. 7.2 and 7.3.
+
+Sec. 7.2: "learned approximate inference can be performed by training an auxiliary network to
+predict z given x ... for a fixed generator net after the generator net has finished training".
+The encoder E is trained on pairs (z, G(z)) drawn from the fixed G, so it needs no real image and
+G never changes. On a real image E(x) is a first guess (a real x lies off G's range, where E was
+never trained); `search` then moves z by gradient descent on how far G(z) is from x: the squared
+pixel error, plus the same on D's last hidden features, which weigh the strokes and shapes a
+pixel error spreads thin.
+
+Sec. 7.3: "one can approximately model all conditionals p(x_S | x_S̸) where S is a subset of the
+indices of x". Completion holds the visible pixels, searches z so that G(z) agrees with them (from
+several starts around E's guess, one completion each) and takes the hidden pixels from G(z).
+
+Images come in and go out in [0, 1] as `sample` writes them; inside, they are mapped to G's range.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .config import DATASET_SHAPES, Config
+from .errors import ConfigError
+from .latent import sample_z
+from .models import Unflatten, eval_mode, frozen
+
+ENCODER_STEPS = 3000        # default training steps of E (batch 256): docs/results.md for what they give
+ENCODER_BATCH = 256
+SEARCH_LR = 0.05
+FEATURE_WEIGHT = 1.0        # of D's relative feature error against the pixel error in `search`
+START_SPREAD = 0.7          # how far completion starts stray from E's guess, in prior standard deviations
+MASKS = ("top", "bottom", "left", "right")
+
+
+class Encoder(nn.Module):
+    """E: x (n, dim) in G's output range -> z (n, latent_dim)."""
+
+    def __init__(self, body: nn.Sequential, latent_dim: int):
+        super().__init__()
+        self.net = body
+        self.latent_dim = latent_dim
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def build_encoder(cfg: Config) -> Encoder:
+    """E for `cfg`'s data: two strided convolutions for 28x28 images (D's layout, with a hidden
+    layer before z), an MLP otherwise; initialised from the seed without touching the global RNG."""
+    shape = DATASET_SHAPES[cfg.data]
+    dim = math.prod(shape)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        if shape[1:] == (28, 28):
+            body = nn.Sequential(
+                Unflatten(*shape),
+                nn.Conv2d(shape[0], 64, 4, 2, 1), nn.LeakyReLU(0.2),          # -> (n, 64, 14, 14)
+                nn.Conv2d(64, 128, 4, 2, 1), nn.LeakyReLU(0.2),               # -> (n, 128, 7, 7)
+                nn.Flatten(), nn.Linear(128 * 7 * 7, 512), nn.LeakyReLU(0.2),
+                nn.Linear(512, cfg.latent_dim))
+        else:
+            body = nn.Sequential(nn.Linear(dim, 512), nn.LeakyReLU(0.2), nn.Linear(512, 512), nn.LeakyReLU(0.2),
+                                 nn.Linear(512, cfg.latent_dim))
+        return Encoder(body, cfg.latent_dim)
+
+
+def train_encoder(trainer, steps: int = ENCODER_STEPS, batch: int = ENCODER_BATCH, lr: float = 1e-3,
+                  seed: int = 0, progress: bool = True) -> dict:
+    """Train (or go on training) `trainer.encoder` for `steps` steps on fresh (z, G(z)) pairs from the
+    sampling generator (the weight average where there is one), G fixed in eval mode; z from the
+    prior and, for a conditional G, classes from the training frequencies. Returns the mean squared
+    z error over the last 100 steps, per coordinate (the prior's variance is 1)."""
+    if steps < 1:
+        raise ConfigError(f"encoder steps must be >= 1, got {steps}")
+    cfg, device = trainer.config, trainer.device
+    if trainer.encoder is None:
+        trainer.encoder = build_encoder(cfg).to(device)
+    E = trainer.encoder.train()
+    opt = torch.optim.Adam(E.parameters(), lr=lr)
+    gen = torch.Generator(device).manual_seed(seed)
+    losses = torch.empty(steps, device=device)
+    with eval_mode(trainer.sample_net) as G, frozen(G):
+        for i in tqdm(range(steps), disable=not progress, unit="step", dynamic_ncols=True):
+            z = sample_z(batch, cfg.latent_dim, cfg.prior, gen)
+            with torch.no_grad():
+                x = G(z, trainer._draw_labels(batch, gen)) if cfg.classes else G(z)
+            loss = (E(x.float()) - z).square().mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses[i] = loss.detach()
+    E.eval()
+    trainer.encoder_steps += steps
+    return {"steps": trainer.encoder_steps, "z_mse": float(losses[-100:].mean())}
+
+
+def to_g_range(trainer, images: torch.Tensor) -> torch.Tensor:
+    """Images (n, C, H, W) or (n, C*H*W) in [0, 1] as G's flattened outputs, on the trainer's device."""
+    lo, hi = trainer.G.out_range or (0.0, 1.0)
+    return (images.reshape(len(images), -1).to(trainer.device, torch.float32) * (hi - lo) + lo)
+
+
+def check_images(trainer, images) -> torch.Tensor:
+    """`images` as a float tensor (n, C, H, W) in [0, 1] of the trainer's image shape, or ConfigError."""
+    cfg = trainer.config
+    if not cfg.is_image:
+        raise ConfigError(f"this {cfg.data} generator makes points, not images: there is nothing to encode")
+    shape = DATASET_SHAPES[cfg.data]
+    x = torch.as_tensor(images)
+    if x.ndim == 3 and shape[0] == 1:
+        x = x.unsqueeze(1)                              # (n, H, W) grayscale
+    if x.ndim != 4 or tuple(x.shape[1:]) != shape or len(x) == 0:
+        raise ConfigError(f"images must have shape (N, {', '.join(map(str, shape))}) for this {cfg.data} generator, "
+                          f"got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise ConfigError(f"images must be floats in [0, 1] (as `sample` writes them), got {x.dtype}")
+    if not bool(torch.isfinite(x).all()):
+        raise ConfigError("images hold NaN or inf values")
+    if float(x.min()) < 0 or float(x.max()) > 1:
+        raise ConfigError(f"images must lie in [0, 1] (as `sample` writes them), got values from "
+                          f"{float(x.min()):g} to {float(x.max()):g}")
+    return x.float()
+
+
+def check_labels(trainer, labels, n: int) -> torch.Tensor | None:
+    """One class per image for a conditional G (one given for all, or drawn), None otherwise."""
+    if not trainer.config.classes:
+        trainer._check_labels(labels)                  # refuses a class for an unconditional G
+        return None
+    if labels is None:
+        return trainer._draw_labels(n, torch.Generator(trainer.device).manual_seed(0))
+    labels = trainer._check_labels(labels)
+    if labels.numel() not in (1, n):
+        raise ConfigError(f"{labels.numel()} labels for {n} images: give one class, or one per image")
+    return labels.reshape(-1).expand(n).to(trainer.device)
+
+
+def _need_encoder(trainer):
+    if trainer.encoder is None:
+        raise ConfigError("this checkpoint has no encoder: train one with `python -m ganlab encoder CKPT`")
+    return trainer.encoder
+
+
+@torch.no_grad()
+def encode(trainer, images, refine: int = 0, labels=None) -> torch.Tensor:
+    """z for each image (n, C, H, W) in [0, 1]: E(x), then `refine` steps of `search`; on the CPU."""
+    E = _need_encoder(trainer)
+    x = check_images(trainer, images)
+    target = to_g_range(trainer, x)
+    with eval_mode(E):
+        z = torch.cat([E(b) for b in target.split(1000)])
+    if refine:
+        z = search(trainer, target, z, refine, labels=check_labels(trainer, labels, len(x)))
+    return z.cpu()
+
+
+def search(trainer, target: torch.Tensor, z: torch.Tensor, steps: int, visible: torch.Tensor | None = None,
+           labels: torch.Tensor | None = None, lr: float = SEARCH_LR) -> torch.Tensor:
+    """z after `steps` Adam steps from `z` on each image's own error between G(z) and `target` (in G's
+    range): the mean squared pixel error over the `visible` pixels (1 = visible; all when None), plus,
+    for whole images, FEATURE_WEIGHT times the squared error of D's last hidden features relative to
+    the target's. Each image's error is summed, not averaged, so every z moves as if searched alone."""
+    if steps < 0:
+        raise ConfigError(f"search steps must be >= 0, got {steps}")
+    G, D = trainer.sample_net, trainer.D
+    use_features = visible is None and trainer.config.cond != "input"    # an input-conditioned D's phi needs c
+    z = z.detach().clone().to(trainer.device).requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=lr)
+    with torch.enable_grad(), eval_mode(G), eval_mode(D), frozen(G), frozen(D):
+        if use_features:
+            with torch.no_grad():
+                phi = D.features(target).flatten(1)
+                phi_norm = phi.square().sum(1).clamp_min(1e-12)
+        for _ in range(steps):
+            x = G(z, labels) if labels is not None else G(z)
+            err = (x - target).square()
+            loss = (err.mean(1) if visible is None else (err * visible).sum(1) / visible.sum(1).clamp_min(1))
+            if use_features:
+                loss = loss + FEATURE_WEIGHT * (D.features(x).flatten(1) - phi).square().sum(1) / phi_norm
+            opt.zero_grad(set_to_none=True)
+            loss.sum().backward()
+            opt.step()
+    return z.detach()
+
+
+def named_mask(name, shape: tuple[int, int, int]) -> torch.Tensor:
+    """The hidden pixels (1 = hidden) as a (C, H, W) float mask: a half by name (top, bottom, left,
+    right), or an array of the image's shape (H, W) or (C, H, W) whose nonzero entries are hidden."""
+    c, h, w = shape
+    if isinstance(name, str):
+        if name not in MASKS:
+            raise ConfigError(f"unknown mask {name!r}; choose one of: {', '.join(MASKS)}, or a .npy array")
+        m = torch.zeros(c, h, w)
+        {"top": m[:, :h // 2], "bottom": m[:, h // 2:], "left": m[:, :, :w // 2], "right": m[:, :, w // 2:]}[name].fill_(1)
+        return m
+    m = torch.as_tensor(name)
+    if m.ndim == 2:
+        m = m.unsqueeze(0).expand(c, -1, -1)
+    if tuple(m.shape) != shape:
+        raise ConfigError(f"a mask must have the image's shape ({h}, {w}) or ({c}, {h}, {w}), got {tuple(m.shape)}")
+    if not bool(torch.isfinite(m.float()).all()):
+        raise ConfigError("the mask holds NaN or inf values")
+    m = (m != 0).float()
+    if not 0 < float(m.mean()) < 1:
+        raise ConfigError("the mask must hide some pixels and leave some visible")
+    return m
+
+
+@torch.no_grad()
+def complete(trainer, images, mask, n: int = 4, steps: int = 200, labels=None, seed: int = 0) -> torch.Tensor:
+    """`n` completions of each image (N, C, H, W) in [0, 1] whose `mask` pixels (1 = hidden; shared
+    (C, H, W) or one per image) are unknown: (N, n, C, H, W) in [0, 1], the visible pixels kept as
+    given. Each completion is a search from its own start: E's guess from the image with its hidden
+    pixels set to G's mean image, moved by START_SPREAD prior deviations of fresh noise (the first
+    start is E's guess itself). A conditional G completes as class `labels` (one for all, or one per
+    image) or, without them, as classes drawn with the training frequencies, one per completion."""
+    if n < 1:
+        raise ConfigError(f"completions per image must be >= 1, got {n}")
+    E = _need_encoder(trainer)
+    cfg = trainer.config
+    x = check_images(trainer, images)
+    hidden = torch.as_tensor(mask, dtype=torch.float32)
+    hidden = hidden.expand(len(x), *x.shape[1:]) if hidden.ndim == 3 else hidden
+    if hidden.shape != x.shape:
+        raise ConfigError(f"a mask must have the image's shape {tuple(x.shape[1:])}, or one per image")
+    visible = (1 - hidden).reshape(len(x), -1).to(trainer.device)
+    target = to_g_range(trainer, x)
+    gen = torch.Generator().manual_seed(seed)
+    with eval_mode(trainer.sample_net) as G:
+        mean = to_g_range(trainer, trainer.sample(1000, seed=seed)).mean(0)
+    filled = target * visible + mean * (1 - visible)
+    with eval_mode(E):
+        guess = E(filled)
+    starts = guess.repeat_interleave(n, 0)
+    noise = sample_z(len(starts), cfg.latent_dim, cfg.prior, gen).to(trainer.device)
+    noise[::n] = 0
+    starts = starts + START_SPREAD * noise
+    if cfg.classes and labels is None:
+        classes = trainer._draw_labels(len(starts), gen.manual_seed(seed + 1))
+    else:
+        classes = check_labels(trainer, labels, len(x))
+        classes = None if classes is None else classes.repeat_interleave(n)
+    big_target, big_visible = target.repeat_interleave(n, 0), visible.repeat_interleave(n, 0)
+    z = search(trainer, big_target, starts, steps, visible=big_visible, labels=classes)
+    with eval_mode(G):
+        fill = G(z, classes) if classes is not None else G(z)
+    out = big_target * big_visible + fill * (1 - big_visible)
+    return trainer._as_output(out.float().cpu()).reshape(len(x), n, *x.shape[1:])

@@ -1,0 +1,126 @@
+"""The inference net E: x -> z (the paper's Sec. 7.2) and completion of masked images (Sec. 7.3)."""
+
+import numpy as np
+import pytest
+import torch
+
+from ganlab import Trainer, make_config
+from ganlab.cli import main
+from ganlab.errors import ConfigError
+from ganlab.inference import complete, encode, named_mask, train_encoder
+
+
+@pytest.fixture(scope="module")
+def digits_gan():
+    """A small digits generator (8-d z) with a trained encoder, shared by the tests that only read it."""
+    t = Trainer(make_config(data="digits", model="mlp", latent_dim=8, hidden=256, seed=0), device="cpu")
+    t.step(300)
+    train_encoder(t, 300, progress=False)
+    return t
+
+
+def test_the_encoder_learns_to_invert_g_and_the_search_improves_on_it(digits_gan):
+    t = digits_gan
+    x = t.sample(200, seed=5).clamp(0, 1)               # the mlp G is unbounded; images live in [0, 1]
+    err = lambda z: float((t.sample(z=z) - x).square().mean())  # noqa: E731
+    from_random = err(torch.randn(200, 8, generator=torch.Generator().manual_seed(1)))
+    from_e = err(encode(t, x))
+    refined = err(encode(t, x, refine=50))
+    assert from_e < 0.85 * from_random and refined < 0.5 * from_e
+
+
+def test_training_the_encoder_leaves_g_d_and_the_training_stream_alone():
+    t = Trainer(make_config(data="digits", model="mlp", latent_dim=8, seed=1), device="cpu")
+    t.step(3)
+    before = {k: v.clone() for k, v in t.state_dict()["G"].items()}
+    rng = t.rng.get_state()
+    train_encoder(t, 5, progress=False)
+    assert torch.equal(rng, t.rng.get_state())
+    assert all(torch.equal(before[k], v) for k, v in t.G.state_dict().items())
+
+
+def test_a_completion_keeps_the_visible_pixels_and_each_completion_differs(digits_gan):
+    x = digits_gan.sample(6, seed=2).clamp(0, 1)
+    hidden = named_mask("bottom", (1, 8, 8))
+    c = complete(digits_gan, x, hidden, n=3, steps=30)
+    assert c.shape == (6, 3, 1, 8, 8)
+    assert torch.equal(c[:, :, :, :4], x[:, None, :, :4].expand(-1, 3, -1, -1, -1))
+    assert float((c[:, 0, :, 4:] - c[:, 1, :, 4:]).abs().mean()) > 1e-3
+
+
+def test_named_masks_hide_the_named_half():
+    m = named_mask("left", (1, 4, 4))
+    assert m[0, :, :2].eq(1).all() and m[0, :, 2:].eq(0).all()
+    assert torch.equal(named_mask(np.eye(4), (1, 4, 4))[0], torch.eye(4))
+    for bad, message in (("middle", "unknown mask 'middle'"), (np.ones((3, 3)), "must have the image's shape"),
+                         (np.zeros((4, 4)), "must hide some pixels")):
+        with pytest.raises(ConfigError, match=message):
+            named_mask(bad, (1, 4, 4))
+
+
+def test_the_encoder_travels_in_the_checkpoint_and_old_files_load(tmp_path, digits_gan):
+    digits_gan.save(tmp_path / "e.pt")
+    back = Trainer.load(tmp_path / "e.pt", device="cpu")
+    assert back.encoder_steps == 300
+    x = digits_gan.sample(4, seed=3).clamp(0, 1)
+    assert torch.equal(encode(back, x), encode(digits_gan, x))
+    sd = torch.load(tmp_path / "e.pt", weights_only=True)
+    assert sd["version"] == 2
+    old = {k: v for k, v in sd.items() if k != "encoder"} | {"version": 1}
+    torch.save(old, tmp_path / "v1.pt")
+    assert Trainer.load(tmp_path / "v1.pt", device="cpu").encoder is None
+
+
+def test_encode_then_sample_round_trips_through_files(tmp_path, digits_gan):
+    digits_gan.save(tmp_path / "e.pt")
+    x = digits_gan.sample(5, seed=4).clamp(0, 1).numpy()
+    np.save(tmp_path / "x.npy", x)
+    assert main(["encode", str(tmp_path / "e.pt"), "--images", str(tmp_path / "x.npy"), "--out",
+                 str(tmp_path / "z.npy"), "--refine", "5"]) == 0
+    assert np.load(tmp_path / "z.npy").shape == (5, 8)
+    assert main(["sample", str(tmp_path / "e.pt"), "--z", str(tmp_path / "z.npy"), "--out", str(tmp_path / "r.npy")]) == 0
+    assert np.load(tmp_path / "r.npy").shape == (5, 1, 8, 8)
+    assert main(["complete", str(tmp_path / "e.pt"), "--images", str(tmp_path / "x.npy"), "--mask", "top", "--n", "2",
+                 "--refine", "3", "--out", str(tmp_path / "c.npy")]) == 0
+    assert np.load(tmp_path / "c.npy").shape == (5, 2, 1, 8, 8)
+
+
+def _bad_inputs(tmp_path):
+    np.save(tmp_path / "wrong.npy", np.zeros((3, 1, 9, 9), np.float32))
+    np.save(tmp_path / "nan.npy", np.full((3, 1, 8, 8), np.nan, np.float32))
+    np.save(tmp_path / "big.npy", np.full((3, 1, 8, 8), 255.0, np.float32))
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    np.save(tmp_path / "z9.npy", np.zeros((3, 9), np.float32))
+    (tmp_path / "text.npy").write_text("not an array")
+    return [
+        (["encode", "{e}", "--images", "{t}/wrong.npy"], "images must have shape \\(N, 1, 8, 8\\)"),
+        (["encode", "{e}", "--images", "{t}/nan.npy"], "images hold NaN or inf values"),
+        (["encode", "{e}", "--images", "{t}/big.npy"], "images must lie in \\[0, 1\\]"),
+        (["encode", "{e}", "--images", "{t}/obj.npy"], "is not a .npy array"),
+        (["encode", "{e}", "--images", "{t}/text.npy"], "is not a .npy array"),
+        (["encode", "{e}", "--images", "{t}/missing.npy"], "no such file"),
+        (["encode", "{plain}", "--images", "{t}/wrong.npy"], "has no encoder: train one with `python -m ganlab encoder"),
+        (["sample", "{e}", "--z", "{t}/z9.npy"], "this generator takes \\(N, 8\\) noise vectors"),
+        (["complete", "{e}", "--images", "{t}/wrong.npy", "--mask", "top"], "images must have shape"),
+        (["complete", "{e}", "--images", "{t}/x.npy", "--mask", "middle"], "unknown mask 'middle'"),
+        (["complete", "{e}", "--images", "{t}/x.npy", "--mask", "{t}/z9.npy"], "a mask must have the image's shape"),
+        (["encoder", "{ring}"], "inference and completion are for image generators"),
+    ]
+
+
+def test_bad_inputs_are_refused_in_one_line_and_write_nothing(tmp_path, capsys, digits_gan):
+    digits_gan.save(tmp_path / "e.pt")
+    Trainer(make_config(data="digits", model="mlp", latent_dim=8), device="cpu").save(tmp_path / "plain.pt")
+    Trainer(make_config(data="ring"), device="cpu").save(tmp_path / "ring.pt")
+    np.save(tmp_path / "x.npy", np.zeros((3, 1, 8, 8), np.float32))
+    names = {"e": tmp_path / "e.pt", "plain": tmp_path / "plain.pt", "ring": tmp_path / "ring.pt", "t": tmp_path}
+    before = (tmp_path / "e.pt").read_bytes()
+    for argv, message in _bad_inputs(tmp_path):
+        argv = [a.format(**names) for a in argv]
+        out = tmp_path / "out.npy"
+        code = main(argv + (["--out", str(out)] if argv[0] != "encoder" else []))
+        err = capsys.readouterr().err
+        assert code == 1 and err.count("\n") == 1, (argv, err)
+        assert __import__("re").search(message, err), (argv, err)
+        assert not out.exists(), argv
+    assert (tmp_path / "e.pt").read_bytes() == before
