@@ -290,3 +290,49 @@ def test_the_latent_explorer_walks_a_conditional_generator_between_classes():
     at.selectbox(key="lx_class").set_value(4).run()
     at.selectbox(key="lx_to").set_value(9).run()
     assert not at.exception and at.selectbox(key="lx_from").value == 0
+
+
+def _digits_with_encoder(folder):
+    from ganlab.inference import train_encoder
+    t = Trainer(make_config(data="digits", seed=0), device="cpu")
+    t.step(20)
+    train_encoder(t, 20, progress=False)
+    t.save(folder / "digits-e.pt")
+    return t
+
+
+def test_the_latent_explorer_walks_from_a_real_test_image_through_the_inference_net(checkpoint_folder):
+    _digits_with_encoder(checkpoint_folder)
+    at = app()
+    at.switch_page("app_pages/latent.py").run()
+    at.radio(key="lx_source").set_value("A checkpoint in checkpoints/").run()
+    at.radio(key="lx_a_kind").set_value("Test image").run()
+    at.number_input(key="lx_a_index").set_value(7).run()
+    at.slider(key="lx_a_refine").set_value(25).run()
+    assert not at.exception
+    captions = [c for img in at.get("image") for c in img.captions]
+    assert any("mean squared pixel error" in c for c in captions), captions
+    assert any("your test image to seed 1" in c for c in captions), captions
+
+
+def test_without_an_inference_net_the_explorer_says_so_and_trains_one_on_request():
+    at = app({"data": "digits"})
+    at.button(key="step").click().run()
+    at.switch_page("app_pages/latent.py").run()
+    at.radio(key="lx_b_kind").set_value("Test image").run()
+    assert any("no inference net" in i.value for i in at.info)
+    at.button(key="train_encoder").click().run()
+    assert not at.exception and trainer(at).encoder is not None
+
+
+def test_the_completion_tab_fills_the_hidden_half(checkpoint_folder):
+    _digits_with_encoder(checkpoint_folder)
+    at = app()
+    at.switch_page("app_pages/latent.py").run()
+    at.radio(key="lx_source").set_value("A checkpoint in checkpoints/").run()
+    at.radio(key="cx_kind").set_value("Test image").run()
+    at.slider(key="cx_steps").set_value(50).run()
+    at.button(key="cx_go").click().run()
+    assert not at.exception
+    captions = [c for img in at.get("image") for c in img.captions]
+    assert any("each completion keeps the visible pixels" in c for c in captions), captions

@@ -12,7 +12,7 @@ from ..checkpoint import checkpoint_dir
 from ..data import class_names
 from ..errors import GanlabError
 from ..latent import interpolate, z_from_seed
-from . import session
+from . import image_sources, session
 from .checkpoints import list_checkpoints, load_trainer
 
 SOURCES = ("Current run", "A checkpoint in checkpoints/", "Upload a checkpoint")
@@ -23,8 +23,9 @@ BEST_FIRST = ("mnist-dcgan.pt", "mnist-paper.pt")     # shown first, in this ord
 def render() -> None:
     session.get()
     st.title("Latent explorer")
-    st.caption("Pick two noise vectors z by their seeds and walk between them. Slerp (spherical) keeps ‖z‖ "
-               "where the prior puts its mass; lerp (the paper's Figure 3) cuts through the middle.")
+    st.caption("Walk between two noise vectors z: picked by their seeds, or found from real images by the "
+               "generator's inference net (Sec. 7.2). Slerp (spherical) keeps ‖z‖ where the prior puts its "
+               "mass; lerp (the paper's Figure 3) cuts through the middle.")
     trainer = explorer_trainer()
     if trainer is None:
         return
@@ -36,17 +37,32 @@ def render() -> None:
         names = class_names(cfg.data)
         label = st.selectbox("Class of the walk (a conditional generator: G(z, c))", range(cfg.classes),
                              key="lx_class", format_func=lambda c: f"{c}: {names[c]}")
+    if not cfg.is_image:
+        walk(trainer, label)
+        return
+    walk_tab, complete_tab = st.tabs(["Walk", "Complete a masked image (Sec. 7.3)"])
+    with walk_tab:
+        walk(trainer, label)
+    with complete_tab:
+        completion(trainer, label)
+
+
+def walk(trainer, label) -> None:
+    cfg = trainer.config
     if cfg.is_image:
         candidates = torch.stack([z_from_seed(s, cfg.latent_dim, cfg.prior) for s in range(N_CANDIDATES)])
         st.image(plots.image_grid(trainer.sample(z=candidates, labels=label), nrow=N_CANDIDATES), width=640,
                  caption="candidates: seeds 0–7, left to right; use one as an endpoint below")
-
-    c1, c2, c3, c4 = st.columns(4)
-    seed_a = c1.number_input("Endpoint A: seed", 0, 2**31 - 1, 0, key="lx_a")
-    seed_b = c2.number_input("Endpoint B: seed", 0, 2**31 - 1, 1, key="lx_b")
+    c1, c2 = st.columns(2)
+    with c1:
+        a, name_a = endpoint(trainer, "A", 0, label)
+    with c2:
+        b, name_b = endpoint(trainer, "B", 1, label)
+    if a is None or b is None:
+        return
+    c3, c4 = st.columns(2)
     method = c3.radio("Path", ("slerp", "lerp"), key="lx_method", horizontal=True)
     steps = c4.slider("Points on the path", 2, 48, 12, key="lx_steps")
-    a, b = z_from_seed(seed_a, cfg.latent_dim, cfg.prior), z_from_seed(seed_b, cfg.latent_dim, cfg.prior)
     paths = {m: interpolate(a, b, steps, m) for m in ("slerp", "lerp")}
     path = paths[method]
     pos = st.slider("Position on the path", 0, steps - 1, min(st.session_state.get("lx_pos", 0), steps - 1), key="lx_pos")
@@ -63,20 +79,72 @@ def render() -> None:
         st.caption("‖z‖ along both paths. For unit-variance z in d dims (either prior) almost all mass lies near ‖z‖ = √d; "
                    "lerp dips below it mid-way, slerp does not.")
     if cfg.is_image:
-        st.image(plots.image_grid(x, nrow=steps), width="stretch", caption="the whole path, A to B")
+        st.image(plots.image_grid(x, nrow=steps), width="stretch", caption=f"the whole path, {name_a} to {name_b}")
     if cfg.classes and cfg.is_image:
-        class_views(trainer, a, seed_a)
+        class_views(trainer, a, name_a)
     st.download_button("Export the walk as a GIF", data=lambda: walk_gif(trainer, x), file_name="latent-walk.gif",
                        mime="image/gif", key="lx_gif", on_click="ignore")
 
 
-def class_views(trainer, z: torch.Tensor, seed: int) -> None:
+def endpoint(trainer, which: str, seed: int, label) -> tuple[torch.Tensor | None, str]:
+    """One end of the walk: z from a seed, or from a real image through the inference net."""
+    cfg = trainer.config
+    kinds = ("Seed", *image_sources.KINDS) if cfg.is_image else ("Seed",)
+    kind = st.radio(f"Endpoint {which}", kinds, key=f"lx_{which.lower()}_kind", horizontal=True) \
+        if len(kinds) > 1 else "Seed"
+    if kind == "Seed":
+        s = st.number_input(f"Endpoint {which}: seed", 0, 2**31 - 1, seed, key=f"lx_{which.lower()}")
+        return z_from_seed(s, cfg.latent_dim, cfg.prior), f"seed {s}"
+    if not image_sources.need_encoder(trainer):
+        return None, ""
+    x = image_sources.image_input(cfg.data, f"lx_{which.lower()}", kind)
+    if x is None:
+        return None, ""
+    steps = st.slider("search steps from E(x)", 0, 300, 100, step=25, key=f"lx_{which.lower()}_refine",
+                      help="gradient steps on z that bring G(z) closer to x in pixels and in D's features")
+    z = image_sources.z_of(trainer, x, steps, label)
+    image_sources.reconstruction(trainer, x, z, label)
+    return z, f"your {kind.lower()}"
+
+
+def completion(trainer, label) -> None:
+    """Hide part of an image and let G fill it in, several ways (the paper's Sec. 7.3)."""
+    from ..config import DATASET_SHAPES
+    from ..inference import MASKS, complete, named_mask
+
+    if not image_sources.need_encoder(trainer):
+        return
+    kind = st.radio("Image", image_sources.KINDS, key="cx_kind", horizontal=True)
+    x = image_sources.image_input(trainer.config.data, "cx", kind)
+    if x is None:
+        return
+    c1, c2, c3 = st.columns(3)
+    hide = c1.radio("Hide", (*MASKS, "drawn"), index=1, key="cx_mask", horizontal=True)
+    n = c2.slider("Completions", 1, 8, 4, key="cx_n")
+    steps = c3.slider("Search steps", 0, 400, 200, step=50, key="cx_steps")
+    shape = DATASET_SHAPES[trainer.config.data]
+    try:
+        mask = named_mask(hide, shape) if hide != "drawn" else image_sources.drawn_mask(x, shape)
+    except GanlabError as exc:
+        st.info(str(exc))
+        return
+    given = x * (1 - mask) + 0.5 * mask
+    st.image(plots.image_grid(given[None], nrow=1), width=140, caption="what G sees (grey: hidden)")
+    if st.button("Complete", key="cx_go", type="primary"):
+        with st.spinner("searching z for each completion…"):
+            out = complete(trainer, x[None], mask, n=n, steps=steps, labels=label)[0]
+        st.image(plots.image_grid(out, nrow=n), width="stretch",
+                 caption="each completion keeps the visible pixels and fills the hidden ones from G(z), z searched "
+                         "from its own start near E's guess")
+
+
+def class_views(trainer, z: torch.Tensor, name: str) -> None:
     """A conditional generator at one z: every class (the style held, the class changed), and a
     straight walk from one class's embedding to another's."""
     cfg, names = trainer.config, class_names(trainer.config.data)
     every = trainer.sample(z=z.expand(cfg.classes, -1), labels=torch.arange(cfg.classes))
     st.image(plots.image_grid(every, nrow=cfg.classes), width="stretch",
-             caption=f"same z (endpoint A, seed {seed}), every class: {', '.join(names)}")
+             caption=f"same z (endpoint A, {name}), every class: {', '.join(names)}")
     c1, c2 = st.columns(2)
     a = c1.selectbox("Walk from class", range(cfg.classes), key="lx_from", format_func=lambda c: names[c])
     b = c2.selectbox("to class", range(cfg.classes), index=1, key="lx_to", format_func=lambda c: names[c])

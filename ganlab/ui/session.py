@@ -61,6 +61,7 @@ class LabState:
     notes: list[str] = field(default_factory=list)
     explorer: tuple | None = None                # (source key, Trainer) shown by the latent explorer
     message: tuple[str, str] | None = None       # ("success" | "error", text) of the last save / load
+    encodings: dict = field(default_factory=dict)  # z of real-image endpoints, by (generator, image, steps)
 
 
 def get() -> LabState:
@@ -243,3 +244,22 @@ def explorer_generator(key: tuple, loader) -> Trainer:
     if state.explorer is None or state.explorer[0] != key:
         state.explorer = (key, loader())
     return state.explorer[1]
+
+
+def cached_encoding(key: tuple, compute) -> torch.Tensor:
+    """z of an image in the latent explorer, computed once per (generator, image, search steps): a
+    search costs seconds, and the page reruns on every widget change."""
+    state = get()
+    if key not in state.encodings:
+        if len(state.encodings) >= 32:
+            state.encodings.clear()
+        state.encodings[key] = compute()
+    return state.encodings[key]
+
+
+def train_explorer_encoder(trainer: Trainer, steps: int) -> None:
+    """Give the explorer's generator an inference net (Sec. 7.2), trained on its own samples."""
+    from ..inference import train_encoder
+
+    train_encoder(trainer, steps, progress=False)
+    get().encodings.clear()
