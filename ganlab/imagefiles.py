@@ -28,13 +28,17 @@ def read_image(data: bytes, name: str = "upload") -> Image.Image:
     """Decode an uploaded PNG/JPEG (any size up to the limits), or a one-line ConfigError."""
     if len(data) > MAX_BYTES:
         raise ConfigError(f"{name} is {len(data) / 2**20:.1f} MB; images up to {MAX_BYTES // 2**20} MB are read")
+    unreadable = (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError)
     try:
-        image = Image.open(io.BytesIO(data))
-        if image.width * image.height > MAX_PIXELS:
-            raise ConfigError(f"{name} is {image.width} x {image.height} pixels; images up to "
-                              f"{MAX_PIXELS / 1e6:.0f} megapixels are read")
+        image = Image.open(io.BytesIO(data))            # reads the header only
+    except unreadable as exc:
+        raise ConfigError(f"{name} is not an image that can be read ({type(exc).__name__})") from None
+    if image.width * image.height > MAX_PIXELS:
+        raise ConfigError(f"{name} is {image.width} x {image.height} pixels; images up to "
+                          f"{MAX_PIXELS / 1e6:.0f} megapixels are read")
+    try:
         image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except unreadable as exc:
         raise ConfigError(f"{name} is not an image that can be read ({type(exc).__name__})") from None
     return image
 
@@ -46,6 +50,8 @@ def to_dataset_image(image: Image.Image | np.ndarray, shape: tuple[int, int, int
     if c != 1:
         raise ConfigError(f"only grayscale datasets take a person's own image here, not {c} channels")
     grey = _grey(image)
+    if float(grey.max() - grey.min()) < INK:
+        raise ConfigError("the image is blank: no ink to convert")
     steps = [("grey levels", grey)]
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]]).mean()
     if border > grey.mean():                            # light page, dark ink: make the ink white
