@@ -280,10 +280,18 @@ def cmd_sample(args) -> int:
     return 0
 
 
+MAX_NPY_BYTES = 2**30         # an input array larger than this is refused before it is read
+
+
 def read_npy(path: str, flag: str) -> np.ndarray:
-    """A numeric .npy array, or a one-line ConfigError (no pickles: a file never runs code)."""
+    """A numeric .npy array, or a one-line ConfigError (no pickles: a file never runs code; a huge one
+    is refused from its header)."""
     try:
-        array = np.load(path, allow_pickle=False)
+        header = np.load(path, mmap_mode="r", allow_pickle=False)
+        if header.nbytes > MAX_NPY_BYTES:
+            raise ConfigError(f"{flag} {path} holds {header.nbytes / 2**20:,.0f} MB; at most "
+                              f"{MAX_NPY_BYTES // 2**20:,} MB are read (split it into parts)")
+        array = np.array(header)
     except FileNotFoundError:
         raise ConfigError(f"{flag} {path}: no such file") from None
     except (ValueError, OSError, EOFError) as exc:
@@ -310,12 +318,20 @@ def _encoder_trainer(args) -> Trainer:
     return trainer
 
 
+MAX_STEPS = 1_000_000           # encoder training steps, search steps: far past any use, a guard on typos
+MAX_COMPLETIONS = 64
+
+
+def _check_range(flag: str, value: int, lo: int, hi: int) -> None:
+    if not lo <= value <= hi:
+        raise ConfigError(f"{flag} must be from {lo:,} to {hi:,}, got {value:,}")
+
+
 def cmd_encoder(args) -> int:
     from .inference import ENCODER_STEPS, train_encoder
 
     steps = ENCODER_STEPS if args.steps is None else args.steps
-    if steps < 1:
-        raise ConfigError(f"--steps must be >= 1, got {steps}")
+    _check_range("--steps", steps, 1, MAX_STEPS)
     trainer = _encoder_trainer(args)
     t0 = time.perf_counter()
     result = train_encoder(trainer, steps, seed=args.seed, progress=not args.quiet)
@@ -329,8 +345,7 @@ def cmd_encoder(args) -> int:
 def cmd_encode(args) -> int:
     from .inference import encode
 
-    if args.refine < 0:
-        raise ConfigError(f"--refine must be >= 0, got {args.refine}")
+    _check_range("--refine", args.refine, 0, MAX_STEPS)
     trainer = _encoder_trainer(args)
     images = torch.from_numpy(read_npy(args.images, "--images"))
     z = encode(trainer, images, refine=args.refine, labels=args.label).numpy().astype(np.float32)
@@ -343,8 +358,8 @@ def cmd_complete(args) -> int:
     from .config import DATASET_SHAPES
     from .inference import MASKS, check_images, complete, named_mask
 
-    if args.n < 1 or args.refine < 0:
-        raise ConfigError("--n must be >= 1 and --refine >= 0")
+    _check_range("--n", args.n, 1, MAX_COMPLETIONS)
+    _check_range("--refine", args.refine, 0, MAX_STEPS)
     trainer = _encoder_trainer(args)
     images = check_images(trainer, torch.from_numpy(read_npy(args.images, "--images")))
     shape = DATASET_SHAPES[trainer.config.data]

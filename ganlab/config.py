@@ -41,6 +41,9 @@ CONDITIONING = {"none": "unconditional: G(z), D(x)",
                 "projection": "G(z, c); D adds <embed(c), features(x)> to its output (Miyato & Koyama, 2018)"}
 # Training-set sizes, so a batch larger than the data is refused before anything is loaded.
 DATASET_SIZES = {"mnist": 60_000, "fashion-mnist": 60_000, "digits": 1_797}
+# Images in the training set's smallest class (MNIST's 5s, digits' 8s): the most labelled images per
+# class a balanced draw can take.
+SMALLEST_CLASS = {"mnist": 5_421, "fashion-mnist": 6_000, "digits": 174}
 # Network pairs (models.py builds them) and what each is.
 MODELS = {
     "mlp": "small MLPs for toy data",
@@ -53,6 +56,7 @@ MODELS = {
 # Names a model had before: configs in old checkpoints, links and scripts keep working.
 MODEL_ALIASES = {"seed": "pytorch-mlp"}
 CONV_MODELS = ("dcgan", "dcgan-deep")                 # built for 28x28 images only
+IMAGE_MODELS = (*CONV_MODELS, "improved-gan")         # G's output is an image's pixel range
 BATCHNORM_MODELS = ("pytorch-mlp", "improved-gan", *CONV_MODELS)      # G normalises over the batch
 # G's losses. "features" is Salimans et al. (2016)'s feature matching: G matches the mean of D's last
 # hidden layer on real data instead of fooling D's output.
@@ -165,6 +169,8 @@ class Config:
         if self.model in CONV_MODELS and DATASET_SHAPES[self.data][1:] != (28, 28):
             raise ConfigError(f"model {self.model!r} is for 28x28 images (mnist, fashion-mnist), not {self.data!r}; "
                               f"use model 'mlp' or 'pytorch-mlp'")
+        if self.model in IMAGE_MODELS and self.data not in IMAGE_DATASETS:
+            raise ConfigError(f"model {self.model!r} generates images, not {self.data!r} points; use model 'mlp'")
         if self.model in BATCHNORM_MODELS and self.batch_size < 2:
             raise ConfigError(f"batch_size must be >= 2 for the {self.model} model: its BatchNorm layers need "
                               f"at least 2 samples to normalise a batch")
@@ -173,9 +179,9 @@ class Config:
                               f"{self.data!r} has no classes: use cond 'none'")
         if self.semi_labels:
             self._check_semi()
-        if self.loss == "features" and self.cond == "input":
-            raise ConfigError("loss 'features' matches D's class-free features, and cond 'input' joins c at D's "
-                              "first layer: use cond 'projection' or another loss")
+        if self.loss == "features" and self.cond != "none":
+            raise ConfigError("loss 'features' matches D's class-free features, so G would learn nothing of "
+                              "the class: use cond 'none' with it, or another loss")
         size = DATASET_SIZES.get(self.data)
         if size is not None and self.batch_size > size:
             raise ConfigError(f"batch_size {self.batch_size} is larger than the {size} images of "
@@ -188,10 +194,11 @@ class Config:
         if self.cond != "none":
             raise ConfigError("semi_labels makes D a classifier of x alone; a conditional D is given the class: "
                               "use cond 'none' with semi_labels")
-        k, size = DATASET_CLASSES[self.data], DATASET_SIZES[self.data]
-        if self.semi_labels % k or self.semi_labels > size:
+        k, most = DATASET_CLASSES[self.data], DATASET_CLASSES[self.data] * SMALLEST_CLASS[self.data]
+        if self.semi_labels % k or self.semi_labels > most:
             raise ConfigError(f"semi_labels must be a multiple of the {k} classes of {self.data!r} (an equal number "
-                              f"per class) and at most its {size:,} images, got {self.semi_labels}; e.g. 100")
+                              f"per class) and at most {most:,} ({k} times its smallest class), got "
+                              f"{self.semi_labels}; e.g. 100")
 
     @property
     def is_image(self) -> bool:

@@ -1,4 +1,5 @@
-"""A moving average of G's weights, which samples, views and metrics use (opt-in, `Config.ema`).
+"""A moving average of G's weights, which samples, views and metrics use (opt-in, `Config.ema`); the
+same for a semi-supervised D, whose classifier uses its average.
 
 Averaging G's iterates (Yazici et al., 2019, "The Unusual Effectiveness of Averaging in GAN
 Training"): simultaneous gradient play circles around an equilibrium rather than settling on it, and

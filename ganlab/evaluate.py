@@ -191,7 +191,7 @@ def semi_classifier(trainer, data_root=None, **_) -> dict | None:
     if not cfg.semi_labels:
         return None
     shared = cfg.data in NO_TEST_SPLIT
-    test = load_dataset(cfg.data, data_root, train=shared)
+    test = load_dataset(cfg.data, data_root or trainer.data_root, train=shared)
     scored = torch.ones(len(test), dtype=torch.bool)
     if shared:
         trainer.load_data()

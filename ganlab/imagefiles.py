@@ -15,7 +15,7 @@ import io
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ConfigError
 
@@ -38,9 +38,9 @@ def read_image(data: bytes, name: str = "upload") -> Image.Image:
                           f"{MAX_PIXELS / 1e6:.0f} megapixels are read")
     try:
         image.load()
+        return ImageOps.exif_transpose(image)           # a phone photo stands the way it was taken
     except unreadable as exc:
         raise ConfigError(f"{name} is not an image that can be read ({type(exc).__name__})") from None
-    return image
 
 
 def to_dataset_image(image: Image.Image | np.ndarray, shape: tuple[int, int, int]) -> tuple[torch.Tensor, list]:
@@ -57,6 +57,9 @@ def to_dataset_image(image: Image.Image | np.ndarray, shape: tuple[int, int, int
     if border > grey.mean():                            # light page, dark ink: make the ink white
         grey = 1.0 - grey
         steps.append(("inverted: white ink on black, as the dataset", grey))
+    # The page's own level (an unevenly lit photo is never 0) to black, the brightest ink to white.
+    page = float(np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])))
+    grey = np.clip((grey - page) / max(float(grey.max()) - page, 1e-6), 0, 1)
     rows, cols = np.nonzero(grey > INK)
     if len(rows) == 0:
         raise ConfigError("the image is blank: no ink to convert")
@@ -87,4 +90,7 @@ def _grey(image) -> np.ndarray:
         image = image.convert("RGBA")
         page = Image.new("RGBA", image.size, (255, 255, 255, 255))  # a transparent upload is a white page
         image = Image.alpha_composite(page, image)
+    if image.mode.startswith("I"):                    # 16- or 32-bit grey: scaled by its own range
+        a = np.asarray(image, np.float32)
+        return (a - a.min()) / max(float(a.max() - a.min()), 1e-6)
     return np.asarray(image.convert("L"), np.float32) / 255.0

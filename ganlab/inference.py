@@ -18,6 +18,7 @@ Images come in and go out in [0, 1] as `sample` writes them; inside, they are ma
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 from torch import nn
@@ -28,8 +29,9 @@ from .errors import ConfigError
 from .latent import sample_z
 from .models import Unflatten, eval_mode, frozen
 
-ENCODER_STEPS = 3000        # default training steps of E (batch 256): docs/results.md for what they give
+ENCODER_STEPS = 3000        # default training steps of E (batch 256)
 ENCODER_BATCH = 256
+CHUNK = 1000                # images searched at once: bounds the activations of the search
 SEARCH_LR = 0.05
 FEATURE_WEIGHT = 1.0        # of D's relative feature error against the pixel error in `search`
 START_SPREAD = 0.7          # how far completion starts stray from E's guess, in prior standard deviations
@@ -81,7 +83,7 @@ def train_encoder(trainer, steps: int = ENCODER_STEPS, batch: int = ENCODER_BATC
         trainer.encoder = build_encoder(cfg).to(device)
     E = trainer.encoder.train()
     opt = torch.optim.Adam(E.parameters(), lr=lr)
-    gen = torch.Generator(device).manual_seed(seed)
+    gen = torch.Generator(device).manual_seed(seed + trainer.encoder_steps)    # more training, fresh pairs
     losses = torch.empty(steps, device=device)
     with eval_mode(trainer.sample_net) as G, frozen(G):
         for i in tqdm(range(steps), disable=not progress, unit="step", dynamic_ncols=True):
@@ -95,6 +97,7 @@ def train_encoder(trainer, steps: int = ENCODER_STEPS, batch: int = ENCODER_BATC
             losses[i] = loss.detach()
     E.eval()
     trainer.encoder_steps += steps
+    trainer.encoder_g_step = trainer.step_count
     return {"steps": trainer.encoder_steps, "z_mse": float(losses[-100:].mean())}
 
 
@@ -127,12 +130,13 @@ def check_images(trainer, images) -> torch.Tensor:
 
 
 def check_labels(trainer, labels, n: int) -> torch.Tensor | None:
-    """One class per image for a conditional G (one given for all, or drawn), None otherwise."""
+    """One class per image for a conditional G (one given for all, or one each), None for an
+    unconditional one (which refuses a class)."""
     if not trainer.config.classes:
         trainer._check_labels(labels)                  # refuses a class for an unconditional G
         return None
     if labels is None:
-        return trainer._draw_labels(n, torch.Generator(trainer.device).manual_seed(0))
+        raise ConfigError("this generator is conditional: the search needs the class of the images (--label)")
     labels = trainer._check_labels(labels)
     if labels.numel() not in (1, n):
         raise ConfigError(f"{labels.numel()} labels for {n} images: give one class, or one per image")
@@ -142,6 +146,10 @@ def check_labels(trainer, labels, n: int) -> torch.Tensor | None:
 def _need_encoder(trainer):
     if trainer.encoder is None:
         raise ConfigError("this checkpoint has no encoder: train one with `python -m ganlab encoder CKPT`")
+    if trainer.encoder_g_step != trainer.step_count:
+        warnings.warn(f"the encoder was trained for G at step {trainer.encoder_g_step:,}, and G is now at step "
+                      f"{trainer.step_count:,}: its guesses may be off; `python -m ganlab encoder CKPT` trains it on "
+                      f"today's G", stacklevel=3)
     return trainer.encoder
 
 
@@ -150,11 +158,12 @@ def encode(trainer, images, refine: int = 0, labels=None) -> torch.Tensor:
     """z for each image (n, C, H, W) in [0, 1]: E(x), then `refine` steps of `search`; on the CPU."""
     E = _need_encoder(trainer)
     x = check_images(trainer, images)
+    classes = check_labels(trainer, labels, len(x)) if refine or labels is not None else None
     target = to_g_range(trainer, x)
     with eval_mode(E):
-        z = torch.cat([E(b) for b in target.split(1000)])
+        z = torch.cat([E(b) for b in target.split(CHUNK)])
     if refine:
-        z = search(trainer, target, z, refine, labels=check_labels(trainer, labels, len(x)))
+        z = search(trainer, target, z, refine, labels=classes)
     return z.cpu()
 
 
@@ -166,6 +175,10 @@ def search(trainer, target: torch.Tensor, z: torch.Tensor, steps: int, visible: 
     the target's. Each image's error is summed, not averaged, so every z moves as if searched alone."""
     if steps < 0:
         raise ConfigError(f"search steps must be >= 0, got {steps}")
+    if len(z) > CHUNK:                  # each image's z moves alone, so chunks give the same result
+        part = lambda t, i: None if t is None else t[i:i + CHUNK]  # noqa: E731
+        return torch.cat([search(trainer, target[i:i + CHUNK], z[i:i + CHUNK], steps, part(visible, i),
+                                 part(labels, i), lr) for i in range(0, len(z), CHUNK)])
     G, D = trainer.sample_net, trainer.D
     use_features = visible is None and trainer.config.cond != "input"    # an input-conditioned D's phi needs c
     z = z.detach().clone().to(trainer.device).requires_grad_(True)
@@ -234,7 +247,7 @@ def complete(trainer, images, mask, n: int = 4, steps: int = 200, labels=None, s
         mean = to_g_range(trainer, trainer.sample(1000, seed=seed)).mean(0)
     filled = target * visible + mean * (1 - visible)
     with eval_mode(E):
-        guess = E(filled)
+        guess = torch.cat([E(b) for b in filled.split(CHUNK)])
     starts = guess.repeat_interleave(n, 0)
     noise = sample_z(len(starts), cfg.latent_dim, cfg.prior, gen).to(trainer.device)
     noise[::n] = 0
@@ -247,6 +260,23 @@ def complete(trainer, images, mask, n: int = 4, steps: int = 200, labels=None, s
     big_target, big_visible = target.repeat_interleave(n, 0), visible.repeat_interleave(n, 0)
     z = search(trainer, big_target, starts, steps, visible=big_visible, labels=classes)
     with eval_mode(G):
-        fill = G(z, classes) if classes is not None else G(z)
+        fill = torch.cat([G(b, c) if classes is not None else G(b) for b, c in
+                          zip(z.split(CHUNK), classes.split(CHUNK) if classes is not None else [None] * len(z))])
     out = big_target * big_visible + fill * (1 - big_visible)
     return trainer._as_output(out.float().cpu()).reshape(len(x), n, *x.shape[1:])
+
+
+def pca_reconstruction(train_images: torch.Tensor, images: torch.Tensor, components: int) -> torch.Tensor:
+    """The linear reference for a code of `components` numbers: images (n, dim) in [0, 1] projected on the
+    training set's first principal components, (n, dim) in [0, 1]."""
+    mean = train_images.mean(0)
+    _, _, v = torch.pca_lowrank(train_images - mean, q=components, center=False, niter=4)
+    return ((images - mean) @ v @ v.T + mean).clamp(0, 1)
+
+
+def nearest_completion(train_images: torch.Tensor, images: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+    """The reference completion: each image's hidden pixels (`hidden`, (dim,) with 1 = hidden) taken from
+    the training image whose visible pixels are nearest; images (n, dim) in [0, 1] -> (n, dim)."""
+    seen = hidden.reshape(-1) == 0
+    nearest = torch.cat([torch.cdist(b[:, seen], train_images[:, seen]).argmin(1) for b in images.split(250)])
+    return torch.where(seen, images, train_images[nearest])

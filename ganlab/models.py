@@ -75,13 +75,18 @@ class WNLinear(nn.Module):
             self._init_from(x)
         return F.linear(x, self.v * (self.g / self.v.norm(dim=1)).unsqueeze(1), self.b)
 
+    @torch.compiler.disable            # once, eagerly: a parameter write and a Python flag
     @torch.no_grad()
     def _init_from(self, x):
-        y = F.linear(x.float(), self.v / self.v.norm(dim=1, keepdim=True))
-        scale = 1.0 / (y.std(0) + 1e-8)
-        self.g.copy_(scale)
-        self.b.copy_(-y.mean(0) * scale)
+        with torch.autocast(x.device.type, enabled=False):     # statistics in fp32 under bf16 training
+            y = F.linear(x.float(), self.v / self.v.norm(dim=1, keepdim=True))
+            scale = 1.0 / (y.std(0) + 1e-8)
+            self.g.copy_(scale)
+            self.b.copy_(-y.mean(0) * scale)
         self.initialised = True
+
+    in_features = property(lambda self: self.v.shape[1])
+    out_features = property(lambda self: self.v.shape[0])
 
     def get_extra_state(self):
         return {"initialised": self.initialised}
@@ -90,7 +95,7 @@ class WNLinear(nn.Module):
         self.initialised = bool(state["initialised"])
 
     def extra_repr(self):
-        return f"in_features={self.v.shape[1]}, out_features={self.v.shape[0]}, train_scale={isinstance(self.g, nn.Parameter)}"
+        return f"in_features={self.in_features}, out_features={self.out_features}, train_scale={isinstance(self.g, nn.Parameter)}"
 
 
 class GaussianNoise(nn.Module):
@@ -247,10 +252,8 @@ class Discriminator(nn.Module):
 
 def _width(m: nn.Module) -> int:
     """Output width of a weight layer (0 for anything else): where D joins an input c."""
-    if isinstance(m, nn.Linear):
+    if isinstance(m, (nn.Linear, WNLinear)):
         return m.out_features
-    if isinstance(m, WNLinear):
-        return m.v.shape[0]
     if isinstance(m, nn.Conv2d):
         return m.out_channels
     return m.units if isinstance(m, Maxout) else 0

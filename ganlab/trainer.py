@@ -73,9 +73,9 @@ class Trainer:
         self.ema = _kept_average(None, self.G, config.ema)
         # A semi-supervised D is also a classifier; Salimans et al. score it with averaged weights.
         self.d_ema = _kept_average(None, self.D, config.ema if config.semi_labels else 0.0)
-        self.labelled = None            # a semi-supervised D's labelled images (`semi_labels`)
+        self.labelled = self.labelled_index = None    # a semi-supervised D's labelled images (`semi_labels`)
         # The inference net E: x -> z of Sec. 7.2, trained after G on G's own samples (inference.py).
-        self.encoder, self.encoder_steps = None, 0
+        self.encoder, self.encoder_steps, self.encoder_g_step = None, 0, 0   # E, its steps, G's step then
         if self._data is not None:
             self._adopt_data()
 
@@ -360,8 +360,8 @@ class Trainer:
             **self._history.state(),     # "history" rows and their "history_stride"
             # A user's own point set cannot be reloaded by name, so it travels with the run.
             **({"points": self.data.points.cpu()} if self.config.data == "points" else {}),
-            **({"encoder": {"weights": self.encoder.state_dict(), "steps": self.encoder_steps}}
-               if self.encoder is not None else {}),
+            **({"encoder": {"weights": self.encoder.state_dict(), "steps": self.encoder_steps,
+                            "g_step": self.encoder_g_step}} if self.encoder is not None else {}),
         }
 
     def load_state_dict(self, sd: dict) -> None:
@@ -393,10 +393,10 @@ class Trainer:
         encoder = build_encoder(self.config).to(self.device)
         try:
             encoder.load_state_dict(saved["weights"])
-            steps = int(saved["steps"])
+            steps, g_step = int(saved["steps"]), int(saved["g_step"])
         except (RuntimeError, ValueError, KeyError, TypeError) as exc:
             raise CheckpointError(f"checkpoint encoder does not fit the model: {str(exc).splitlines()[0][:200]}") from None
-        self.encoder, self.encoder_steps = encoder.eval(), steps
+        self.encoder, self.encoder_steps, self.encoder_g_step = encoder.eval(), steps, g_step
 
     def save(self, path) -> None:
         """Write a checkpoint atomically (temp file + rename)."""

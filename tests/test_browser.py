@@ -50,3 +50,42 @@ def test_play_trains_in_the_browser_and_two_tabs_are_two_runs(tmp_path):
         page.wait_for_timeout(3000)                        # two refresh periods: nothing may move now
         assert step_count(page) == paused > first, readings
         assert page.locator(".stException").count() == 0 and not errors
+
+
+def test_a_drawn_digit_and_an_uploaded_photo_become_endpoints_of_a_walk(tmp_path):
+    """The latent explorer's real-image endpoints in a real browser: strokes on the canvas, a PNG upload."""
+    from PIL import Image, ImageDraw
+
+    from ganlab import Trainer, make_config
+    from ganlab.inference import train_encoder
+
+    t = Trainer(make_config(data="digits", seed=0), device="cpu")
+    t.step(20)
+    train_encoder(t, 20, progress=False)
+    t.save(tmp_path / "digits-e.pt")
+    photo = Image.new("RGB", (300, 400), "white")
+    ImageDraw.Draw(photo).line([(150, 50), (150, 350)], fill="black", width=25)
+    photo.save(tmp_path / "one.png")
+    with app_server({"GANLAB_CHECKPOINTS": str(tmp_path)}) as url, chromium() as browser:
+        page = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/latent")
+        page.get_by_text("A checkpoint in checkpoints/").click()
+        page.get_by_text("Endpoint A", exact=True).wait_for(timeout=60_000)
+        page.get_by_role("radiogroup", name="Endpoint A").get_by_text("Drawing").click()
+        canvas = page.locator("canvas").last
+        canvas.wait_for(timeout=30_000)
+        box = canvas.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 30)
+        page.mouse.down()
+        for i in range(1, 11):
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 30 + i * (box["height"] - 60) / 10)
+        page.mouse.up()
+        page.get_by_text("mean squared pixel error").first.wait_for(timeout=60_000)
+        page.get_by_role("radiogroup", name="Endpoint B").get_by_text("Upload").click()
+        page.locator("input[type=file]").last.set_input_files(str(tmp_path / "one.png"))
+        page.wait_for_function("() => (document.body.innerText.match(/mean squared pixel error/g) || []).length >= 2",
+                               timeout=60_000)
+        page.get_by_text("your drawing to your upload").first.wait_for(timeout=30_000)
+        assert page.locator(".stException").count() == 0 and not errors

@@ -105,6 +105,8 @@ def _bad_inputs(tmp_path):
         (["complete", "{e}", "--images", "{t}/x.npy", "--mask", "middle"], "unknown mask 'middle'"),
         (["complete", "{e}", "--images", "{t}/x.npy", "--mask", "{t}/z9.npy"], "a mask must have the image's shape"),
         (["encoder", "{ring}"], "inference and completion are for image generators"),
+        (["complete", "{e}", "--images", "{t}/x.npy", "--mask", "top", "--n", "65"], "--n must be from 1 to 64, got 65"),
+        (["encode", "{e}", "--images", "{t}/x.npy", "--refine", "-1"], "--refine must be from 0 to 1,000,000"),
     ]
 
 
@@ -124,3 +126,34 @@ def test_bad_inputs_are_refused_in_one_line_and_write_nothing(tmp_path, capsys, 
         assert __import__("re").search(message, err), (argv, err)
         assert not out.exists(), argv
     assert (tmp_path / "e.pt").read_bytes() == before
+
+
+def test_a_conditional_generator_is_searched_as_the_class_given_and_needs_one():
+    t = Trainer(make_config(data="digits", model="mlp", latent_dim=8, cond="projection", seed=2), device="cpu")
+    t.step(30)
+    train_encoder(t, 30, progress=False)
+    x = t.sample(4, seed=1, labels=3).clamp(0, 1)
+    assert encode(t, x).shape == (4, 8)                       # E alone needs no class
+    with pytest.raises(ConfigError, match="the search needs the class of the images"):
+        encode(t, x, refine=2)
+    assert encode(t, x, refine=2, labels=3).shape == (4, 8)
+    c = complete(t, x, named_mask("top", (1, 8, 8)), n=2, steps=2)        # classes drawn per completion
+    assert c.shape == (4, 2, 1, 8, 8)
+    plain = Trainer(make_config(data="digits", model="mlp", latent_dim=8), device="cpu")
+    train_encoder(plain, 2, progress=False)
+    with pytest.raises(ConfigError, match="unconditional"):
+        encode(plain, x, labels=3)
+
+
+def test_an_encoder_trained_for_an_earlier_g_is_flagged(digits_gan):
+    t = Trainer(make_config(data="digits", model="mlp", latent_dim=8, seed=3), device="cpu")
+    t.step(2)
+    train_encoder(t, 2, progress=False)
+    x = t.sample(2, seed=0).clamp(0, 1)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        encode(t, x)                                       # trained for this G: no warning
+    t.step(1)
+    with pytest.warns(UserWarning, match="trained for G at step 2, and G is now at step 3"):
+        encode(t, x)

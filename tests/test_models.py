@@ -56,6 +56,8 @@ def test_improved_gan_pair_matches_salimans_et_als_published_mnist_model():
     assert D.features(torch.rand(3, 784)).shape == (3, 250) and G.out_range == (0.0, 1.0)
     _, unsupervised = build_models(make_config(data="mnist", model="improved-gan"))
     assert unsupervised(torch.rand(3, 784)).shape == (3,) and unsupervised.heads == 1
+    _, projection = build_models(make_config(data="mnist", model="improved-gan", cond="projection", loss="nonsat"))
+    assert projection(torch.rand(3, 784), torch.tensor([0, 4, 9])).shape == (3,)
 
 
 @torch.no_grad()

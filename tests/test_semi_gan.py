@@ -95,9 +95,10 @@ def test_feature_matching_is_zero_when_the_means_agree_and_moves_g_toward_the_re
 @pytest.mark.parametrize("changes, message", [
     (dict(data="ring", semi_labels=10), "semi_labels needs a labelled image set .* not 'ring'; use semi_labels 0"),
     (dict(data="digits", semi_labels=15), "semi_labels must be a multiple of the 10 classes of 'digits'"),
-    (dict(data="digits", semi_labels=1800), "at most its 1,797 images, got 1800"),
+    (dict(data="digits", semi_labels=1800), "at most 1,740 \\(10 times its smallest class\\), got 1800"),
     (dict(data="digits", semi_labels=100, cond="projection"), "use cond 'none' with semi_labels"),
-    (dict(data="digits", loss="features", cond="input"), "loss 'features' matches D's class-free features"),
+    (dict(data="digits", loss="features", cond="projection"), "G would learn nothing of the class"),
+    (dict(data="ring", model="improved-gan"), "generates images, not 'ring' points"),
 ])
 def test_settings_that_cannot_work_are_refused_in_one_line(changes, message):
     with pytest.raises(ConfigError, match=message) as exc:
@@ -105,10 +106,22 @@ def test_settings_that_cannot_work_are_refused_in_one_line(changes, message):
     assert "\n" not in str(exc.value)
 
 
-def test_a_class_count_past_the_smallest_class_is_refused_when_the_data_is_loaded():
-    t = Trainer(make_config(data="digits", semi_labels=1750), device="cpu")
-    with pytest.raises(Exception, match="175 labelled images per class asked, but class 8 has only 174"):
-        t.load_data()
+def test_more_labels_per_class_than_the_smallest_class_has_are_refused_before_any_data_is_read():
+    with pytest.raises(ConfigError, match="at most 1,740 \\(10 times its smallest class\\), got 1750"):
+        make_config(data="digits", semi_labels=1750)
+    t = Trainer(make_config(data="digits", semi_labels=1740), device="cpu")
+    t.load_data()
+    assert len(t.labelled) == 1740
+
+
+@pytest.mark.parametrize("data", ["digits", "mnist", "fashion-mnist"])
+def test_the_smallest_class_sizes_the_config_knows_are_the_datas(data, request):
+    from ganlab.config import SMALLEST_CLASS
+    from ganlab.data import load_dataset
+
+    root = request.getfixturevalue("real_data_root") if data != "digits" else None
+    labels = load_dataset(data, root).labels
+    assert int(torch.bincount(labels).min()) == SMALLEST_CLASS[data]
 
 
 def test_an_unsupervised_d_is_not_a_classifier():

@@ -26,7 +26,7 @@ from ganlab import Trainer
 from ganlab.checkpoint import checkpoint_dir
 from ganlab.classifier import load_classifier, predict
 from ganlab.data import load_dataset
-from ganlab.inference import complete, encode, named_mask
+from ganlab.inference import complete, encode, named_mask, nearest_completion, pca_reconstruction
 
 
 def cpu_model() -> str:
@@ -72,9 +72,7 @@ def main(argv=None) -> dict:
     rec_e, rec_r = t.sample(z=z_e), t.sample(z=z_r)
     flat = x.reshape(len(x), -1)
     k = t.config.latent_dim
-    mean = train.images.mean(0)
-    _, _, v = torch.pca_lowrank(train.images - mean, q=k, center=False, niter=4)
-    pca = ((flat - mean) @ v @ v.T + mean).clamp(0, 1)
+    pca = pca_reconstruction(train.images, flat, k)
     reconstruction = {
         "encoder": {"class_agreement": agreement(classifier, rec_e, y),
                     "pixel_mse": float((rec_e.reshape(len(x), -1) - flat).square().mean())},
@@ -90,9 +88,7 @@ def main(argv=None) -> dict:
     start = time.perf_counter()
     filled = complete(t, x, hidden, n=args.n, steps=args.refine, seed=args.seed)
     seconds_c = time.perf_counter() - start
-    top = hidden.reshape(-1) == 0
-    nearest = torch.cat([torch.cdist(b[:, top], train.images[:, top]).argmin(1) for b in flat.split(250)])
-    nn_fill = torch.where(top, flat, train.images[nearest])
+    nn_fill = nearest_completion(train.images, flat, hidden)
     completion = {
         "hidden": "bottom half", "completions_per_image": args.n, "steps": args.refine,
         "gan": {"class_agreement": agreement(classifier, filled.flatten(0, 1), y.repeat_interleave(args.n)),

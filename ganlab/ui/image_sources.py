@@ -19,7 +19,8 @@ from . import session
 
 KINDS = ("Test image", "Upload", "Drawing")
 CANVAS = 224                    # canvas side in pixels: 8x a 28x28 image
-ENCODER_STEPS = 1000            # the app's own encoder training (the CLI's default is longer)
+APP_ENCODER_STEPS = 1000        # the app's own encoder training (shorter than the CLI's default)
+PAINT_ALPHA = 0.6               # the opacity of the mask brush
 
 
 @st.cache_resource(show_spinner="loading the test images…")
@@ -62,12 +63,12 @@ def drawn_mask(x: torch.Tensor, shape) -> torch.Tensor:
     from ..inference import named_mask
 
     picture = Image.fromarray(plots.image_grid(x[None], nrow=1, padding=0)).resize((CANVAS, CANVAS), Image.NEAREST)
-    painted = _canvas()(stroke_width=20, stroke_color="rgba(255, 0, 0, 0.6)", background_image=picture,
+    painted = _canvas()(stroke_width=20, stroke_color=f"rgba(255, 0, 0, {PAINT_ALPHA})", background_image=picture,
                         height=CANVAS, width=CANVAS, drawing_mode="freedraw", return_image_data=True, key="cx_paint")
     st.caption("Paint over the part to hide.")
     alpha = np.zeros((CANVAS, CANVAS), np.uint8) if painted.image_data is None else \
         np.asarray(painted.image_data)[..., 3].astype(np.uint8)
-    covered = np.asarray(Image.fromarray(alpha).resize(shape[:0:-1], Image.BOX), np.float32) / 255
+    covered = np.asarray(Image.fromarray(alpha).resize(shape[:0:-1], Image.BOX), np.float32) / (255 * PAINT_ALPHA)
     return named_mask(covered > 1 / 3, shape)
 
 
@@ -101,9 +102,9 @@ def need_encoder(trainer) -> bool:
         return True
     st.info("This generator has no inference net E: x → z yet (Sec. 7.2). `python -m ganlab encoder CKPT` trains "
             "one into a checkpoint; the shipped mnist-dcgan.pt has one.")
-    if st.button(f"Train one now ({ENCODER_STEPS:,} steps on G's own samples)", key="train_encoder"):
+    if st.button(f"Train one now ({APP_ENCODER_STEPS:,} steps on G's own samples)", key="train_encoder"):
         with st.spinner("training the inference net…"):
-            session.train_explorer_encoder(trainer, ENCODER_STEPS)
+            session.train_explorer_encoder(trainer, APP_ENCODER_STEPS)
         st.rerun()
     return False
 
