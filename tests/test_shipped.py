@@ -81,3 +81,11 @@ def test_the_shipped_conditional_generators_draw_the_class_asked_as_often_as_the
                       data_root=real_data_root)["conditional"]
     assert abs(100 * result["agreement"] - overall) <= 0.05 + 1e-9             # stated to 0.1 %
     assert abs(100 * result["worst_class_agreement"] - worst) <= 0.05 + 1e-9
+
+
+@pytest.mark.slow
+def test_the_shipped_semi_supervised_d_classifies_as_the_readme_states(real_data_root):
+    (error,) = numbers(r"D's test error as a classifier ([\d.]+) %", readme_row("`mnist-semi.pt`"))
+    result = evaluate(Trainer.load(CHECKPOINTS / "mnist-semi.pt", device="cpu"), ["semi_classifier"],
+                      data_root=real_data_root)["semi_classifier"]
+    assert result["test_images"] == 10_000 and abs(100 * result["test_error"] - error) <= 0.005 + 1e-9
