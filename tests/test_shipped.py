@@ -89,3 +89,9 @@ def test_the_shipped_semi_supervised_d_classifies_as_the_readme_states(real_data
     result = evaluate(Trainer.load(CHECKPOINTS / "mnist-semi.pt", device="cpu"), ["semi_classifier"],
                       data_root=real_data_root)["semi_classifier"]
     assert result["test_images"] == 10_000 and abs(100 * result["test_error"] - error) <= 0.005 + 1e-9
+
+
+def test_the_shipped_mnist_generator_carries_an_inference_net_trained_for_its_own_g():
+    (steps,) = numbers(r"its encoder: ([\d,]+) steps", readme_row("inference on `mnist-dcgan.pt`"))
+    t = Trainer.load(CHECKPOINTS / "mnist-dcgan.pt", device="cpu")
+    assert t.encoder is not None and t.encoder_steps == steps and t.encoder_g_step == t.step_count

@@ -8,7 +8,8 @@
   beside a PCA reconstruction with as many components as z has coordinates (fit on the training set).
 - Completion of the bottom half from the top half: `--n` completions per image, the classifier's
   agreement with the label over all of them, beside a nearest-neighbour completion (the bottom half of
-  the training image whose top half is nearest).
+  the training image whose top half is nearest) and the bottom half of G's mean image (what the
+  classifier makes of the top half with an uninformative bottom).
 - Speed: E on 1,000 images, and the refinement of one image, wall-clock on this machine.
 """
 
@@ -89,11 +90,13 @@ def main(argv=None) -> dict:
     filled = complete(t, x, hidden, n=args.n, steps=args.refine, seed=args.seed)
     seconds_c = time.perf_counter() - start
     nn_fill = nearest_completion(train.images, flat, hidden)
+    mean_fill = x * (1 - hidden) + t.sample(1000, seed=args.seed).mean(0) * hidden
     completion = {
         "hidden": "bottom half", "completions_per_image": args.n, "steps": args.refine,
         "gan": {"class_agreement": agreement(classifier, filled.flatten(0, 1), y.repeat_interleave(args.n)),
                 "first_completion_agreement": agreement(classifier, filled[:, 0], y)},
         "nearest_neighbour": {"class_agreement": agreement(classifier, nn_fill.reshape(x.shape), y)},
+        "g_mean_image": {"class_agreement": agreement(classifier, mean_fill, y)},
     }
 
     record = {
