@@ -259,11 +259,9 @@ def complete(trainer, images, mask, n: int = 4, steps: int = 200, labels=None, s
         classes = None if classes is None else classes.repeat_interleave(n)
     big_target, big_visible = target.repeat_interleave(n, 0), visible.repeat_interleave(n, 0)
     z = search(trainer, big_target, starts, steps, visible=big_visible, labels=classes)
-    with eval_mode(G):
-        fill = torch.cat([G(b, c) if classes is not None else G(b) for b, c in
-                          zip(z.split(CHUNK), classes.split(CHUNK) if classes is not None else [None] * len(z))])
-    out = big_target * big_visible + fill * (1 - big_visible)
-    return trainer._as_output(out.float().cpu()).reshape(len(x), n, *x.shape[1:])
+    fill = trainer.sample(z=z, labels=classes).reshape(len(x), n, *x.shape[1:])     # in [0, 1], on the CPU
+    seen = (1 - hidden).reshape(len(x), 1, *x.shape[1:]).cpu()
+    return x[:, None] * seen + fill * (1 - seen)          # the visible pixels exactly as given
 
 
 def pca_reconstruction(train_images: torch.Tensor, images: torch.Tensor, components: int) -> torch.Tensor:

@@ -77,10 +77,11 @@ def test_a_drawn_digit_and_an_uploaded_photo_become_endpoints_of_a_walk(tmp_path
         canvas = page.locator("canvas").last
         canvas.wait_for(timeout=30_000)
         box = canvas.bounding_box()
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 30)
+        middle = box["x"] + box["width"] / 2
+        page.mouse.move(middle, box["y"] + 30)
+        page.wait_for_timeout(200)                    # the canvas takes pointer events once it is drawn
         page.mouse.down()
-        for i in range(1, 11):
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 30 + i * (box["height"] - 60) / 10)
+        page.mouse.move(middle, box["y"] + box["height"] - 30, steps=20)    # a stroke: many small moves
         page.mouse.up()
         page.get_by_text("mean squared pixel error").first.wait_for(timeout=60_000)
         page.get_by_role("radiogroup", name="Endpoint B").get_by_text("Upload").click()

@@ -23,7 +23,8 @@ from ganlab.links import read_link
 
 CHOICES = {"data": ("gaussian1d", "ring", "grid", "mnist", "fashion-mnist", "digits", "points"),
            # "seed" is the old name of "pytorch-mlp", still accepted
-           "model": ("mlp", "pytorch-mlp", "seed", "paper", "dcgan", "dcgan-deep"), "loss": ("nonsat", "minimax"),
+           "model": ("mlp", "pytorch-mlp", "seed", "paper", "dcgan", "dcgan-deep", "improved-gan"),
+           "loss": ("nonsat", "minimax", "features"),
            "optimizer": ("adam", "sgd"),
            "prior": ("normal", "uniform"), "precision": ("fp32", "bf16"),
            "cond": ("none", "input", "projection")}
@@ -31,6 +32,8 @@ REALS_0_1 = ("beta1", "beta2", "momentum", "momentum_end", "ema")
 # The documented limits (README, Settings), written here rather than imported from the code they check.
 INT_LIMITS = {"latent_dim": 4096, "hidden": 8192, "depth": 32, "k": 1000, "batch_size": 65_536, "r1_every": 1000}
 DATASET_SIZES = {"mnist": 60_000, "fashion-mnist": 60_000, "digits": 1_797}
+# semi_labels: 0, or a multiple of the 10 classes up to 10 times the smallest class of a labelled image set.
+SEMI_MOST = {"mnist": 54_210, "fashion-mnist": 60_000, "digits": 1_740}
 RATES = ("lr_g", "lr_d")
 # The schedule: lr divided by lr_decay in [1, 2] each step, a momentum ramp of 0..10^9 steps; r1 in [0, 10^4].
 # Networks small enough that a training step takes milliseconds (the bounds are tested separately).
@@ -57,6 +60,8 @@ def valid_value(name: str):
         return st.floats(1.0, 2.0)
     if name == "momentum_steps":
         return st.integers(0, 10**9)
+    if name == "semi_labels":
+        return st.sampled_from([0, 0, 10, 20, 100])
     if name == "r1":
         return st.floats(0.0, 1e4)
     return st.integers(0, 2**63 - 1)  # seed
@@ -82,6 +87,8 @@ def invalid_value(name: str):
         wrong = st.sampled_from([-1, 10**9 + 1, 2.0, True])
     elif name == "r1":
         wrong = st.sampled_from([-0.1, 1e4 + 1, float("inf")])
+    elif name == "semi_labels":
+        wrong = st.sampled_from([-1, 60_001, 2.0, True])
     else:
         wrong = st.sampled_from([-1, 2**63, 1.0, False])
     return wrong | junk
@@ -113,14 +120,23 @@ def expected_problem(c: dict) -> str | None:
     bad += [] if is_real(merged["lr_decay"]) and 1 <= merged["lr_decay"] <= 2 else ["lr_decay"]
     bad += [] if is_int(merged["momentum_steps"]) and 0 <= merged["momentum_steps"] <= 10**9 else ["momentum_steps"]
     bad += [] if is_real(merged["r1"]) and 0 <= merged["r1"] <= 1e4 else ["r1"]
+    bad += [] if is_int(merged["semi_labels"]) and 0 <= merged["semi_labels"] <= 60_000 else ["semi_labels"]
     if bad:
         return " ".join(bad)
+    images = ("mnist", "fashion-mnist", "digits")
     if merged["model"] in ("dcgan", "dcgan-deep") and merged["data"] not in ("mnist", "fashion-mnist"):   # 28x28 only
         return "28x28"
-    if merged["model"] in ("pytorch-mlp", "seed", "dcgan", "dcgan-deep") and merged["batch_size"] < 2:   # BatchNorm: two samples
-        return "batch_size"
+    if merged["model"] == "improved-gan" and merged["data"] not in images:                 # a model of images
+        return "model"
+    if merged["model"] in ("pytorch-mlp", "seed", "dcgan", "dcgan-deep", "improved-gan") and merged["batch_size"] < 2:
+        return "batch_size"                                                               # BatchNorm: two samples
     if merged["cond"] != "none" and merged["data"] in ("gaussian1d", "points"):          # no classes
         return "cond"
+    n = merged["semi_labels"]
+    if n and (merged["data"] not in images or merged["cond"] != "none" or n % 10 or n > SEMI_MOST[merged["data"]]):
+        return "semi_labels"
+    if merged["loss"] == "features" and merged["cond"] != "none":                          # class-free features
+        return "loss"
     if merged["batch_size"] > DATASET_SIZES.get(merged["data"], math.inf):
         return "batch_size"
     return None
