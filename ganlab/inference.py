@@ -243,8 +243,7 @@ def complete(trainer, images, mask, n: int = 4, steps: int = 200, labels=None, s
     visible = (1 - hidden).reshape(len(x), -1).to(trainer.device)
     target = to_g_range(trainer, x)
     gen = torch.Generator().manual_seed(seed)
-    with eval_mode(trainer.sample_net) as G:
-        mean = to_g_range(trainer, trainer.sample(1000, seed=seed)).mean(0)
+    mean = to_g_range(trainer, trainer.sample(1000, seed=seed)).mean(0)          # G's mean image
     filled = target * visible + mean * (1 - visible)
     with eval_mode(E):
         guess = torch.cat([E(b) for b in filled.split(CHUNK)])
@@ -257,8 +256,8 @@ def complete(trainer, images, mask, n: int = 4, steps: int = 200, labels=None, s
     else:
         classes = check_labels(trainer, labels, len(x))
         classes = None if classes is None else classes.repeat_interleave(n)
-    big_target, big_visible = target.repeat_interleave(n, 0), visible.repeat_interleave(n, 0)
-    z = search(trainer, big_target, starts, steps, visible=big_visible, labels=classes)
+    z = search(trainer, target.repeat_interleave(n, 0), starts, steps, visible=visible.repeat_interleave(n, 0),
+               labels=classes)
     fill = trainer.sample(z=z, labels=classes).reshape(len(x), n, *x.shape[1:])     # in [0, 1], on the CPU
     seen = (1 - hidden).reshape(len(x), 1, *x.shape[1:]).cpu()
     return x[:, None] * seen + fill * (1 - seen)          # the visible pixels exactly as given
