@@ -12,7 +12,6 @@ Links from before recipes existed read the same: a model's default recipe is wha
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import NamedTuple
 
 from .config import FIELD_TYPES, FIELDS, IMAGE_DATASETS, Config, check_field, make_config, rules
@@ -48,8 +47,14 @@ def read_link(params: dict[str, str]) -> Link:
         notes.append(f"ignored the link's settings ({exc})")
         cfg, recipe = make_config(), None
     if cfg.data == "points":                  # a link cannot carry an upload
-        notes.append("a link cannot carry uploaded points: starting on 'ring'; upload the CSV again")
-        cfg = make_config(recipe, **{k: v for k, v in asdict(cfg).items() if not rules(k).get("brings_settings")})
+        # ring as a link to ring would start: its own settings, then what the link itself set.
+        notes.append("a link cannot carry uploaded points: starting on 'ring' with its own settings; "
+                     "upload the CSV again")
+        kept = {k: v for k, v in overrides.items() if not rules(k).get("brings_settings")}
+        try:
+            cfg = make_config(recipe, **kept)
+        except GanlabError:
+            cfg, recipe = make_config(), None
     return Link(cfg, recipe_for(cfg.model, recipe), notes)
 
 

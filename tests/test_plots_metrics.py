@@ -41,6 +41,14 @@ def test_mode_coverage_protocol_on_real_samples_and_on_a_collapsed_generator():
     assert mode_coverage(torch.full((10, 2), 50.0), ring.centres, ring.std)["mode_kl_to_uniform"] is None
 
 
+def test_the_reverse_kl_is_pacgans_kl_of_the_generated_mode_histogram_to_the_true_one():
+    ring = load_dataset("ring")
+    # 3/4 of the samples on mode 0, 1/4 on mode 1: KL(q || uniform over 8) = sum q log(8 q)
+    x = torch.cat([ring.centres[0].expand(300, 2), ring.centres[1].expand(100, 2)])
+    q = torch.tensor([0.75, 0.25], dtype=torch.float64)
+    assert mode_coverage(x, ring.centres, ring.std)["reverse_kl"] == pytest.approx(float((q * (8 * q).log()).sum()))
+
+
 @pytest.fixture(scope="module")
 def trained():
     out = {}
