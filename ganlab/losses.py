@@ -118,6 +118,23 @@ def discriminator_phase(D, G, real: torch.Tensor, z: torch.Tensor, r1: float, au
     return DPhase(loss, loss_d, real_logits, fake_logits)
 
 
+def g_push(D, x: torch.Tensor, kind: str, c: torch.Tensor | None = None,
+           real: torch.Tensor | None = None) -> torch.Tensor:
+    """-grad_x of G's loss at samples x (n, dim): the direction in data space in which G's next step
+    moves each sample, each sample's loss summed, not averaged, so the arrows do not shrink with n. D's
+    weights are left out of the graph. With the minimax loss and a D that confidently rejects x, it
+    vanishes (Sec. 3). Feature matching compares x, as a batch, with `real`."""
+    x = x.detach().clone().requires_grad_(True)         # a copy: samples may come from inference mode
+    with torch.enable_grad():
+        if kind == "features":
+            loss = feature_matching(D.features(real).detach(), D.features(x)) * len(x)
+        else:
+            logits = (D(x) if c is None else D(x, c)).float()
+            loss = g_loss(logits, kind) * len(x)
+        (grad,) = torch.autograd.grad(loss, x)
+    return -grad
+
+
 def generator_phase(D, G, z: torch.Tensor, kind: str, autocast, c: torch.Tensor | None = None,
                     real: torch.Tensor | None = None) -> torch.Tensor:
     """G's step objective on G(z) (G(z, c) and D(., c) for a conditional pair); the caller keeps

@@ -64,11 +64,13 @@ def _has_density(trainer) -> bool:
     return hasattr(trainer.data, "log_prob")
 
 
-def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool = False, label: int | None = None) -> go.Figure:
+def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool = False, label: int | None = None,
+                 arrows: bool = False) -> go.Figure:
     """Real vs generated points over D's decision surface; with `show_dstar`, beside D* =
     pdata / (pdata + pg) (Proposition 1), pdata exact and pg a KDE of G's samples. A conditional G's
     samples are coloured by the component they were asked for (all of `label`'s, if given), and D's
-    surface is D(x, c) for that class, or with c the component nearest x (`Trainer.d_prob`)."""
+    surface is D(x, c) for that class, or with c the component nearest x (`Trainer.d_prob`). With
+    `arrows`, G's push on the first ARROWS generated samples (`g_arrows`)."""
     x0, x1, y0, y1 = plane_bounds(trainer)
     xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
     grid = torch.as_tensor(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2), dtype=torch.float32)
@@ -77,6 +79,7 @@ def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool =
     if show_dstar and _has_density(trainer) and label is None:     # D* of the whole mixture, not of one class
         dstar = optimal_discriminator(trainer.data.log_prob(grid).cpu(), kde_log_density(trainer.sample(1000, seed=1), grid))
         panels.append(("D*(x) = pdata / (pdata + pg)", dstar))
+    push = trainer.g_push(fake[:ARROWS], None if asked is None else asked[:ARROWS]) if arrows else None
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[0] for p in panels], shared_yaxes=True)
     for col, (_, values) in enumerate(panels, start=1):
         fig.add_heatmap(x=xs, y=ys, z=values.reshape(resolution, resolution).numpy(), zmin=0, zmax=1,
@@ -86,10 +89,34 @@ def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool =
             colour = COLORS["real"] if name == "real" else COLORS["fake"] if asked is None else _class_colours(asked)
             fig.add_scatter(x=pts[:, 0].numpy(), y=pts[:, 1].numpy(), mode="markers", name=name,
                             showlegend=col == 1, marker=dict(size=4, color=colour), row=1, col=col)
+        if arrows:
+            for trace in g_arrows(fake[:ARROWS], push, x1 - x0):
+                fig.add_trace(trace.update(showlegend=col == 1 and trace.showlegend is not False), row=1, col=col)
     fig.update_xaxes(range=[x0, x1])
     fig.update_yaxes(range=[y0, y1], scaleanchor="x")
     fig.update_layout(height=460, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.08))
     return fig
+
+
+ARROWS = 150            # generated samples that get an arrow: enough to read the field, few enough to draw fast
+ARROW_UNIT = 0.05       # a push of norm 1 is drawn this fraction of the plane wide; the longest are cut at
+ARROW_MAX = 0.15        # this fraction, so a vanishing push (minimax against a confident D) looks short
+
+
+def g_arrows(points: torch.Tensor, push: torch.Tensor, width: float) -> list[go.Scatter]:
+    """Arrows from each point along G's push, on one fixed scale (not rescaled per frame, so how
+    strong the push is stays visible from refresh to refresh): shafts and heads as two traces."""
+    length = push.norm(dim=1, keepdim=True)
+    shown = push * ARROW_UNIT * width
+    shown = torch.where(length * ARROW_UNIT > ARROW_MAX, push / length.clamp_min(1e-12) * ARROW_MAX * width, shown)
+    tips = points + shown
+    xs = torch.stack([points[:, 0], tips[:, 0], torch.full_like(tips[:, 0], float("nan"))], 1).reshape(-1).numpy()
+    ys = torch.stack([points[:, 1], tips[:, 1], torch.full_like(tips[:, 1], float("nan"))], 1).reshape(-1).numpy()
+    angle = np.degrees(np.arctan2(shown[:, 0].numpy(), shown[:, 1].numpy()))     # clockwise from up
+    return [go.Scatter(x=xs, y=ys, mode="lines", name="G's push (−∇ₓ of G's loss)", hoverinfo="skip",
+                       line=dict(color=COLORS["g"], width=1), connectgaps=False),
+            go.Scatter(x=tips[:, 0].numpy(), y=tips[:, 1].numpy(), mode="markers", showlegend=False, hoverinfo="skip",
+                       marker=dict(symbol="arrow", size=7, angle=angle, color=COLORS["g"]))]
 
 
 def _class_colours(labels: torch.Tensor) -> list[str]:

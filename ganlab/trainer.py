@@ -32,7 +32,7 @@ from .ema import WeightAverage
 from .errors import CheckpointError, ConfigError, DivergenceError
 from .history import History
 from .latent import sample_z
-from .losses import discriminator_phase, generator_phase, r1_weight
+from .losses import discriminator_phase, g_push, generator_phase, r1_weight
 from .models import build_models, eval_mode, frozen, set_noise_generator
 
 # Per-iteration record, one row of the history tensor. d_real / d_fake are mean D(x) and mean
@@ -328,6 +328,20 @@ class Trainer:
         with eval_mode(self.D if self.d_ema is None else self.d_ema.net) as net:
             return torch.cat([net.class_logits(b.flatten(1).to(self.device, torch.float32) * (hi - lo) + lo)
                               .argmax(1).cpu() for b in images.split(batch)])
+
+    def g_push(self, x: torch.Tensor, labels=None) -> torch.Tensor:
+        """Where G's next step pushes samples x (n, dim) of 2-D or 1-D data: -grad_x of the current G
+        loss, D in eval mode (no dropout), on the CPU (`losses.g_push`). A conditional D judges each x
+        as class `labels`, or as the component nearest it."""
+        x = x.to(self.device, torch.float32)
+        c = None
+        if self.config.classes:
+            c = labels if labels is not None else torch.cdist(x, self.data.centres.to(x)).argmin(1)
+            c = _one_each(self._check_labels(c), len(x), "point").to(self.device)
+        real = self.data.sample(len(x), torch.Generator(self.device).manual_seed(0)) \
+            if self.config.loss == "features" else None
+        with eval_mode(self.D), frozen(self.D):
+            return g_push(self.D, x, self.config.loss, c, real).cpu()
 
     # ---------------------------------------------------------- state / I/O
     def _run_state(self) -> dict:

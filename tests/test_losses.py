@@ -37,3 +37,20 @@ def test_minimax_saturates_where_nonsat_does_not():
     (grad_minimax,) = torch.autograd.grad(g_loss(logits, "minimax"), logits)
     (grad_nonsat,) = torch.autograd.grad(g_loss(logits, "nonsat"), logits)
     assert abs(float(grad_minimax)) < 1e-3 < 0.99 < abs(float(grad_nonsat))
+
+
+def test_gs_push_climbs_ds_slope_and_vanishes_for_minimax_against_a_confident_d():
+    from torch import nn
+
+    from ganlab.losses import g_push
+
+    D = nn.Linear(2, 1)
+    with torch.no_grad():
+        D.weight.copy_(torch.tensor([[1.0, -2.0]]))
+        D.bias.fill_(-10.0)                        # D says "fake" with probability ~1 - e^-10 near 0
+    logit = lambda x: D(x).squeeze(1)              # noqa: E731
+    x = torch.randn(16, 2) * 0.1
+    nonsat, minimax = g_push(logit, x, "nonsat"), g_push(logit, x, "minimax")
+    assert (nonsat @ D.weight.detach().T > 0).all()          # toward where D says "real"
+    assert (minimax.norm(dim=1) * 1000 < nonsat.norm(dim=1)).all()
+    assert torch.allclose(nonsat, torch.sigmoid(-logit(x)).detach()[:, None] * D.weight.detach(), atol=1e-6)

@@ -214,14 +214,19 @@ def draw(trainer) -> None:
                     "`notebooks/03_algorithm1_1d.ipynb`")
         else:
             st.subheader("Real vs generated, over D")
-            show_dstar = cfg.data != "points" and st.checkbox("compare with the optimal D*", key="show_dstar")
-            st.plotly_chart(plots.toy2d_figure(trainer, show_dstar=show_dstar, label=label), key="toy2d")
+            c1, c2 = st.columns(2)
+            show_dstar = cfg.data != "points" and c1.checkbox("compare with the optimal D*", key="show_dstar")
+            arrows = c2.checkbox("G's push on its samples", key="show_arrows",
+                                 help="an arrow on each shown sample: −∇ₓ of G's loss, where G's next step moves it")
+            st.plotly_chart(plots.toy2d_figure(trainer, show_dstar=show_dstar, label=label, arrows=arrows), key="toy2d")
             with st.expander("What am I looking at?"):
                 st.markdown(
                     "Black: real samples; green: G's samples. The colour is D(x), the probability D gives "
                     "that x is real (red ≈ 0, blue ≈ 1). D* = pdata / (pdata + pg) is the best possible "
                     "discriminator against the current G (Proposition 1), with pdata exact and pg estimated "
-                    "from G's samples. When G has learnt the data, D* = 1/2 everywhere. "
+                    "from G's samples. When G has learnt the data, D* = 1/2 everywhere. The orange arrows "
+                    "(on request) are G's push: −∇ₓ of G's loss at each generated sample, on one fixed scale; with "
+                    "the minimax loss they vanish where D confidently says fake (Sec. 3). "
                     "`notebooks/01_optimal_discriminator.ipynb` · "
                     "`notebooks/05_k_and_mode_collapse.ipynb`")
     with right:
