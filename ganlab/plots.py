@@ -65,12 +65,13 @@ def _has_density(trainer) -> bool:
 
 
 def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool = False, label: int | None = None,
-                 arrows: bool = False) -> go.Figure:
+                 arrows: bool = False, manifold: bool = False) -> go.Figure:
     """Real vs generated points over D's decision surface; with `show_dstar`, beside D* =
     pdata / (pdata + pg) (Proposition 1), pdata exact and pg a KDE of G's samples. A conditional G's
     samples are coloured by the component they were asked for (all of `label`'s, if given), and D's
     surface is D(x, c) for that class, or with c the component nearest x (`Trainer.d_prob`). With
-    `arrows`, G's push on the first ARROWS generated samples (`g_arrows`)."""
+    `arrows`, G's push on the first ARROWS generated samples (`g_arrows`); with `manifold`, the image
+    under G of a regular grid in z (`manifold_mesh`)."""
     x0, x1, y0, y1 = plane_bounds(trainer)
     xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
     grid = torch.as_tensor(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2), dtype=torch.float32)
@@ -89,6 +90,8 @@ def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool =
             colour = COLORS["real"] if name == "real" else COLORS["fake"] if asked is None else _class_colours(asked)
             fig.add_scatter(x=pts[:, 0].numpy(), y=pts[:, 1].numpy(), mode="markers", name=name,
                             showlegend=col == 1, marker=dict(size=4, color=colour), row=1, col=col)
+        if manifold:
+            fig.add_trace(manifold_mesh(trainer, label).update(showlegend=col == 1), row=1, col=col)
         if arrows:
             for trace in g_arrows(fake[:ARROWS], push, x1 - x0):
                 fig.add_trace(trace.update(showlegend=col == 1 and trace.showlegend is not False), row=1, col=col)
@@ -96,6 +99,26 @@ def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool =
     fig.update_yaxes(range=[y0, y1], scaleanchor="x")
     fig.update_layout(height=460, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.08))
     return fig
+
+
+MESH = 21               # z grid lines per axis of the manifold view
+
+
+def manifold_mesh(trainer, label: int | None = None) -> go.Scatter:
+    """G's manifold: a regular MESH x MESH grid over the prior's 2 %-98 % quantiles of z's first two
+    coordinates (the others 0), each grid line drawn through its image under G. Where lines crowd, G
+    squeezes much of z into little of the plane; folds and collapsed stretches show as they are."""
+    cfg = trainer.config
+    q = prior_quantiles(cfg.prior, MESH)
+    zz = torch.zeros(MESH, MESH, cfg.latent_dim)
+    zz[..., 0], zz[..., 1 % cfg.latent_dim] = q[:, None], q[None, :]
+    labels = None if not cfg.classes else (label if label is not None else 0)
+    x = trainer.sample(z=zz.reshape(-1, cfg.latent_dim), labels=labels).reshape(MESH, MESH, -1)
+    lines = [x[i] for i in range(MESH)] + [x[:, j] for j in range(MESH)]
+    gap = torch.full((1, x.shape[-1]), float("nan"))
+    path = torch.cat([torch.cat([line, gap]) for line in lines]).numpy()
+    return go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name="G's manifold (a z grid under G)",
+                      hoverinfo="skip", line=dict(color="#7f7f7f", width=0.8), connectgaps=False)
 
 
 ARROWS = 150            # generated samples that get an arrow: enough to read the field, few enough to draw fast

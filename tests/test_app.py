@@ -338,9 +338,11 @@ def test_the_completion_tab_fills_the_hidden_half(checkpoint_folder):
     assert any("each completion keeps the visible pixels" in c for c in captions), captions
 
 
-def test_gs_push_shows_as_arrows_on_the_toy_view():
+def test_gs_push_and_manifold_show_on_the_toy_view():
     at = app()
     at.button(key="step").click().run()
     at.checkbox(key="show_arrows").check().run()
+    at.checkbox(key="show_manifold").check().run()
     assert not at.exception
-    assert any("G's push" in chart.proto.spec for chart in at.get("plotly_chart"))
+    spec = next(chart.proto.spec for chart in at.get("plotly_chart") if "G's push" in chart.proto.spec)
+    assert "G's manifold" in spec

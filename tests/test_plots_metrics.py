@@ -116,3 +116,17 @@ def test_points_runs_resume_bit_identically(tmp_path):
     c = Trainer.load(tmp_path / "p.pt", device="cpu")
     c.step(4)
     assert torch.equal(a.sample(20, seed=0), c.sample(20, seed=0))
+
+
+def test_the_manifold_mesh_is_the_image_of_a_regular_z_grid_under_g():
+    from ganlab import Trainer, make_config
+    from ganlab.latent import prior_quantiles
+    from ganlab.plots import MESH, manifold_mesh
+
+    t = Trainer(make_config(data="ring", seed=0), device="cpu")
+    t.step(5)
+    mesh = manifold_mesh(t)
+    assert len(mesh.x) == 2 * MESH * (MESH + 1)                 # 2 * MESH lines of MESH points and a gap each
+    q = prior_quantiles(t.config.prior, MESH)
+    corner = t.sample(z=torch.stack([q[0], q[0]])[None])[0]
+    assert mesh.x[0] == pytest.approx(float(corner[0]), abs=1e-6) and mesh.y[0] == pytest.approx(float(corner[1]), abs=1e-6)

@@ -214,11 +214,14 @@ def draw(trainer) -> None:
                     "`notebooks/03_algorithm1_1d.ipynb`")
         else:
             st.subheader("Real vs generated, over D")
-            c1, c2 = st.columns(2)
+            c1, c2, c3 = st.columns(3)
             show_dstar = cfg.data != "points" and c1.checkbox("compare with the optimal D*", key="show_dstar")
             arrows = c2.checkbox("G's push on its samples", key="show_arrows",
                                  help="an arrow on each shown sample: −∇ₓ of G's loss, where G's next step moves it")
-            st.plotly_chart(plots.toy2d_figure(trainer, show_dstar=show_dstar, label=label, arrows=arrows), key="toy2d")
+            manifold = c3.checkbox("G's manifold", key="show_manifold",
+                                   help="a regular grid in z (its first two coordinates) drawn through G")
+            st.plotly_chart(plots.toy2d_figure(trainer, show_dstar=show_dstar, label=label, arrows=arrows,
+                                               manifold=manifold), key="toy2d")
             with st.expander("What am I looking at?"):
                 st.markdown(
                     "Black: real samples; green: G's samples. The colour is D(x), the probability D gives "
@@ -226,7 +229,9 @@ def draw(trainer) -> None:
                     "discriminator against the current G (Proposition 1), with pdata exact and pg estimated "
                     "from G's samples. When G has learnt the data, D* = 1/2 everywhere. The orange arrows "
                     "(on request) are G's push: −∇ₓ of G's loss at each generated sample, on one fixed scale; with "
-                    "the minimax loss they vanish where D confidently says fake (Sec. 3). "
+                    "the minimax loss they vanish where D confidently says fake (Sec. 3). The grey mesh (on "
+                    "request) is G's manifold: a regular grid of z carried into the plane by G; where its lines "
+                    "crowd, G packs much of z into little of the plane. "
                     "`notebooks/01_optimal_discriminator.ipynb` · "
                     "`notebooks/05_k_and_mode_collapse.ipynb`")
     with right:
