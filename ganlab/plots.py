@@ -121,6 +121,16 @@ def manifold_mesh(trainer, label: int | None = None) -> go.Scatter:
                       hoverinfo="skip", line=dict(color="#7f7f7f", width=0.8), connectgaps=False)
 
 
+def latent_slice(trainer, z: torch.Tensor, n: int = 8, label: int | None = None) -> np.ndarray:
+    """G's manifold for any z: an n x n image grid of G at z with its first two coordinates moved over
+    the prior's 2 %-98 % quantiles (rows the first, columns the second), the other coordinates as in z."""
+    cfg = trainer.config
+    q = prior_quantiles(cfg.prior, n)
+    zz = z.reshape(1, 1, -1).repeat(n, n, 1)
+    zz[..., 0], zz[..., 1 % cfg.latent_dim] = q[:, None], q[None, :]
+    return image_grid(trainer.sample(z=zz.reshape(-1, cfg.latent_dim), labels=label), nrow=n)
+
+
 ARROWS = 150            # generated samples that get an arrow: enough to read the field, few enough to draw fast
 ARROW_UNIT = 0.05       # a push of norm 1 is drawn this fraction of the plane wide; the longest are cut at
 ARROW_MAX = 0.15        # this fraction, so a vanishing push (minimax against a confident D) looks short

@@ -80,6 +80,10 @@ def walk(trainer, label) -> None:
                    "lerp dips below it mid-way, slerp does not.")
     if cfg.is_image:
         st.image(plots.image_grid(x, nrow=steps), width="stretch", caption=f"the whole path, {name_a} to {name_b}")
+        with st.expander("G's manifold: a 2-D slice of z through endpoint A"):
+            st.image(plots.latent_slice(trainer, a, label=label), width=480,
+                     caption="z of endpoint A with its first coordinate moved down the rows and its second along "
+                             "the columns, over the prior's 2 %–98 % quantiles: how G lays out that plane of z")
     if cfg.classes and cfg.is_image:
         class_views(trainer, a, name_a)
     st.download_button("Export the walk as a GIF", data=lambda: walk_gif(trainer, x), file_name="latent-walk.gif",
