@@ -17,17 +17,15 @@ Images come in and go out in [0, 1] as `sample` writes them; inside, they are ma
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import torch
-from torch import nn
 from tqdm.auto import tqdm
 
-from .config import DATASET_SHAPES, Config
+from .config import DATASET_SHAPES
 from .errors import ConfigError
 from .latent import sample_z
-from .models import Unflatten, eval_mode, frozen
+from .models import build_encoder, eval_mode, frozen
 
 ENCODER_STEPS = 3000        # default training steps of E (batch 256)
 ENCODER_BATCH = 256
@@ -36,38 +34,6 @@ SEARCH_LR = 0.05
 FEATURE_WEIGHT = 1.0        # of D's relative feature error against the pixel error in `search`
 START_SPREAD = 0.7          # how far completion starts stray from E's guess, in prior standard deviations
 MASKS = ("top", "bottom", "left", "right")
-
-
-class Encoder(nn.Module):
-    """E: x (n, dim) in G's output range -> z (n, latent_dim)."""
-
-    def __init__(self, body: nn.Sequential, latent_dim: int):
-        super().__init__()
-        self.net = body
-        self.latent_dim = latent_dim
-
-    def forward(self, x):
-        return self.net(x)
-
-
-def build_encoder(cfg: Config) -> Encoder:
-    """E for `cfg`'s data: two strided convolutions for 28x28 images (D's layout, with a hidden
-    layer before z), an MLP otherwise; initialised from the seed without touching the global RNG."""
-    shape = DATASET_SHAPES[cfg.data]
-    dim = math.prod(shape)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(cfg.seed)
-        if shape[1:] == (28, 28):
-            body = nn.Sequential(
-                Unflatten(*shape),
-                nn.Conv2d(shape[0], 64, 4, 2, 1), nn.LeakyReLU(0.2),          # -> (n, 64, 14, 14)
-                nn.Conv2d(64, 128, 4, 2, 1), nn.LeakyReLU(0.2),               # -> (n, 128, 7, 7)
-                nn.Flatten(), nn.Linear(128 * 7 * 7, 512), nn.LeakyReLU(0.2),
-                nn.Linear(512, cfg.latent_dim))
-        else:
-            body = nn.Sequential(nn.Linear(dim, 512), nn.LeakyReLU(0.2), nn.Linear(512, 512), nn.LeakyReLU(0.2),
-                                 nn.Linear(512, cfg.latent_dim))
-        return Encoder(body, cfg.latent_dim)
 
 
 def train_encoder(trainer, steps: int = ENCODER_STEPS, batch: int = ENCODER_BATCH, lr: float = 1e-3,

@@ -371,6 +371,39 @@ def _improved_gan_pair(cfg: Config, dim: int):
     return Generator(G, cfg.latent_dim, (0.0, 1.0), cfg.classes), _d(cfg, nn.Sequential(*D))
 
 
+class Encoder(nn.Module):
+    """E: x (n, dim) in G's output range -> z (n, latent_dim)."""
+
+    def __init__(self, body: nn.Sequential, latent_dim: int):
+        super().__init__()
+        self.net = body
+        self.latent_dim = latent_dim
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def build_encoder(cfg: Config) -> Encoder:
+    """The inference net E of the paper's Sec. 7.2 for `cfg`'s data (trained in inference.py): two
+    strided convolutions for 28x28 images (D's layout, with a hidden layer before z), an MLP
+    otherwise; initialised from the seed without touching the global RNG."""
+    shape = DATASET_SHAPES[cfg.data]
+    dim = math.prod(shape)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        if shape[1:] == (28, 28):
+            body = nn.Sequential(
+                Unflatten(*shape),
+                nn.Conv2d(shape[0], 64, 4, 2, 1), nn.LeakyReLU(0.2),          # -> (n, 64, 14, 14)
+                nn.Conv2d(64, 128, 4, 2, 1), nn.LeakyReLU(0.2),               # -> (n, 128, 7, 7)
+                nn.Flatten(), nn.Linear(128 * 7 * 7, 512), nn.LeakyReLU(0.2),
+                nn.Linear(512, cfg.latent_dim))
+        else:
+            body = nn.Sequential(nn.Linear(dim, 512), nn.LeakyReLU(0.2), nn.Linear(512, 512), nn.LeakyReLU(0.2),
+                                 nn.Linear(512, cfg.latent_dim))
+        return Encoder(body, cfg.latent_dim)
+
+
 def _conv3_bn_relu(channels: int) -> tuple[nn.Module, ...]:
     return nn.Conv2d(channels, channels, 3, 1, 1), nn.BatchNorm2d(channels), nn.ReLU()
 

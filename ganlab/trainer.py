@@ -33,7 +33,7 @@ from .errors import CheckpointError, ConfigError, DivergenceError
 from .history import History
 from .latent import sample_z
 from .losses import discriminator_phase, g_push, generator_phase, r1_weight
-from .models import build_models, eval_mode, frozen, set_noise_generator
+from .models import build_encoder, build_models, eval_mode, frozen, set_noise_generator
 
 # Per-iteration record, one row of the history tensor. d_real / d_fake are mean D(x) and mean
 # D(G(z)) on the last D step's batch; value is the V(D, G) estimate on that batch (-log 4 at the optimum).
@@ -402,8 +402,6 @@ class Trainer:
             self._load_encoder(sd["encoder"])
 
     def _load_encoder(self, saved: dict) -> None:
-        from .inference import build_encoder
-
         encoder = build_encoder(self.config).to(self.device)
         try:
             encoder.load_state_dict(saved["weights"])
