@@ -274,8 +274,7 @@ def cmd_sample(args) -> int:
         write_grid(args.out, x, math.ceil(math.sqrt(len(x))))
         print(f"wrote a grid of {len(x)} samples to {args.out}")
         return 0
-    x = x.numpy().astype(np.float32)
-    atomic_write(args.out, lambda f: np.save(f, x))
+    x = write_npy(args.out, x)
     print(f"wrote {x.dtype} samples of shape {x.shape} to {args.out}")
     return 0
 
@@ -298,6 +297,13 @@ def read_npy(path: str, flag: str) -> np.ndarray:
         raise ConfigError(f"{flag} {path} is not a .npy array ({str(exc).splitlines()[0][:120]})") from None
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
         raise ConfigError(f"{flag} {path} holds {getattr(array, 'dtype', type(array))} values, not numbers")
+    return array
+
+
+def write_npy(path: str, values: torch.Tensor) -> np.ndarray:
+    """`values` as float32 in a .npy file, written atomically; the array written."""
+    array = values.numpy().astype(np.float32)
+    atomic_write(path, lambda f: np.save(f, array))
     return array
 
 
@@ -348,8 +354,7 @@ def cmd_encode(args) -> int:
     _check_range("--refine", args.refine, 0, MAX_STEPS)
     trainer = _encoder_trainer(args)
     images = torch.from_numpy(read_npy(args.images, "--images"))
-    z = encode(trainer, images, refine=args.refine, labels=args.label).numpy().astype(np.float32)
-    atomic_write(args.out, lambda f: np.save(f, z))
+    z = write_npy(args.out, encode(trainer, images, refine=args.refine, labels=args.label))
     print(f"wrote z of shape {z.shape} to {args.out}")
     return 0
 
@@ -371,8 +376,7 @@ def cmd_complete(args) -> int:
         write_grid(args.out, torch.cat([given[:, None], out], 1).flatten(0, 1), args.n + 1)
         print(f"wrote a grid of {len(images)} images and {args.n} completions each to {args.out}")
         return 0
-    array = out.numpy().astype(np.float32)
-    atomic_write(args.out, lambda f: np.save(f, array))
+    array = write_npy(args.out, out)
     print(f"wrote completions of shape {array.shape} to {args.out}")
     return 0
 

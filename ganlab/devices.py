@@ -1,6 +1,8 @@
-"""Where training runs: `auto` is CUDA when present, else the CPU."""
+"""Where training runs: `auto` is CUDA when present, else the CPU; and what that CPU is, for records."""
 
 from __future__ import annotations
+
+import platform
 
 import torch
 
@@ -23,3 +25,12 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if dev.type not in ("cpu", "cuda"):
         raise ConfigError(f"unsupported device {device!r}; choose auto, cpu or cuda")
     return dev
+
+
+def cpu_model() -> str:
+    """The CPU's model name as the system reports it (Linux: /proc/cpuinfo), for a record's header."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()

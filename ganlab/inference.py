@@ -26,6 +26,7 @@ from .config import DATASET_SHAPES
 from .errors import ConfigError
 from .latent import sample_z
 from .models import build_encoder, eval_mode, frozen
+from .trainer import one_each
 
 ENCODER_STEPS = 3000        # default training steps of E (batch 256)
 ENCODER_BATCH = 256
@@ -67,12 +68,6 @@ def train_encoder(trainer, steps: int = ENCODER_STEPS, batch: int = ENCODER_BATC
     return {"steps": trainer.encoder_steps, "z_mse": float(losses[-100:].mean())}
 
 
-def to_g_range(trainer, images: torch.Tensor) -> torch.Tensor:
-    """Images (n, C, H, W) or (n, C*H*W) in [0, 1] as G's flattened outputs, on the trainer's device."""
-    lo, hi = trainer.G.out_range or (0.0, 1.0)
-    return (images.reshape(len(images), -1).to(trainer.device, torch.float32) * (hi - lo) + lo)
-
-
 def check_images(trainer, images) -> torch.Tensor:
     """`images` as a float tensor (n, C, H, W) in [0, 1] of the trainer's image shape, or ConfigError."""
     cfg = trainer.config
@@ -103,10 +98,7 @@ def check_labels(trainer, labels, n: int) -> torch.Tensor | None:
         return None
     if labels is None:
         raise ConfigError("this generator is conditional: the search needs the class of the images (--label)")
-    labels = trainer._check_labels(labels)
-    if labels.numel() not in (1, n):
-        raise ConfigError(f"{labels.numel()} labels for {n} images: give one class, or one per image")
-    return labels.reshape(-1).expand(n).to(trainer.device)
+    return one_each(trainer._check_labels(labels), n, "image").to(trainer.device)
 
 
 def _need_encoder(trainer):
@@ -125,7 +117,7 @@ def encode(trainer, images, refine: int = 0, labels=None) -> torch.Tensor:
     E = _need_encoder(trainer)
     x = check_images(trainer, images)
     classes = check_labels(trainer, labels, len(x)) if refine or labels is not None else None
-    target = to_g_range(trainer, x)
+    target = trainer.to_g_range(x)
     with eval_mode(E):
         z = torch.cat([E(b) for b in target.split(CHUNK)])
     if refine:
@@ -207,9 +199,9 @@ def complete(trainer, images, mask, n: int = 4, steps: int = 200, labels=None, s
     if hidden.shape != x.shape:
         raise ConfigError(f"a mask must have the image's shape {tuple(x.shape[1:])}, or one per image")
     visible = (1 - hidden).reshape(len(x), -1).to(trainer.device)
-    target = to_g_range(trainer, x)
+    target = trainer.to_g_range(x)
     gen = torch.Generator().manual_seed(seed)
-    mean = to_g_range(trainer, trainer.sample(1000, seed=seed)).mean(0)          # G's mean image
+    mean = trainer.to_g_range(trainer.sample(1000, seed=seed)).mean(0)          # G's mean image
     filled = target * visible + mean * (1 - visible)
     with eval_mode(E):
         guess = torch.cat([E(b) for b in filled.split(CHUNK)])

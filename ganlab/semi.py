@@ -71,10 +71,9 @@ def semi(trainer, labels: int, repeats: int = 3, seed: int = 0, data_root=None) 
     # draw, not the trained D's starting point.
     device = next(trainer.D.parameters()).device
     random_d = build_models(cfg.replace(seed=(cfg.seed + 1) % 2**63))[1].to(device)
-    lo, hi = trainer.G.out_range or (0.0, 1.0)     # an unbounded G (model "mlp") trained on [0, 1] pixels
-    represent = {"error_d_features": lambda x: _features(trainer.D, x, lo, hi),
+    represent = {"error_d_features": lambda x: _features(trainer, trainer.D, x),
                  "error_pixels": lambda x: x.double().numpy(),
-                 "error_random_d": lambda x: _features(random_d, x, lo, hi)}
+                 "error_random_d": lambda x: _features(trainer, random_d, x)}
     test_x = {name: f(test.images) for name, f in represent.items()}      # once: the expensive pass
     test_y = test.labels.numpy()
 
@@ -116,12 +115,11 @@ def _classifier():
     return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
 
 
-def _features(D, images: torch.Tensor, lo: float, hi: float) -> np.ndarray:
-    """phi(x) of images (n, C*H*W) in [0, 1], mapped to G's range [lo, hi] as D saw them in training,
-    in eval mode (no dropout); (n, f) float64 for scikit-learn."""
-    device = next(D.parameters()).device
+def _features(trainer, D, images: torch.Tensor) -> np.ndarray:
+    """phi(x) of images (n, C*H*W) in [0, 1], mapped to G's range as D saw them in training
+    (`Trainer.to_g_range`), in eval mode (no dropout); (n, f) float64 for scikit-learn."""
     with eval_mode(D), torch.inference_mode():
-        parts = [D.features((b.to(device) * (hi - lo) + lo)).flatten(1).float().cpu() for b in images.split(BATCH)]
+        parts = [D.features(trainer.to_g_range(b)).flatten(1).float().cpu() for b in images.split(BATCH)]
     return torch.cat(parts).double().numpy()
 
 

@@ -262,10 +262,16 @@ class Trainer:
         elif z is None:
             z = sample_z(n, cfg.latent_dim, cfg.prior, gen)
         if cfg.classes:
-            labels = self._draw_labels(len(z), gen).cpu() if labels is None else _one_each(labels, len(z), "sample")
+            labels = self._draw_labels(len(z), gen).cpu() if labels is None else one_each(labels, len(z), "sample")
         with eval_mode(self.sample_net) as net:
             x = (net(z.to(self.device), labels.to(self.device)) if cfg.classes else net(z.to(self.device))).float().cpu()
         return self._as_output(x), labels
+
+    def to_g_range(self, images: torch.Tensor) -> torch.Tensor:
+        """Images (n, C, H, W) or (n, C*H*W) in [0, 1] as G's flattened outputs (and D's inputs), on the
+        device: `_as_output` undone. An unbounded G (model "mlp") was trained on [0, 1] pixels."""
+        lo, hi = self.G.out_range or (0.0, 1.0)
+        return images.reshape(len(images), -1).to(self.device, torch.float32) * (hi - lo) + lo
 
     def _as_output(self, x: torch.Tensor) -> torch.Tensor:
         """G's output as samples are given out: images (n, C, H, W) in [0, 1], toy points as they are."""
@@ -311,12 +317,16 @@ class Trainer:
         with eval_mode(self.D):
             if not self.config.classes:
                 return torch.sigmoid(self.D(x)).float().cpu()
-            if labels is None:
-                if not hasattr(self.data, "centres"):
-                    raise ConfigError("this discriminator is conditional: pass the class of each x (labels=...)")
-                labels = torch.cdist(x, self.data.centres.to(x)).argmin(1)
-            labels = _one_each(self._check_labels(labels), len(x), "point").to(self.device)
-            return torch.sigmoid(self.D(x, labels)).float().cpu()
+            return torch.sigmoid(self.D(x, self._point_labels(x, labels))).float().cpu()
+
+    def _point_labels(self, x: torch.Tensor, labels=None) -> torch.Tensor:
+        """The class a conditional D judges each point x as: `labels` (one for all, or one each), or on
+        toy data the mixture component nearest x; on the device."""
+        if labels is None:
+            if not hasattr(self.data, "centres"):
+                raise ConfigError("this discriminator is conditional: pass the class of each x (labels=...)")
+            labels = torch.cdist(x, self.data.centres.to(x)).argmin(1)
+        return one_each(self._check_labels(labels), len(x), "point").to(self.device)
 
     @torch.inference_mode()
     def classify(self, images: torch.Tensor, batch: int = 1000) -> torch.Tensor:
@@ -324,20 +334,15 @@ class Trainer:
         mode (no noise or dropout), on the CPU."""
         if not self.config.semi_labels:
             raise ConfigError("this discriminator is not a classifier: train with semi_labels > 0 (--semi-labels)")
-        lo, hi = self.G.out_range or (0.0, 1.0)
         with eval_mode(self.D if self.d_ema is None else self.d_ema.net) as net:
-            return torch.cat([net.class_logits(b.flatten(1).to(self.device, torch.float32) * (hi - lo) + lo)
-                              .argmax(1).cpu() for b in images.split(batch)])
+            return torch.cat([net.class_logits(self.to_g_range(b)).argmax(1).cpu() for b in images.split(batch)])
 
     def g_push(self, x: torch.Tensor, labels=None) -> torch.Tensor:
         """Where G's next step pushes samples x (n, dim) of 2-D or 1-D data: -grad_x of the current G
         loss, D in eval mode (no dropout), on the CPU (`losses.g_push`). A conditional D judges each x
         as class `labels`, or as the component nearest it."""
         x = x.to(self.device, torch.float32)
-        c = None
-        if self.config.classes:
-            c = labels if labels is not None else torch.cdist(x, self.data.centres.to(x)).argmin(1)
-            c = _one_each(self._check_labels(c), len(x), "point").to(self.device)
+        c = self._point_labels(x, labels) if self.config.classes else None
         real = self.data.sample(len(x), torch.Generator(self.device).manual_seed(0)) \
             if self.config.loss == "features" else None
         with eval_mode(self.D), frozen(self.D):
@@ -443,7 +448,7 @@ def _kept_average(avg: WeightAverage | None, live: torch.nn.Module, decay: float
     return avg
 
 
-def _one_each(labels: torch.Tensor, n: int, item: str) -> torch.Tensor:
+def one_each(labels: torch.Tensor, n: int, item: str) -> torch.Tensor:
     """Checked `labels` as one per item: a single class for all n, or n of them."""
     if labels.numel() not in (1, n):
         raise ConfigError(f"{labels.numel()} labels for {n} {item}s: give one class, or one per {item}")

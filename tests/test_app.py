@@ -292,20 +292,21 @@ def test_the_latent_explorer_walks_a_conditional_generator_between_classes():
     assert not at.exception and at.selectbox(key="lx_from").value == 0
 
 
-def _digits_with_encoder(folder):
+def _explorer_on_digits_with_an_encoder(folder) -> AppTest:
+    """The latent explorer opened on a small digits checkpoint that carries an inference net."""
     from ganlab.inference import train_encoder
     t = Trainer(make_config(data="digits", seed=0), device="cpu")
     t.step(20)
     train_encoder(t, 20, progress=False)
     t.save(folder / "digits-e.pt")
-    return t
-
-
-def test_the_latent_explorer_walks_from_a_real_test_image_through_the_inference_net(checkpoint_folder):
-    _digits_with_encoder(checkpoint_folder)
     at = app()
     at.switch_page("app_pages/latent.py").run()
     at.radio(key="lx_source").set_value("A checkpoint in checkpoints/").run()
+    return at
+
+
+def test_the_latent_explorer_walks_from_a_real_test_image_through_the_inference_net(checkpoint_folder):
+    at = _explorer_on_digits_with_an_encoder(checkpoint_folder)
     at.radio(key="lx_a_kind").set_value("Test image").run()
     at.number_input(key="lx_a_index").set_value(7).run()
     at.slider(key="lx_a_refine").set_value(25).run()
@@ -326,10 +327,7 @@ def test_without_an_inference_net_the_explorer_says_so_and_trains_one_on_request
 
 
 def test_the_completion_tab_fills_the_hidden_half(checkpoint_folder):
-    _digits_with_encoder(checkpoint_folder)
-    at = app()
-    at.switch_page("app_pages/latent.py").run()
-    at.radio(key="lx_source").set_value("A checkpoint in checkpoints/").run()
+    at = _explorer_on_digits_with_an_encoder(checkpoint_folder)
     at.radio(key="cx_kind").set_value("Test image").run()
     at.slider(key="cx_steps").set_value(50).run()
     at.button(key="cx_go").click().run()

@@ -13,21 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 
 import torch
 
 from ganlab import Trainer, make_config
+from ganlab.devices import cpu_model
 from ganlab.evaluate import classifier, conditional
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
 
 
 def run(cond: str, seconds: float, data: str, seed: int) -> dict:

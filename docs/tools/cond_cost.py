@@ -13,22 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import time
 
 import torch
 
 from ganlab.bench import bench_case
-from ganlab.devices import resolve_device
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
+from ganlab.devices import cpu_model, resolve_device
 
 
 def main(argv=None) -> dict:

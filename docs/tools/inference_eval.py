@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 
@@ -27,15 +26,8 @@ from ganlab import Trainer
 from ganlab.checkpoint import checkpoint_dir
 from ganlab.classifier import load_classifier, predict
 from ganlab.data import load_dataset
+from ganlab.devices import cpu_model
 from ganlab.inference import complete, encode, named_mask, nearest_completion, pca_reconstruction
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
 
 
 def agreement(model, images, labels) -> float:
