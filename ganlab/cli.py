@@ -53,7 +53,8 @@ def fields_table() -> str:
     lines = ["| flag | URL key | default | allowed | in a live run | what |", "|---|---|---|---|---|---|"]
     for name in FIELDS:
         rule, default = rules(name), Config.__dataclass_fields__[name].default
-        live = "needs a new run" if rule["structural"] else "applies in place"
+        live = "needs a new run" if rule["structural"] else \
+            "in place to a loss with D's meaning, else a new run" if name == "loss" else "applies in place"
         lines.append(f"| `--{name.replace('_', '-')}` | `{name}` | {default} | {allowed(name)} | {live} | {rule['help']} |")
     return "\n".join(lines)
 

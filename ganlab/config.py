@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, fields
 
 from .errors import ConfigError
-from .recipes import DATA_PRESETS, RECIPES, default_model, recipe_for
+from .recipes import DATA_PRESETS, LOSS_PRESETS, RECIPES, default_model, recipe_for
 
 TOY_DATASETS = ("gaussian1d", "ring", "grid")
 IMAGE_DATASETS = ("mnist", "fashion-mnist", "digits")
@@ -58,11 +58,19 @@ MODEL_ALIASES = {"seed": "pytorch-mlp"}
 CONV_MODELS = ("dcgan", "dcgan-deep")                 # built for 28x28 images only
 IMAGE_MODELS = (*CONV_MODELS, "improved-gan")         # G's output is an image's pixel range
 BATCHNORM_MODELS = ("pytorch-mlp", "improved-gan", *CONV_MODELS)      # G normalises over the batch
-# G's losses. "features" is Salimans et al. (2016)'s feature matching: G matches the mean of D's last
-# hidden layer on real data instead of fooling D's output.
-G_LOSSES = {"nonsat": "ascend log D(G(z)) (the paper's Sec. 3 fix)",
-            "minimax": "descend log(1 - D(G(z))) (Eq. 1 as written)",
-            "features": "match the mean of D's last hidden layer on real and fake (Salimans et al., 2016)"}
+# The game's losses: the paper's two (Sec. 3), feature matching for G (Salimans et al., 2016), and
+# the family that followed, each changing both players' objectives (losses.py).
+LOSSES = {"nonsat": "ascend log D(G(z)) (the paper's Sec. 3 fix)",
+          "minimax": "descend log(1 - D(G(z))) (Eq. 1 as written)",
+          "features": "G matches the mean of D's last hidden layer on real and fake (Salimans et al., 2016)",
+          "ls": "least squares: D's score to 1 on real, 0 on fake; G's to 1 (Mao et al., 2017)",
+          "hinge": "a margin of 1 for the critic, G ascends its score (Lim & Ye, 2017; Miyato et al., 2018)",
+          "wgan-gp": "a Wasserstein critic kept 1-Lipschitz by a gradient penalty of weight gp (Gulrajani et al., 2017)"}
+# What D's output means under each loss: a logit whose sigmoid is a probability (the log losses), a
+# least-squares score, or an unbounded critic. A run can switch between losses that share a meaning;
+# one that changes it makes the trained D a different kind of function, so it needs a new run.
+D_MEANING = {"nonsat": "probability", "minimax": "probability", "features": "probability",
+             "ls": "score", "hinge": "critic", "wgan-gp": "critic"}
 
 
 def _rule(default, help: str, *, structural: bool = False, label: str | None = None, **rule):
@@ -128,9 +136,13 @@ class Config:
     optimizer: str = choice("adam", ("adam", "sgd"), "Adam, or SGD with momentum, for both players",
                             structural=True, label="Optimizer")
     # ---- how it is trained: these apply to a live run between steps
-    loss: str = choice("nonsat", G_LOSSES, "G's loss: nonsat ascends log D(G(z)) (the paper's Sec. 3 fix), "
-                       "minimax descends log(1 - D(G(z))), features matches D's features (Salimans et al., 2016)",
-                       label="G loss", described=G_LOSSES)
+    loss: str = choice("nonsat", LOSSES, "the game's loss: the paper's nonsat (Sec. 3) or minimax (Eq. 1), "
+                       "feature matching, least squares, hinge or WGAN-GP; one that changes what D's output "
+                       "means (probability, score, critic) needs a new run; ls and wgan-gp bring their papers' settings",
+                       label="Loss", described=LOSSES, own_settings=True)
+    gp: float = real(10.0, 0, 1e4, "λ, the weight of WGAN-GP's gradient penalty E(‖∇ₓD(x̂)‖ − 1)² (Gulrajani et al. "
+                     "used 10)", label="λ of the gradient penalty", ladder=(0.0, 0.1, 1.0, 10.0, 100.0),
+                     only_for={"loss": "wgan-gp"})
     k: int = integer(1, 1, 1000, "D steps per G step (Algorithm 1; the paper used 1)",
                      label="k: D steps per G step", widget_max=20)
     batch_size: int = integer(256, 1, 65_536, "m in Algorithm 1: real and noise samples per step",
@@ -179,6 +191,9 @@ class Config:
                               f"{self.data!r} has no classes: use cond 'none'")
         if self.semi_labels:
             self._check_semi()
+        if self.semi_labels and D_MEANING[self.loss] != "probability":
+            raise ConfigError(f"semi_labels reads D's real-vs-fake output as a probability, which loss "
+                              f"{self.loss!r} does not: use loss nonsat, minimax or features with it")
         if self.loss == "features" and self.cond != "none":
             raise ConfigError("loss 'features' matches D's class-free features, so G would learn nothing of "
                               "the class: use cond 'none' with it, or another loss")
@@ -215,12 +230,15 @@ class Config:
         return dataclasses.replace(self, **changes)
 
     def structural_diff(self, other: "Config") -> list[str]:
-        """Names of the fields that differ and would need a new run."""
-        return [f for f in STRUCTURAL if getattr(self, f) != getattr(other, f)]
+        """Names of the fields that differ and would need a new run: the structural ones, and the loss
+        when the new one gives D's output another meaning (`D_MEANING`)."""
+        names = [f for f in STRUCTURAL if getattr(self, f) != getattr(other, f)]
+        return names + (["loss"] if D_MEANING[self.loss] != D_MEANING[other.loss] else [])
 
     def in_place_diff(self, other: "Config") -> dict:
         """{name: other's value} for the fields that differ and apply to a live run."""
-        return {f: getattr(other, f) for f in FIELDS if f not in STRUCTURAL and getattr(self, f) != getattr(other, f)}
+        held = set(STRUCTURAL) | set(self.structural_diff(other))
+        return {f: getattr(other, f) for f in FIELDS if f not in held and getattr(self, f) != getattr(other, f)}
 
 
 def check_field(name: str, value):
@@ -257,11 +275,12 @@ STRUCTURAL = tuple(f.name for f in fields(Config) if f.metadata["structural"])
 
 def rules(name: str) -> dict:
     """The declared rules of field `name`: help, structural, label, and choices (+ aliases, described:
-    a line per choice) or bounds (+ says, the range in words); brings_settings for data and model;
+    a line per choice) or bounds (+ says, the range in words); brings_settings for data and model,
+    own_settings for loss (`recipes.LOSS_PRESETS`);
     optional app hints: ladder (typical values), widget_max, only_for ({field: value or tuple of values} it applies
     to), advanced.
 
-    >>> rules("k")["bounds"], rules("loss")["choices"]
+    >>> rules("k")["bounds"], rules("loss")["choices"][:3]
     ((1, 1000), ('nonsat', 'minimax', 'features'))
     """
     return dict(Config.__dataclass_fields__[name].metadata)
@@ -270,8 +289,8 @@ def rules(name: str) -> dict:
 def allowed(name: str) -> str:
     """Field `name`'s allowed values in words: its choices, or its range.
 
-    >>> allowed("loss"), allowed("k")
-    ('nonsat, minimax, features', 'an integer from 1 to 1,000')
+    >>> allowed("prior"), allowed("k")
+    ('normal, uniform', 'an integer from 1 to 1,000')
     """
     rule = rules(name)
     return ", ".join(rule["choices"]) if "choices" in rule else rule["says"]
@@ -279,11 +298,13 @@ def allowed(name: str) -> str:
 
 def needs_new_run(names) -> str:
     """The one wording for a change that cannot apply to a live run."""
-    return f"changing {', '.join(names)} needs a new run (new networks, data or random stream)"
+    why = ["new networks, data or random stream"] if set(names) - {"loss"} else []
+    why += ["the new loss gives D's output another meaning"] if "loss" in names else []
+    return f"changing {', '.join(names)} needs a new run ({'; '.join(why)})"
 
 
 def make_config(recipe: str | None = None, **overrides) -> Config:
-    """A config for `data`: the recipe's settings, then the dataset's, then `overrides`.
+    """A config for `data`: the recipe's settings, then the dataset's, then the loss's, then `overrides`.
 
     Without a recipe, the model's own (`recipes.DEFAULT_RECIPE`): the one it was built and tuned with.
     Without a model, the dataset's default network (`mlp` for toy data, `pytorch-mlp` for images).
@@ -300,6 +321,8 @@ def make_config(recipe: str | None = None, **overrides) -> Config:
     if recipe not in RECIPES:
         raise ConfigError(f"unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}")
     settings = {**RECIPES[recipe].settings, **DATA_PRESETS.get(data, {})}
+    loss = check_field("loss", overrides.get("loss", settings.get("loss", Config.loss)))
+    settings.update(LOSS_PRESETS.get(loss, {}))
     return Config(**{**settings, **overrides, "data": data, "model": model})
 
 

@@ -65,7 +65,9 @@ def write_link(cfg: Config, recipe: str) -> dict[str, str]:
         out["model"] = cfg.model
     if recipe != recipe_for(cfg.model):
         out["recipe"] = recipe
-    base = make_config(recipe, data=cfg.data, model=cfg.model)
+    if cfg.loss != make_config(recipe, data=cfg.data, model=cfg.model).loss:
+        out["loss"] = cfg.loss            # before the rest: a loss brings its own settings
+    base = make_config(recipe, data=cfg.data, model=cfg.model, loss=cfg.loss)
     for name in FIELDS:
         if name not in out and getattr(cfg, name) != getattr(base, name):
             out[name] = str(getattr(cfg, name))

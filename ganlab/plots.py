@@ -15,16 +15,19 @@ import torch
 from plotly.subplots import make_subplots
 from torchvision.utils import make_grid
 
+from .config import D_MEANING
 from .history import strided_indices
 from .latent import prior_quantiles
+from .losses import OPTIMUM
 from .metrics import kde_log_density, optimal_discriminator
 
-LOG4 = math.log(4.0)
 COLORS = {"real": "#222222", "fake": "#2ca02c", "d": "#1f77b4", "dstar": "#9467bd", "g": "#ff7f0e"}
 
 
-def history_figure(history: dict[str, np.ndarray], start_step: int = 0, max_points: int = 1500) -> go.Figure:
-    """Losses, mean D(x) / D(G(z)), and V(D, G) against its optimum -log 4 (Theorem 1).
+def history_figure(history: dict[str, np.ndarray], start_step: int = 0, max_points: int = 1500,
+                   loss: str = "nonsat") -> go.Figure:
+    """Losses, mean D(x) / D(G(z)), and the game's value against its optimum (`losses.OPTIMUM`: V(D, G)
+    and -log 4, Theorem 1, for the paper's losses), as D's outputs mean under `loss`.
 
     Long histories are strided to `max_points` so a redraw stays cheap at 100k iterations; a
     `Trainer.history(max_rows=max_points)` comes already thinned, on the device, and stays as it is.
@@ -32,19 +35,35 @@ def history_figure(history: dict[str, np.ndarray], start_step: int = 0, max_poin
     idx = strided_indices(len(history["d_loss"]), max_points)
     # Trainer.history() says which iteration each row ends at; a bare array is one row per iteration.
     steps = history["step"][idx] if "step" in history else start_step + idx + 1
+    critic = D_MEANING[loss] == "critic"
+    name, optimum, optimum_text = OPTIMUM[loss]
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
-                        subplot_titles=("losses", "mean D(x) and D(G(z))", "V(D, G) estimate"))
+                        subplot_titles=("losses", "mean critic score of x and G(z)" if critic else
+                                        "mean D(x) and D(G(z))", f"{name}"))
     fig.add_scatter(x=steps, y=history["d_loss"][idx], name="D loss", line_color=COLORS["d"], row=1, col=1)
     fig.add_scatter(x=steps, y=history["g_loss"][idx], name="G loss", line_color=COLORS["g"], row=1, col=1)
     fig.add_scatter(x=steps, y=history["d_real"][idx], name="D(x)", line_color=COLORS["real"], row=2, col=1)
     fig.add_scatter(x=steps, y=history["d_fake"][idx], name="D(G(z))", line_color=COLORS["fake"], row=2, col=1)
-    fig.add_hline(y=0.5, line_dash="dot", line_color="gray", row=2, col=1)
-    fig.add_scatter(x=steps, y=history["value"][idx], name="V(D, G)", line_color=COLORS["dstar"], row=3, col=1)
-    fig.add_hline(y=-LOG4, line_dash="dash", line_color="gray", row=3, col=1,
-                  annotation_text="−log 4", annotation_position="bottom right")
+    if not critic:          # D* = 1/2 at pg = pdata, for the log losses and least squares alike
+        fig.add_hline(y=0.5, line_dash="dot", line_color="gray", row=2, col=1)
+    fig.add_scatter(x=steps, y=history["value"][idx], name=name, line_color=COLORS["dstar"], row=3, col=1)
+    fig.add_hline(y=optimum, line_dash="dash", line_color="gray", row=3, col=1,
+                  annotation_text=optimum_text, annotation_position="bottom right")
     fig.update_xaxes(title_text="iteration", row=3, col=1)
     fig.update_layout(height=560, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.12))
     return fig
+
+
+def d_colour_range(values: torch.Tensor, loss: str) -> tuple[float, float, str]:
+    """(zmin, zmax, title) of D's heatmap: [0, 1] for a probability; for a least-squares score,
+    symmetric about its optimum 1/2; for a critic, about 0. Wide enough for 99 % of the values, so
+    one outlier does not wash the surface out."""
+    meaning = D_MEANING[loss]
+    if meaning == "probability":
+        return 0.0, 1.0, "D"
+    mid = 0.5 if meaning == "score" else 0.0
+    half = max(float(torch.quantile((values - mid).abs(), 0.99)), 0.5 if meaning == "score" else 1e-3)
+    return mid - half, mid + half, "D's score" if meaning == "score" else "critic"
 
 
 def plane_bounds(trainer, pad: float = 0.25) -> tuple[float, float, float, float]:
@@ -60,8 +79,11 @@ def _real_samples(trainer, n: int) -> torch.Tensor:
     return trainer.data.sample(n, gen).float().cpu()
 
 
-def _has_density(trainer) -> bool:
-    return hasattr(trainer.data, "log_prob")
+def has_dstar(trainer) -> bool:
+    """Whether the view can draw D* = pdata / (pdata + pg): pdata must be known, and D's loss one whose
+    optimum is that ratio (the log losses, and least squares with targets 0 and 1: Mao et al., Prop. 1).
+    A critic's optimum has no closed form."""
+    return hasattr(trainer.data, "log_prob") and D_MEANING[trainer.config.loss] != "critic"
 
 
 def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool = False, label: int | None = None,
@@ -69,23 +91,24 @@ def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool =
     """Real vs generated points over D's decision surface; with `show_dstar`, beside D* =
     pdata / (pdata + pg) (Proposition 1), pdata exact and pg a KDE of G's samples. A conditional G's
     samples are coloured by the component they were asked for (all of `label`'s, if given), and D's
-    surface is D(x, c) for that class, or with c the component nearest x (`Trainer.d_prob`). With
+    surface is D(x, c) for that class, or with c the component nearest x (`Trainer.d_output`). With
     `arrows`, G's push on the first ARROWS generated samples (`g_arrows`); with `manifold`, the image
     under G of a regular grid in z (`manifold_mesh`)."""
     x0, x1, y0, y1 = plane_bounds(trainer)
     xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
     grid = torch.as_tensor(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2), dtype=torch.float32)
     real, (fake, asked) = _real_samples(trainer, n), trainer.sample_labeled(n, seed=0, labels=label)
-    panels = [("D(x)" if asked is None else "D(x, c)", trainer.d_prob(grid, label))]
-    if show_dstar and _has_density(trainer) and label is None:     # D* of the whole mixture, not of one class
+    panels = [("D(x)" if asked is None else "D(x, c)", trainer.d_output(grid, label))]
+    zmin, zmax, title = d_colour_range(panels[0][1], trainer.config.loss)
+    if show_dstar and has_dstar(trainer) and label is None:     # D* of the whole mixture, not of one class
         dstar = optimal_discriminator(trainer.data.log_prob(grid).cpu(), kde_log_density(trainer.sample(1000, seed=1), grid))
         panels.append(("D*(x) = pdata / (pdata + pg)", dstar))
     push = trainer.g_push(fake[:ARROWS], None if asked is None else asked[:ARROWS]) if arrows else None
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[0] for p in panels], shared_yaxes=True)
     for col, (_, values) in enumerate(panels, start=1):
-        fig.add_heatmap(x=xs, y=ys, z=values.reshape(resolution, resolution).numpy(), zmin=0, zmax=1,
+        fig.add_heatmap(x=xs, y=ys, z=values.reshape(resolution, resolution).numpy(), zmin=zmin, zmax=zmax,
                         colorscale="RdBu", opacity=0.75, showscale=col == 1,
-                        colorbar=dict(title="D", len=0.8), row=1, col=col)
+                        colorbar=dict(title=title, len=0.8), row=1, col=col)
         for name, pts in (("real", real), ("generated" if asked is None else "generated, by asked class", fake)):
             colour = COLORS["real"] if name == "real" else COLORS["fake"] if asked is None else _class_colours(asked)
             fig.add_scatter(x=pts[:, 0].numpy(), y=pts[:, 1].numpy(), mode="markers", name=name,
@@ -172,9 +195,14 @@ def figure1(trainer, n: int = 2000, n_lines: int = 25, resolution: int = 300) ->
     x = xs.squeeze(1).numpy()
     fig.add_scatter(x=x, y=log_pdata.exp().numpy(), name="pdata", line=dict(color=COLORS["real"], dash="dot"), row=1, col=1)
     fig.add_scatter(x=x, y=log_pg.exp().numpy(), name="pg", line_color=COLORS["fake"], row=1, col=1)
-    fig.add_scatter(x=x, y=trainer.d_prob(xs).numpy(), name="D(x)", line=dict(color=COLORS["d"], dash="dash"), row=1, col=1)
-    fig.add_scatter(x=x, y=optimal_discriminator(log_pdata, log_pg).numpy(), name="D*(x)",
-                    line=dict(color=COLORS["dstar"], width=1), row=1, col=1)
+    d, critic = trainer.d_output(xs), D_MEANING[trainer.config.loss] == "critic"
+    if critic:              # an unbounded critic, drawn on the densities' axis: only its shape counts
+        d = (d - d.min()) / (d.max() - d.min()).clamp_min(1e-12)
+    fig.add_scatter(x=x, y=d.numpy(), name="critic, scaled to [0, 1]" if critic else "D(x)",
+                    line=dict(color=COLORS["d"], dash="dash"), row=1, col=1)
+    if has_dstar(trainer):
+        fig.add_scatter(x=x, y=optimal_discriminator(log_pdata, log_pg).numpy(), name="D*(x)",
+                        line=dict(color=COLORS["dstar"], width=1), row=1, col=1)
     fig.add_hline(y=0.5, line_dash="dot", line_color="gray", row=1, col=1)
     # z -> x: quantiles of the prior (so line density shows pz), placed on the same axis range. With
     # latent_dim > 1 the quantiles run along the unit diagonal, a 1-D slice of the prior.
@@ -266,3 +294,91 @@ def points_frames(points: torch.Tensor, background: torch.Tensor, size: int = 32
         ImageDraw.Draw(frame).ellipse([x - 5, y - 5, x + 5, y + 5], fill=(220, 30, 30))
         frames.append(np.asarray(frame))
     return frames
+
+
+# ------------------------------------------------------------------ slow motion
+SLOW_SAMPLES = 200      # samples followed through one step
+
+
+def snapshot(trainer, resolution: int = 50) -> dict:
+    """What one step can change, captured before and after it (`step_change_figure`): D on the
+    plane (or on the 1-D axis), and G's samples from a fixed z with G's push on them; for images, G's
+    fixed batch and D's mean output on a fixed real and a fixed generated batch."""
+    if trainer.config.is_image:
+        gen = torch.Generator(trainer.device).manual_seed(0)
+        real = trainer.data.sample(64, gen)
+        fake = trainer.sample(64, seed=0)
+        return {"images": trainer.sample(), "d_real": float(trainer.d_output(real).mean()),
+                "d_fake": float(trainer.d_output(trainer.to_g_range(fake)).mean())}
+    fake, asked = trainer.sample_labeled(SLOW_SAMPLES, seed=0)
+    if trainer.config.data == "gaussian1d":
+        both = torch.cat([_real_samples(trainer, 1000), fake]).squeeze(1)
+        lo, hi = float(both.min()), float(both.max())
+        grid = torch.linspace(lo - 0.15 * (hi - lo), hi + 0.15 * (hi - lo), 4 * resolution).unsqueeze(1)
+    else:
+        x0, x1, y0, y1 = plane_bounds(trainer)
+        xs, ys = torch.linspace(x0, x1, resolution), torch.linspace(y0, y1, resolution)
+        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), -1).reshape(-1, 2)
+    return {"grid": grid, "d": trainer.d_output(grid), "fake": fake, "push": trainer.g_push(fake, asked)}
+
+
+def step_change_figure(trainer, kind: str, before: dict, after: dict) -> go.Figure:
+    """What one D step ("d") or one G step ("g") changed, on toy data. A D step: D before, D after,
+    and their difference; G's samples stay where they were. A G step: each sample's move (grey
+    segment) from where it was (light) to where it is (dark), with the push G's loss gave it before
+    the step (orange): D is unchanged, so the arrows are the whole reason for the move."""
+    zmin, zmax, title = d_colour_range(torch.cat([before["d"], after["d"]]), trainer.config.loss)
+    if trainer.config.data == "gaussian1d":
+        return _step_change_1d(kind, before, after)
+    res = int(round(math.sqrt(len(before["grid"]))))
+    xs, ys = before["grid"][:res, 0].numpy(), before["grid"][::res, 1].numpy()
+    if kind == "d":
+        change = (after["d"] - before["d"]).reshape(res, res).numpy()
+        span = max(float(np.abs(change).max()), 1e-6)
+        fig = make_subplots(rows=1, cols=3, shared_yaxes=True,
+                            subplot_titles=("D before the step", "D after", "the change"))
+        for col, values in ((1, before["d"]), (2, after["d"])):
+            fig.add_heatmap(x=xs, y=ys, z=values.reshape(res, res).numpy(), zmin=zmin, zmax=zmax, colorscale="RdBu",
+                            opacity=0.75, showscale=col == 1, colorbar=dict(title=title, len=0.8, x=-0.12),
+                            row=1, col=col)
+        fig.add_heatmap(x=xs, y=ys, z=change, zmin=-span, zmax=span, colorscale="PiYG", colorbar=dict(title="Δ"),
+                        row=1, col=3)
+        for col in (1, 2, 3):
+            pts = before["fake"]
+            fig.add_scatter(x=pts[:, 0].numpy(), y=pts[:, 1].numpy(), mode="markers", name="generated",
+                            showlegend=col == 1, marker=dict(size=3, color=COLORS["fake"]), row=1, col=col)
+    else:
+        fig = go.Figure()
+        fig.add_heatmap(x=xs, y=ys, z=after["d"].reshape(res, res).numpy(), zmin=zmin, zmax=zmax, colorscale="RdBu",
+                        opacity=0.5, colorbar=dict(title=title, len=0.8))
+        b, a = before["fake"], after["fake"]
+        nan = torch.full_like(b[:, 0], float("nan"))
+        fig.add_scatter(x=torch.stack([b[:, 0], a[:, 0], nan], 1).reshape(-1).numpy(),
+                        y=torch.stack([b[:, 1], a[:, 1], nan], 1).reshape(-1).numpy(), mode="lines",
+                        name="each sample's move", line=dict(color="#555555", width=1), hoverinfo="skip")
+        fig.add_scatter(x=b[:, 0].numpy(), y=b[:, 1].numpy(), mode="markers", name="G(z) before",
+                        marker=dict(size=4, color="#a6d8a6"))
+        fig.add_scatter(x=a[:, 0].numpy(), y=a[:, 1].numpy(), mode="markers", name="G(z) after",
+                        marker=dict(size=4, color=COLORS["fake"]))
+        for trace in g_arrows(b, before["push"], float(xs[-1] - xs[0])):
+            fig.add_trace(trace)
+    fig.update_yaxes(scaleanchor="x")
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.1))
+    return fig
+
+
+def _step_change_1d(kind: str, before: dict, after: dict) -> go.Figure:
+    """The 1-D slow-motion view: D's curve before and after a D step; pg before and after a G step."""
+    x = before["grid"].squeeze(1)
+    fig = go.Figure()
+    if kind == "d":
+        fig.add_scatter(x=x.numpy(), y=before["d"].numpy(), name="D before the step",
+                        line=dict(color=COLORS["d"], dash="dot"))
+        fig.add_scatter(x=x.numpy(), y=after["d"].numpy(), name="D after", line_color=COLORS["d"])
+    else:
+        for name, snap, style in (("pg before the step", before, dict(color="#a6d8a6", dash="dot")),
+                                  ("pg after", after, dict(color=COLORS["fake"]))):
+            fig.add_scatter(x=x.numpy(), y=kde_log_density(snap["fake"], before["grid"]).exp().numpy(), name=name,
+                            line=style)
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.15))
+    return fig

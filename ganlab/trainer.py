@@ -14,7 +14,9 @@ weight average in `ema.py`, the file format and its checks in `checkpoint.py`.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import math
 import warnings
 from dataclasses import asdict
 
@@ -32,11 +34,13 @@ from .ema import WeightAverage
 from .errors import CheckpointError, ConfigError, DivergenceError
 from .history import History
 from .latent import sample_z
-from .losses import discriminator_phase, g_push, generator_phase, r1_weight
+from .losses import d_display, discriminator_phase, g_push, game_value, generator_phase, r1_weight
 from .models import build_encoder, build_models, eval_mode, frozen, set_noise_generator
 
 # Per-iteration record, one row of the history tensor. d_real / d_fake are mean D(x) and mean
-# D(G(z)) on the last D step's batch; value is the V(D, G) estimate on that batch (-log 4 at the optimum).
+# D(G(z)) on the last D step's batch (probabilities for the log losses, scores for the others:
+# `losses.d_display`); value is the game's value on that batch (`losses.game_value`: V(D, G) for the
+# log losses, -log 4 at the optimum).
 HISTORY_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "value")
 N_FIXED_Z = 64  # the fixed noise batch whose samples the app shows sharpening over time
 FIXED_PER_CLASS = 8  # a conditional model's fixed batch: these many of the fixed z, once per class
@@ -68,6 +72,7 @@ class Trainer:
         fixed = torch.Generator().manual_seed(config.seed + 1)
         self.fixed_z = sample_z(N_FIXED_Z, config.latent_dim, config.prior, fixed).to(self.device)
         self.step_count = 0
+        self._pending = None            # (D steps taken, last D phase) of an iteration in slow motion
         self._history = History(len(HISTORY_KEYS), self.device)
         self._data = None if dataset is None else dataset.to(self.device)
         self.ema = _kept_average(None, self.G, config.ema)
@@ -136,30 +141,48 @@ class Trainer:
     def _iteration(self, record: torch.Tensor) -> None:
         """One iteration of Algorithm 1: k steps ascending V in D, then one G step; its metrics go
         into `record` (a row on the device: no host sync)."""
-        cfg, m, data = self.config, self.config.batch_size, self._data
+        cfg = self.config
         if optim.is_scheduled(cfg):
             optim.apply(cfg, self.step_count, self.opt_g, self.opt_d)
-        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
-        c_real = c_fake = None
+        autocast = self._autocast()
         for j in range(cfg.k):
-            r1 = r1_weight(cfg.r1, cfg.r1_every, self.step_count * cfg.k + j)
-            if cfg.classes:
-                real, c_real = data.sample_labeled(m, self.rng)
-            else:
-                real = data.sample(m, self.rng)
-            real.requires_grad_(r1 > 0)
-            z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
-            c_fake = self._draw_labels(m) if cfg.classes else None
-            labelled = self.labelled.sample_labeled(m, self.rng) if cfg.semi_labels else None
-            # The penalty needs a double backward, which torch.compile does not do: plain D for it.
-            d = discriminator_phase(self.D if r1 else self._d, self._g, real, z, r1, autocast, c_real, c_fake,
-                                    labelled)
-            _descend(self.opt_d, d.loss)
-            self.D.constrain()
+            d = self._d_step(self.step_count * cfg.k + j, autocast)
+        self._g_step(d, autocast, record)
 
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16")
+
+    def _d_step(self, d_step: int, autocast, train: bool = True):
+        """D's step number `d_step` (counted over the run, for lazy R1's schedule); with `train` off,
+        the same draws and objective, measured without a step."""
+        cfg, m, data = self.config, self.config.batch_size, self._data
+        r1 = r1_weight(cfg.r1, cfg.r1_every, d_step) if train else 0.0
+        c_real = c_fake = None
+        if cfg.classes:
+            real, c_real = data.sample_labeled(m, self.rng)
+        else:
+            real = data.sample(m, self.rng)
+        real.requires_grad_(r1 > 0)
         z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
         c_fake = self._draw_labels(m) if cfg.classes else None
-        real = data.sample(m, self.rng) if cfg.loss == "features" else None
+        labelled = self.labelled.sample_labeled(m, self.rng) if cfg.semi_labels else None
+        gp = cfg.gp if cfg.loss == "wgan-gp" and train else 0.0
+        gp_eps = torch.rand(m, 1, generator=self.rng, device=self.device) if gp else None
+        # The penalties need a double backward, which torch.compile does not do: plain D for them.
+        with contextlib.nullcontext() if train else torch.no_grad():
+            d = discriminator_phase(self.D if r1 or gp else self._d, self._g, real, z, r1, autocast, c_real,
+                                    c_fake, labelled, cfg.loss, gp, gp_eps)
+        if train:
+            _descend(self.opt_d, d.loss)
+            self.D.constrain()
+        return d
+
+    def _g_step(self, d, autocast, record: torch.Tensor) -> None:
+        """G's step, which ends an iteration: the row of `record` takes D's last phase `d` and G's loss."""
+        cfg, m = self.config, self.config.batch_size
+        z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
+        c_fake = self._draw_labels(m) if cfg.classes else None
+        real = self._data.sample(m, self.rng) if cfg.loss == "features" else None
         with frozen(self.D):            # G's step needs gradients through D, not D's own weight grads
             loss_g = generator_phase(self._d, self._g, z, cfg.loss, autocast, c_fake, real)
             _descend(self.opt_g, loss_g)
@@ -168,9 +191,50 @@ class Trainer:
                 avg.update(self.step_count)
 
         with torch.no_grad():
-            record.copy_(torch.stack([d.value_loss, loss_g, torch.sigmoid(d.real_logits).mean(),
-                                      torch.sigmoid(d.fake_logits).mean(), -d.value_loss]))
+            record.copy_(torch.stack([d.value_loss, loss_g, d_display(d.real_logits, cfg.loss).mean(),
+                                      d_display(d.fake_logits, cfg.loss).mean(),
+                                      game_value(d.real_logits, d.fake_logits, cfg.loss)]))
         self.step_count += 1
+
+    # ------------------------------------------------------------ slow motion
+    def d_step(self) -> float:
+        """One D step alone, the next of the current iteration's k (slow motion, to see what one
+        step changes); return D's loss before it. The iteration ends at `g_step`; D steps beyond k
+        are extra D steps. Rolled back, with DivergenceError, if its loss is not finite."""
+        self.load_data()
+        if self._pending is None and optim.is_scheduled(self.config):
+            optim.apply(self.config, self.step_count, self.opt_g, self.opt_d)
+        saved = copy.deepcopy(self._run_state())
+        self.G.train()
+        self.D.train()
+        done = 0 if self._pending is None else self._pending[0]
+        d = self._d_step(self.step_count * self.config.k + done, self._autocast())
+        loss = float(d.value_loss.detach())
+        if not math.isfinite(loss):
+            self._load_run_state(saved, self.config.ema)
+            raise DivergenceError(f"D's loss became {loss} on this step; rolled back; lower lr_d "
+                                  f"(now {self.config.lr_d:g})")
+        self._pending = (done + 1, d)
+        return loss
+
+    pending_d_steps = property(lambda self: 0 if self._pending is None else self._pending[0],
+                               doc="D steps taken alone (`d_step`) in the iteration under way.")
+
+    def g_step(self) -> dict:
+        """G's step alone, ending the iteration (slow motion): step() as if this iteration's D steps
+        were the `d_step`s since the last iteration. With none, D's side of the record is measured on
+        a fresh batch without a step."""
+        self.load_data()
+        self.G.train()
+        self.D.train()
+        if self._pending is None:
+            if optim.is_scheduled(self.config):
+                optim.apply(self.config, self.step_count, self.opt_g, self.opt_d)
+            d = self._d_step(self.step_count * self.config.k, self._autocast(), train=False)
+        else:
+            d = self._pending[1]
+        self._pending = None
+        return self._record_rows(1, lambda rows: self._g_step(d, self._autocast(), rows[0]))
 
     def _draw_labels(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """n classes for G to draw, with the training data's class frequencies (Sec. 7.1: the labels
@@ -189,12 +253,20 @@ class Trainer:
         if n < 1:
             raise ConfigError(f"step(n) needs n >= 1, got {n}")
         self.load_data()
-        start, saved = self.step_count, copy.deepcopy(self._run_state())
+        self._pending = None            # D steps taken alone were extra ones; a full iteration starts here
         self.G.train()
         self.D.train()
+
+        def iterations(rows):
+            for i in range(n):
+                self._iteration(rows[i])
+        return self._record_rows(n, iterations)
+
+    def _record_rows(self, n: int, run) -> dict:
+        """`run(rows)` fills n history rows; keep them if every loss is finite, else roll back."""
+        start, saved = self.step_count, copy.deepcopy(self._run_state())
         rows = torch.empty(n, len(HISTORY_KEYS), device=self.device)
-        for i in range(n):
-            self._iteration(rows[i])
+        run(rows)
         finite = torch.isfinite(rows).all(dim=1)
         if not bool(finite.all()):
             bad = start + 1 + int((~finite).nonzero()[0])
@@ -309,15 +381,15 @@ class Trainer:
         return labels
 
     @torch.inference_mode()
-    def d_prob(self, x: torch.Tensor, labels=None) -> torch.Tensor:
-        """D(x) in eval mode (no dropout) for x of shape (n, dim), on the CPU. A conditional D judges
-        each x as class `labels` (one for all, or one each); without it, on toy data, as the mixture
-        component nearest x."""
+    def d_output(self, x: torch.Tensor, labels=None) -> torch.Tensor:
+        """D(x) in eval mode (no dropout) for x of shape (n, dim), on the CPU: the probability that x
+        is real for the log losses, the score or critic value for the others (`losses.d_display`). A
+        conditional D judges each x as class `labels` (one for all, or one each); without it, on toy
+        data, as the mixture component nearest x."""
         x = x.to(self.device, torch.float32)
         with eval_mode(self.D):
-            if not self.config.classes:
-                return torch.sigmoid(self.D(x)).float().cpu()
-            return torch.sigmoid(self.D(x, self._point_labels(x, labels))).float().cpu()
+            out = self.D(x) if not self.config.classes else self.D(x, self._point_labels(x, labels))
+            return d_display(out.float(), self.config.loss).cpu()
 
     def _point_labels(self, x: torch.Tensor, labels=None) -> torch.Tensor:
         """The class a conditional D judges each point x as: `labels` (one for all, or one each), or on
@@ -369,7 +441,7 @@ class Trainer:
             if avg is not None and state.get(key) is not None:
                 avg.net.load_state_dict(state[key])
         self.rng.set_state(state["rng"])
-        self.step_count = state["step"]
+        self.step_count, self._pending = state["step"], None
 
     def state_dict(self) -> dict:
         return {

@@ -63,11 +63,59 @@ def test_lr_k_and_loss_apply_in_place():
     run = trainer(at)
     at.select_slider(key="cfg.lr_g").set_value(2e-4)
     at.number_input(key="cfg.k").set_value(3)
-    at.radio(key="cfg.loss").set_value("minimax").run()
+    at.selectbox(key="cfg.loss").set_value("minimax").run()
     assert trainer(at) is run and run.step_count == 1
     assert (run.config.lr_g, run.config.k, run.config.loss) == (2e-4, 3, "minimax")
     assert run.opt_g.param_groups[0]["lr"] == 2e-4
     assert at.query_params["k"] == "3" and at.query_params["loss"] == "minimax"
+
+
+def test_a_loss_that_changes_ds_meaning_asks_and_brings_its_papers_settings():
+    at = app()
+    at.button(key="step").click().run()
+    run = trainer(at)
+    at.selectbox(key="cfg.loss").set_value("wgan-gp").run()
+    assert trainer(at) is run and run.config.loss == "nonsat"          # asked, not applied
+    assert any("D's output another meaning" in w.value for w in at.warning)
+    assert at.number_input(key="cfg.k").value == 5 and at.select_slider(key="cfg.gp").value == 10.0
+    at.button(key="confirm_new").click().run()
+    new = trainer(at)
+    assert new is not run and (new.config.loss, new.config.k, new.config.beta1) == ("wgan-gp", 5, 0.0)
+    assert at.query_params["loss"] == "wgan-gp" and "k" not in at.query_params     # k comes with the loss
+    at.button(key="step").click().run()
+    assert not at.exception and any("the critic" in c.proto.spec for c in at.get("plotly_chart"))
+    at.selectbox(key="cfg.loss").set_value("nonsat").run()
+    assert at.number_input(key="cfg.k").value == 1                     # what wgan-gp brought goes back
+
+
+def test_slow_motion_shows_what_one_d_step_and_one_g_step_changed():
+    at = app()
+    at.button(key="step").click().run()
+    run = trainer(at)
+    d0 = [p.detach().clone() for p in run.D.parameters()]
+    at.button(key="d_step").click().run()
+    assert run.step_count == 1 and run.pending_d_steps == 1
+    assert any("one D step" in m.value for m in at.markdown)
+    assert not all(torch.equal(a, b) for a, b in zip(d0, run.D.parameters()))
+    assert any("the change" in c.proto.spec for c in at.get("plotly_chart"))
+    at.button(key="g_step").click().run()
+    assert run.step_count == 2 and run.pending_d_steps == 0
+    assert any("one G step" in m.value for m in at.markdown)
+    assert any("each sample's move" in c.proto.spec for c in at.get("plotly_chart"))
+    at.button(key="step").click().run()                             # the panel is for the latest step only
+    assert not any("Slow motion" in m.value for m in at.markdown) and not at.exception
+
+
+def test_slow_motion_on_images_and_on_the_1d_density():
+    at = app({"data": "digits"})
+    at.button(key="g_step").click().run()
+    assert not at.exception and trainer(at).step_count == 1 and any("one G step" in m.value for m in at.markdown)
+    at.button(key="d_step").click().run()
+    assert not at.exception and any("mean D on 64 real" in m.label for m in at.metric)
+    at = app({"data": "gaussian1d"})
+    at.button(key="d_step").click().run()
+    at.button(key="g_step").click().run()
+    assert not at.exception and any("pg after" in c.proto.spec for c in at.get("plotly_chart"))
 
 
 def test_the_weight_average_switches_on_in_place_and_the_view_samples_from_it():
@@ -233,9 +281,9 @@ def test_the_checkpoint_lists_hold_generators_only(checkpoint_folder):
 
 def test_every_setting_has_a_widget_keyed_apart_from_the_apps_own():
     from ganlab.config import FIELDS, rules
-    at = app({"data": "digits", "model": "mlp"})
+    at = app({"data": "digits", "model": "mlp", "loss": "wgan-gp"})
     keys = {w.key for kind in (at.selectbox, at.radio, at.select_slider, at.number_input) for w in kind}
-    assert {f"cfg.{name}" for name in FIELDS} <= keys            # mlp: width and depth apply too
+    assert {f"cfg.{name}" for name in FIELDS} <= keys            # mlp: width and depth apply too; wgan-gp: gp
     assert not any(name in at.session_state for name in FIELDS)   # only the namespaced keys
     at = app({"data": "mnist"})
     assert not {"cfg.hidden", "cfg.depth"} & {w.key for w in at.number_input}      # mlp-only settings hidden

@@ -81,7 +81,7 @@ def test_eval_prints_json_metrics(tmp_path, capsys):
     (["train", "--data", "digits", "--steps", "5", "--batch-size", "5000"], "larger than the 1797 images"),
     (["train", "--data", "imagenet", "--steps", "5"], "unknown data 'imagenet'"),
     (["train", "--data", "ring", "--model", "vit", "--steps", "5"], "unknown model 'vit'"),
-    (["train", "--data", "ring", "--loss", "hinge", "--steps", "5"], "unknown loss 'hinge'"),
+    (["train", "--data", "ring", "--loss", "wgan", "--steps", "5"], "unknown loss 'wgan'"),
     (["train", "--steps", "5"], "--data is required"),
     (["sample", "missing.pt", "--out", "x.npy"], "no such checkpoint file"),
 ])

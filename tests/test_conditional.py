@@ -109,6 +109,6 @@ def test_input_conditioning_is_joining_a_one_hot_class_to_ds_input():
         x, c = torch.randn(16, 2), torch.randint(8, (16,))
         by_join = D.net[1:](joined(torch.cat([x, torch.nn.functional.one_hot(c, 8).float()], dim=1))).squeeze(1)
         assert torch.allclose(D(x, c), by_join, atol=1e-5)
-        assert torch.allclose(t.d_prob(x, c), torch.sigmoid(D(x, c)), atol=1e-6)
+        assert torch.allclose(t.d_output(x, c), torch.sigmoid(D(x, c)), atol=1e-6)
     with pytest.raises(ConfigError, match="2 labels for 16 points"):
-        t.d_prob(x, torch.tensor([0, 1]))
+        t.d_output(x, torch.tensor([0, 1]))

@@ -24,7 +24,7 @@ from ganlab.links import read_link
 CHOICES = {"data": ("gaussian1d", "ring", "grid", "mnist", "fashion-mnist", "digits", "points"),
            # "seed" is the old name of "pytorch-mlp", still accepted
            "model": ("mlp", "pytorch-mlp", "seed", "paper", "dcgan", "dcgan-deep", "improved-gan"),
-           "loss": ("nonsat", "minimax", "features"),
+           "loss": ("nonsat", "minimax", "features", "ls", "hinge", "wgan-gp"),
            "optimizer": ("adam", "sgd"),
            "prior": ("normal", "uniform"), "precision": ("fp32", "bf16"),
            "cond": ("none", "input", "projection")}
@@ -62,7 +62,7 @@ def valid_value(name: str):
         return st.integers(0, 10**9)
     if name == "semi_labels":
         return st.sampled_from([0, 0, 10, 20, 100])
-    if name == "r1":
+    if name in ("r1", "gp"):
         return st.floats(0.0, 1e4)
     return st.integers(0, 2**63 - 1)  # seed
 
@@ -74,7 +74,7 @@ def invalid_value(name: str):
         # from its text) is a valid run of hours: two runs of this file sat in this test for 8+ minutes.
         return st.sampled_from([0, -1, 1.5, True, None, "", "abc", "nan"])
     if name in CHOICES:
-        wrong = st.sampled_from(["", "RING", "vit", "hinge", "fp16"])
+        wrong = st.sampled_from(["", "RING", "vit", "wgan", "fp16"])
     elif name in INT_LIMITS:
         wrong = st.sampled_from([0, -1, INT_LIMITS[name] + 1, 2.0, True])
     elif name in RATES:
@@ -85,7 +85,7 @@ def invalid_value(name: str):
         wrong = st.sampled_from([0.999, 0.0, -1.0, 2.5])
     elif name == "momentum_steps":
         wrong = st.sampled_from([-1, 10**9 + 1, 2.0, True])
-    elif name == "r1":
+    elif name in ("r1", "gp"):
         wrong = st.sampled_from([-0.1, 1e4 + 1, float("inf")])
     elif name == "semi_labels":
         wrong = st.sampled_from([-1, 60_001, 2.0, True])
@@ -119,7 +119,7 @@ def expected_problem(c: dict) -> str | None:
     bad += [] if is_int(merged["seed"]) and 0 <= merged["seed"] < 2**63 else ["seed"]
     bad += [] if is_real(merged["lr_decay"]) and 1 <= merged["lr_decay"] <= 2 else ["lr_decay"]
     bad += [] if is_int(merged["momentum_steps"]) and 0 <= merged["momentum_steps"] <= 10**9 else ["momentum_steps"]
-    bad += [] if is_real(merged["r1"]) and 0 <= merged["r1"] <= 1e4 else ["r1"]
+    bad += [n for n in ("r1", "gp") if not (is_real(merged[n]) and 0 <= merged[n] <= 1e4)]
     bad += [] if is_int(merged["semi_labels"]) and 0 <= merged["semi_labels"] <= 60_000 else ["semi_labels"]
     if bad:
         return " ".join(bad)
@@ -134,6 +134,8 @@ def expected_problem(c: dict) -> str | None:
         return "cond"
     n = merged["semi_labels"]
     if n and (merged["data"] not in images or merged["cond"] != "none" or n % 10 or n > SEMI_MOST[merged["data"]]):
+        return "semi_labels"
+    if n and merged["loss"] in ("ls", "hinge", "wgan-gp"):               # a semi D's output is a probability
         return "semi_labels"
     if merged["loss"] == "features" and merged["cond"] != "none":                          # class-free features
         return "loss"

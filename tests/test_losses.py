@@ -54,3 +54,48 @@ def test_gs_push_climbs_ds_slope_and_vanishes_for_minimax_against_a_confident_d(
     assert (nonsat @ D.weight.detach().T > 0).all()          # toward where D says "real"
     assert (minimax.norm(dim=1) * 1000 < nonsat.norm(dim=1)).all()
     assert torch.allclose(nonsat, torch.sigmoid(-logit(x)).detach()[:, None] * D.weight.detach(), atol=1e-6)
+
+
+def test_each_loss_of_the_family_matches_its_papers_definition():
+    from ganlab.losses import game_value
+
+    real, fake = torch.randn(64), torch.randn(64)
+    # Least squares with targets 1 (real) and 0 (fake), G's target 1 (Mao et al., 2017, Eq. 2, halved).
+    assert torch.allclose(d_loss(real, fake, "ls"), 0.5 * ((real - 1) ** 2).mean() + 0.5 * (fake ** 2).mean())
+    assert torch.allclose(g_loss(fake, "ls"), 0.5 * ((fake - 1) ** 2).mean())
+    # Hinge: E max(0, 1 - D(x)) + E max(0, 1 + D(G(z))); G ascends D(G(z)).
+    assert torch.allclose(d_loss(real, fake, "hinge"), torch.clamp(1 - real, min=0).mean() + torch.clamp(1 + fake, min=0).mean())
+    assert torch.allclose(g_loss(fake, "hinge"), -fake.mean())
+    # WGAN: the critic descends E D(G(z)) - E D(x); the value recorded is the distance estimate.
+    assert torch.allclose(d_loss(real, fake, "wgan-gp"), fake.mean() - real.mean())
+    assert torch.allclose(game_value(real, fake, "wgan-gp"), real.mean() - fake.mean())
+    assert torch.allclose(game_value(real, fake, "nonsat"), value(real, fake))
+
+
+def test_each_losss_recorded_optimum_is_its_value_when_pg_equals_pdata():
+    # At pg = pdata the best D is 1/2 (log losses: logit 0; least squares: score 1/2), any critic in
+    # [-1, 1] for hinge (take 0), and the Wasserstein estimate of a constant critic is 0.
+    from ganlab.losses import OPTIMUM, game_value
+
+    at_optimum = {"nonsat": 0.0, "minimax": 0.0, "features": 0.0, "ls": 0.5, "hinge": 0.0, "wgan-gp": 0.3}
+    for kind, out in at_optimum.items():
+        same = torch.full((32,), out)
+        assert math.isclose(float(game_value(same, same, kind)), OPTIMUM[kind][1], abs_tol=1e-6), kind
+
+
+def test_the_gradient_penalty_is_zero_for_a_unit_slope_critic_and_counts_the_excess():
+    from torch import nn
+
+    from ganlab.losses import gradient_penalty
+
+    D = nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        D.weight.copy_(torch.tensor([[0.6, 0.8]]))          # |grad| = 1 everywhere
+    real, fake, eps = torch.randn(16, 2), torch.randn(16, 2), torch.rand(16, 1)
+    assert float(gradient_penalty(D, real, fake, eps).detach()) < 1e-10
+    with torch.no_grad():
+        D.weight.mul_(3.0)                                  # |grad| = 3: penalty (3 - 1)^2 = 4
+    penalty = gradient_penalty(D, real, fake, eps)
+    assert math.isclose(float(penalty.detach()), 4.0, rel_tol=1e-5)
+    penalty.backward()                                      # in the graph: D's step descends it
+    assert D.weight.grad is not None and D.weight.grad.abs().sum() > 0

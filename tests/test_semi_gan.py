@@ -34,7 +34,7 @@ def test_ds_probability_of_real_is_z_over_z_plus_one():
     x = torch.rand(6, 64)
     t.D.eval()
     z = t.D.class_logits(x).exp().sum(1)
-    assert torch.allclose(t.d_prob(x), (z / (z + 1)).detach(), atol=1e-6)
+    assert torch.allclose(t.d_output(x), (z / (z + 1)).detach(), atol=1e-6)
 
 
 def test_the_labelled_images_are_balanced_fixed_by_the_seed_and_the_same_after_a_resume(tmp_path):

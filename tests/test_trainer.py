@@ -1,10 +1,13 @@
+import copy
 import math
 from dataclasses import asdict
 
+import numpy as np
 import pytest
 import torch
 
 from ganlab import ConfigError, DivergenceError, HISTORY_KEYS, Trainer, make_config
+from ganlab.config import Config
 from ganlab.data import load_dataset
 from ganlab.metrics import mode_coverage
 
@@ -350,3 +353,65 @@ def test_compiled_training_matches_the_plain_path_within_float_tolerance():
         assert abs(a[key] - b[key]) < 1e-3, (key, a[key], b[key])
     for p, q in zip(plain.G.parameters(), compiled.G.parameters()):
         assert torch.allclose(p, q, atol=1e-4)
+
+
+def test_an_iteration_in_slow_motion_is_exactly_one_step():
+    # k D steps taken alone, then G's step, are Algorithm 1's iteration: same weights, same record.
+    cfg = Config(data="ring", k=3, seed=4, r1=1.0, r1_every=2)
+    a, b = Trainer(cfg, device="cpu"), Trainer(cfg, device="cpu")
+    a.step(2)
+    b.step(2)
+    a.step(1)
+    for _ in range(cfg.k):
+        b.d_step()
+    assert b.pending_d_steps == cfg.k and b.step_count == 2
+    b.g_step()
+    assert b.step_count == 3 and b.pending_d_steps == 0
+    for x, y in zip([*a.G.parameters(), *a.D.parameters()], [*b.G.parameters(), *b.D.parameters()]):
+        assert torch.equal(x, y)
+    assert all(np.array_equal(a.history()[k], b.history()[k]) for k in a.history())
+
+
+def test_a_g_step_alone_moves_only_g_and_a_d_step_alone_moves_only_d():
+    t = Trainer(Config(data="ring", seed=0), device="cpu")
+    t.step(5)
+    g0, d0 = copy.deepcopy(t.G.state_dict()), copy.deepcopy(t.D.state_dict())
+    t.d_step()
+    assert all(torch.equal(g0[k], v) for k, v in t.G.state_dict().items())
+    assert not all(torch.equal(d0[k], v) for k, v in t.D.state_dict().items())
+    d1 = copy.deepcopy(t.D.state_dict())
+    assert t.g_step()["step"] == 6
+    assert all(torch.equal(d1[k], v) for k, v in t.D.state_dict().items())
+    assert t.g_step()["step"] == 7              # with no D step before it, D is measured, not stepped
+    assert all(torch.equal(d1[k], v) for k, v in t.D.state_dict().items())
+
+
+@pytest.mark.parametrize("loss", ["ls", "hinge", "wgan-gp"])
+def test_each_loss_of_the_family_trains_and_records_its_own_value(loss):
+    t = Trainer(make_config(data="ring", loss=loss, seed=0), device="cpu")
+    stats = t.step(20)
+    assert all(math.isfinite(v) for v in stats.values())
+    h = t.history()
+    if loss == "wgan-gp":               # the recorded value is the critic's distance estimate
+        assert np.allclose(h["value"], h["d_real"] - h["d_fake"], atol=1e-5)
+    else:                               # -(D's loss)
+        assert np.allclose(h["value"], -h["d_loss"], atol=1e-6)
+
+
+def test_a_loss_that_keeps_ds_meaning_applies_in_place_and_one_that_changes_it_needs_a_new_run():
+    t = Trainer(make_config(data="ring", seed=0), device="cpu")
+    t.step(2)
+    t.update(loss="minimax")
+    assert t.config.loss == "minimax"
+    with pytest.raises(ConfigError, match="changing loss needs a new run .*D's output another meaning"):
+        t.update(loss="hinge")
+    critic = Trainer(make_config(data="ring", loss="hinge", seed=0), device="cpu")
+    critic.update(loss="wgan-gp", gp=1.0)
+    assert critic.step(2)["step"] == 2
+
+
+def test_each_loss_brings_the_settings_its_paper_trained_with_unless_given():
+    assert (make_config(data="ring", loss="wgan-gp").k, make_config(data="ring", loss="wgan-gp").beta1) == (5, 0.0)
+    assert make_config(data="ring", loss="wgan-gp", k=2).k == 2
+    assert make_config(data="ring", loss="ls").lr_g == 2e-4
+    assert make_config(data="ring", loss="hinge") == make_config(data="ring").replace(loss="hinge")

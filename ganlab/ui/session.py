@@ -22,7 +22,7 @@ from ..config import FIELD_TYPES, FIELDS, IMAGE_DATASETS, Config, make_config
 from ..data import PointCloud, load_points_csv
 from ..errors import DivergenceError, GanlabError
 from ..links import read_link, write_link
-from ..recipes import recipe_for
+from ..recipes import LOSS_PRESETS, recipe_for
 from ..trainer import Trainer
 
 KEY = "ganlab"
@@ -49,6 +49,17 @@ class Timing:
     draw_s: float
 
 
+@dataclass(frozen=True)
+class SlowStep:
+    """One step taken alone ("d" or "g") and the views before and after it (`plots.snapshot`)."""
+    kind: str
+    trainer_id: int
+    step: int                  # the trainer's step count after it
+    d_steps: int               # D steps taken alone in the current iteration
+    before: dict
+    after: dict
+
+
 @dataclass
 class LabState:
     trainer: Trainer
@@ -62,6 +73,7 @@ class LabState:
     explorer: tuple | None = None                # (source key, Trainer) shown by the latent explorer
     message: tuple[str, str] | None = None       # ("success" | "error", text) of the last save / load
     encodings: dict = field(default_factory=dict)  # z of real-image endpoints, by (generator, image, steps)
+    slow: SlowStep | None = None                 # what the last D step or G step taken alone changed
 
 
 def get() -> LabState:
@@ -117,6 +129,19 @@ def on_preset_change(changed: str) -> None:
     except GanlabError:
         return
     sync_widgets_from(cfg, recipe_for(cfg.model, recipe))
+
+
+def on_loss_change() -> None:
+    """A new loss: the settings its paper trained with (`recipes.LOSS_PRESETS`) come with it, and those
+    the old loss had brought go back to what the recipe and dataset give; every other setting stays."""
+    ss, state = st.session_state, get()
+    old, new = state.trainer.config.loss, ss[widget_key("loss")]
+    try:
+        base = make_config(ss[RECIPE], data=ss[widget_key("data")], model=ss[widget_key("model")], loss=new)
+    except GanlabError:
+        return
+    for name in {**LOSS_PRESETS.get(old, {}), **LOSS_PRESETS.get(new, {})}:
+        ss[widget_key(name)] = getattr(base, name)
 
 
 def apply_in_place(changes: dict) -> None:
@@ -191,6 +216,22 @@ def train(n: int) -> None:
 
 def step_once() -> None:
     train(1)
+    get().slow = None
+
+
+def slow_step(kind: str) -> None:
+    """One D step ("d") or one G step ("g") alone, with the views before and after it."""
+    from ..plots import snapshot
+
+    state = get()
+    trainer = state.trainer
+    try:
+        before = snapshot(trainer)
+        trainer.d_step() if kind == "d" else trainer.g_step()
+    except GanlabError as exc:
+        state.status = Status(str(exc), diverged=isinstance(exc, DivergenceError))
+        return
+    state.slow = SlowStep(kind, id(trainer), trainer.step_count, trainer.pending_d_steps, before, snapshot(trainer))
 
 
 def record_speed(iterations: int, seconds: float) -> None:

@@ -8,7 +8,7 @@ import time
 import streamlit as st
 
 from .. import evaluate, plots
-from ..config import DATASET_CLASSES, FIELDS, STRUCTURAL, Config, needs_new_run, rules
+from ..config import D_MEANING, DATASET_CLASSES, FIELDS, STRUCTURAL, Config, needs_new_run, rules
 from ..data import class_names
 from ..trainer import FIXED_PER_CLASS
 from ..errors import GanlabError
@@ -46,6 +46,8 @@ def field_widget(name: str, where, **kw) -> None:
     kw = {"key": key, "help": rule["help"], **kw}
     if rule.get("brings_settings"):
         kw.update(on_change=session.on_preset_change, args=(name,))
+    if rule.get("own_settings"):
+        kw.update(on_change=session.on_loss_change)
     if "choices" in rule:
         if "described" in rule:
             kw.setdefault("format_func", lambda v: f"{v} ({rule['described'][v]})")
@@ -118,7 +120,7 @@ def apply_settings() -> None:
         # Nothing applies in place until the person decides, so keeping the run keeps it whole.
         changes = "; ".join(f"{n}: {getattr(trainer.config, n)} → {getattr(wanted, n)}" for n in names)
         with st.container(border=True):
-            st.warning(f"{changes}. {needs_new_run(names).capitalize()}: the current run (step "
+            st.warning(f"{changes}. {needs_new_run(names)[0].upper() + needs_new_run(names)[1:]}: the current run (step "
                        f"{trainer.step_count}) would be discarded.")
             c1, c2, _ = st.columns([1, 1, 3])
             c1.button("Start new run", key="confirm_new", type="primary", on_click=session.confirm_new_run)
@@ -130,11 +132,15 @@ def apply_settings() -> None:
 
 # ------------------------------------------------------------------ controls
 def controls() -> None:
-    c1, c2, c3, c4, c5 = st.columns([1.2, 1, 1, 1, 3])
+    c1, c2, c3, c4, c5, c6, _ = st.columns([1.2, 1, 1, 1, 1, 1.2, 1])
     c1.toggle("Play", key="playing", help="train continuously; the views refresh every second")
     c2.button("Step", key="step", on_click=session.step_once, help="one iteration: k D steps + 1 G step")
-    c3.button("Reset", key="reset", on_click=session.reset_run, help="start over with the same seed")
-    c4.button("New seed", key="new_seed", on_click=session.new_seed_run)
+    c3.button("D step", key="d_step", on_click=session.slow_step, args=("d",),
+              help="slow motion: one D step alone, and what it changed in D")
+    c4.button("G step", key="g_step", on_click=session.slow_step, args=("g",),
+              help="slow motion: one G step alone (ending the iteration), and how it moved G's samples")
+    c5.button("Reset", key="reset", on_click=session.reset_run, help="start over with the same seed")
+    c6.button("New seed", key="new_seed", on_click=session.new_seed_run)
     status = session.get().status
     if status:
         st.error(status.message)
@@ -189,8 +195,56 @@ def class_picker(cfg) -> int | None:
                         format_func=lambda c: "every class" if c is None else f"{c}: {names[c]}")
 
 
+# What the colour of D's surface is, for each meaning of D's output (config.D_MEANING).
+D_WORDS = {"probability": "D(x), the probability D gives that x is real (red ≈ 0, blue ≈ 1)",
+           "score": "D's least-squares score (its targets: 1 for real, blue; 0 for fake, red; 1/2 at the optimum)",
+           "critic": "the critic's score (higher, blue, for what it takes as real; only differences count)"}
+_LOG_GAME = ("D ascends V(D, G) = E[log D(x)] + E[log(1 − D(G(z)))]; G descends it (Algorithm 1). At the "
+             "global optimum pg = pdata, D(x) = D(G(z)) = 1/2 and V = −log 4 ≈ −1.386 (Theorem 1), the dashed line.")
+# The game each loss plays and its optimum, as the value panel shows it (losses.OPTIMUM).
+VALUE_WORDS = {"nonsat": _LOG_GAME, "minimax": _LOG_GAME, "features": _LOG_GAME + " G matches D's features instead.",
+               "ls": "Least squares (Mao et al., 2017): D regresses its score to 1 on real and 0 on fake, G its "
+                     "score of G(z) to 1. At pg = pdata the best D is 1/2 everywhere and −D's loss is −1/4, the "
+                     "dashed line.",
+               "hinge": "Hinge (Lim & Ye, 2017): the critic wants a margin of 1 on each side, G raises its score. At "
+                        "pg = pdata no critic beats a loss of 2: −D's loss ends at −2, the dashed line.",
+               "wgan-gp": "WGAN-GP (Gulrajani et al., 2017): the critic estimates the Wasserstein-1 distance "
+                          "E D(x) − E D(G(z)), kept 1-Lipschitz by a gradient penalty; G lowers it. It is 0 at pg = "
+                          "pdata, the dashed line; the critic's scores themselves have no fixed level."}
+
+
+def slow_motion_panel(trainer) -> None:
+    """What the last D step or G step taken alone changed, while it is still the latest thing done."""
+    slow = session.get().slow
+    if slow is None or slow.trainer_id != id(trainer) or slow.step != trainer.step_count \
+            or slow.d_steps != trainer.pending_d_steps or st.session_state.get("playing"):
+        return
+    cfg = trainer.config
+    with st.container(border=True):
+        if slow.kind == "d":
+            st.markdown(f"**Slow motion: one D step** ({slow.d_steps} of this iteration's k = {cfg.k}"
+                        f"{'; steps past k are extra' if slow.d_steps > cfg.k else ''}). G is unchanged.")
+        else:
+            st.markdown(f"**Slow motion: one G step**, ending iteration {trainer.step_count:,}. D is unchanged; "
+                        "each generated sample moved along G's push.")
+        if cfg.is_image:
+            if slow.kind == "g":
+                a, b = st.columns(2)
+                a.image(plots.image_grid(slow.before["images"]), caption="G's fixed batch before", width="stretch")
+                b.image(plots.image_grid(slow.after["images"]), caption="after", width="stretch")
+            else:
+                a, b = st.columns(2)
+                a.metric("mean D on 64 real images", f"{slow.after['d_real']:.3f}",
+                         f"{slow.after['d_real'] - slow.before['d_real']:+.3f}")
+                b.metric("mean D on 64 generated", f"{slow.after['d_fake']:.3f}",
+                         f"{slow.after['d_fake'] - slow.before['d_fake']:+.3f}")
+        else:
+            st.plotly_chart(plots.step_change_figure(trainer, slow.kind, slow.before, slow.after), key="slow")
+
+
 def draw(trainer) -> None:
     cfg = trainer.config
+    slow_motion_panel(trainer)
     left, right = st.columns([1.15, 1])
     with left:
         label = class_picker(cfg) if cfg.classes else None
@@ -215,7 +269,9 @@ def draw(trainer) -> None:
         else:
             st.subheader("Real vs generated, over D")
             c1, c2, c3 = st.columns(3)
-            show_dstar = cfg.data != "points" and c1.checkbox("compare with the optimal D*", key="show_dstar")
+            show_dstar = plots.has_dstar(trainer) and c1.checkbox("compare with the optimal D*", key="show_dstar")
+            if D_MEANING[cfg.loss] == "critic":
+                c1.caption(f"{cfg.loss}'s critic has no closed-form optimum to compare with")
             arrows = c2.checkbox("G's push on its samples", key="show_arrows",
                                  help="an arrow on each shown sample: −∇ₓ of G's loss, where G's next step moves it")
             manifold = c3.checkbox("G's manifold", key="show_manifold",
@@ -224,8 +280,8 @@ def draw(trainer) -> None:
                                                manifold=manifold), key="toy2d")
             with st.expander("What am I looking at?"):
                 st.markdown(
-                    "Black: real samples; green: G's samples. The colour is D(x), the probability D gives "
-                    "that x is real (red ≈ 0, blue ≈ 1). D* = pdata / (pdata + pg) is the best possible "
+                    f"Black: real samples; green: G's samples. The colour is {D_WORDS[D_MEANING[cfg.loss]]}. "
+                    "D* = pdata / (pdata + pg) is the best possible "
                     "discriminator against the current G (Proposition 1), with pdata exact and pg estimated "
                     "from G's samples. When G has learnt the data, D* = 1/2 everywhere. The orange arrows "
                     "(on request) are G's push: −∇ₓ of G's loss at each generated sample, on one fixed scale; with "
@@ -237,14 +293,12 @@ def draw(trainer) -> None:
     with right:
         st.subheader("The minimax game")
         if trainer.step_count:
-            st.plotly_chart(plots.history_figure(trainer.history(max_rows=1500)), key="history")
+            st.plotly_chart(plots.history_figure(trainer.history(max_rows=1500), loss=cfg.loss), key="history")
         else:
             st.info("Press **Play** (or **Step**) to start training.")
         with st.expander("What do these curves mean?"):
             st.markdown(
-                "D ascends V(D, G) = E[log D(x)] + E[log(1 − D(G(z)))]; G descends it (Algorithm 1). "
-                "At the global optimum pg = pdata, D(x) = D(G(z)) = 1/2 and V = −log 4 ≈ −1.386 "
-                "(Theorem 1), the dashed line. k is the number of D steps per G step: a larger k keeps D "
+                f"{VALUE_WORDS[cfg.loss]} k is the number of D steps per G step: a larger k keeps D "
                 "near D*, which Proposition 2 assumes, yet on `ring` k = 5 collapses G onto one or two "
                 "modes where k = 1 covers all eight (notebook 5). With the minimax G loss, G's gradient vanishes when D "
                 "rejects fakes confidently (Sec. 3); nonsat fixes that. "
