@@ -253,11 +253,38 @@ def load_points_csv(source) -> PointCloud:
                         f"columns x,y, one point per line") from None
     if arr.ndim != 2 or arr.shape[1] != 2:
         raise DataError(f"the points CSV has {arr.shape[1] if arr.ndim == 2 else '?'} columns; expected 2 (x,y)")
+    return point_cloud(arr, "the points CSV")
+
+
+def point_cloud(arr, what: str) -> PointCloud:
+    """A user's (n, 2) points as a PointCloud, or a one-line DataError naming `what` held them."""
+    import numpy as np
+
+    arr = np.asarray(arr, dtype=np.float64).reshape(-1, 2)
     if not 2 <= len(arr) <= PointCloud.MAX_POINTS:
-        raise DataError(f"the points CSV has {len(arr)} points; expected 2 to {PointCloud.MAX_POINTS:,}")
+        raise DataError(f"{what} has {len(arr):,} point{'s' * (len(arr) != 1)}; a set to learn needs 2 to "
+                        f"{PointCloud.MAX_POINTS:,}")
     if not np.isfinite(arr).all():
-        raise DataError("the points CSV holds NaN or infinite values")
+        raise DataError(f"{what} holds NaN or infinite values")
+    if np.ptp(arr, axis=0).max() == 0:
+        raise DataError(f"{what} has all its points at one place; spread them out")
     return PointCloud(torch.as_tensor(arr, dtype=torch.float32))
+
+
+def points_from_drawing(drawing: dict | None, width: int, height: int, span: float) -> list[tuple[float, float]]:
+    """The points of a drawing on a canvas (Fabric.js JSON, as streamlit-drawable-canvas returns it)
+    showing the square [-span, span]^2, y up: the centre of each clicked point (a circle), and every
+    point along each freehand stroke (a path), so a drag sprays points where it passes."""
+    out = []
+    for obj in (drawing or {}).get("objects", []):
+        if obj.get("type") == "circle":
+            r = float(obj.get("radius", 0)) * float(obj.get("scaleX", 1))
+            left, top = float(obj["left"]), float(obj["top"])
+            centred = obj.get("originX") == "center"
+            out.append((left if centred else left + r, top if centred else top + r))
+        elif obj.get("type") == "path":
+            out += [(float(cmd[-2]), float(cmd[-1])) for cmd in obj.get("path", []) if len(cmd) >= 3]
+    return [((px / width - 0.5) * 2 * span, (0.5 - py / height) * 2 * span) for px, py in out]
 
 
 def _is_numeric_row(line: str) -> bool:

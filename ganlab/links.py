@@ -48,8 +48,8 @@ def read_link(params: dict[str, str]) -> Link:
         cfg, recipe = make_config(), None
     if cfg.data == "points":                  # a link cannot carry an upload
         # ring as a link to ring would start: its own settings, then what the link itself set.
-        notes.append("a link cannot carry uploaded points: starting on 'ring' with its own settings; "
-                     "upload the CSV again")
+        notes.append("a link cannot carry your own points: starting on 'ring' with its own settings; pick "
+                     "'points' as the dataset to draw or upload them again")
         kept = {k: v for k, v in overrides.items() if not rules(k).get("brings_settings")}
         try:
             cfg = make_config(recipe, **kept)

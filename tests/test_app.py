@@ -392,3 +392,24 @@ def test_gs_push_and_manifold_show_on_the_toy_view():
     assert not at.exception
     spec = next(chart.proto.spec for chart in at.get("plotly_chart") if "G's push" in chart.proto.spec)
     assert "G's manifold" in spec
+
+
+def test_a_link_the_app_cannot_honour_says_so_until_read():
+    at = app({"data": "points"})
+    assert trainer(at).config.data == "ring" and trainer(at).config.latent_dim == 2      # ring's own settings
+    assert any("cannot carry your own points" in w.value for w in at.warning)
+    at.run()
+    assert any("cannot carry your own points" in w.value for w in at.warning)          # not a passing toast
+    at.button(key="notes_read").click().run()
+    assert not any("cannot carry" in w.value for w in at.warning)
+
+
+def test_drawing_nothing_is_refused_in_one_line_and_the_run_is_kept():
+    at = app()
+    at.button(key="step").click().run()
+    run = trainer(at)
+    at.selectbox(key="cfg.data").set_value("points").run()
+    assert at.radio(key="points_from").value == "a drawing" and not at.exception
+    at.button(key="use_drawing").click().run()
+    assert [e.value for e in at.error] == ["nothing is drawn yet: click points onto the plane, or drag to spray them"]
+    assert trainer(at) is run and run.step_count == 1

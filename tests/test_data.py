@@ -105,3 +105,18 @@ def test_training_images_are_held_as_uint8_and_batches_equal_mapping_the_whole_s
 
 def _draw_reference(rows, n, generator):
     return rows[torch.randint(len(rows), (n,), generator=generator)]
+
+
+def test_points_drawn_on_the_canvas_land_where_they_were_drawn_and_bad_sets_are_refused():
+    from ganlab.data import point_cloud, points_from_drawing
+
+    drawing = {"objects": [
+        {"type": "circle", "left": 297.0, "top": 57.0, "radius": 3, "originX": "left"},      # centre (300, 60)
+        {"type": "path", "path": [["M", 0.0, 300.0], ["Q", 10.0, 300.0, 150.0, 150.0], ["L", 300.0, 0.0]]}]}
+    pts = points_from_drawing(drawing, 300, 300, span=3.0)
+    assert np.allclose(pts, [(3.0, 1.8), (-3.0, -3.0), (0.0, 0.0), (3.0, 3.0)])          # y up, [-3, 3]^2
+    assert points_from_drawing(None, 300, 300, 3.0) == []
+    for bad, says in (([(0.0, 0.0)], "has 1 point;"), ([(1.0, 1.0)] * 5, "all its points at one place")):
+        with pytest.raises(DataError, match=says):
+            point_cloud(bad, "the drawing")
+    assert len(point_cloud(pts * 1000, "the drawing").points) == 4000     # thousands of clicks are a data set

@@ -19,8 +19,8 @@ import streamlit as st
 import torch
 
 from ..config import FIELD_TYPES, FIELDS, IMAGE_DATASETS, Config, make_config
-from ..data import PointCloud, load_points_csv
-from ..errors import DivergenceError, GanlabError
+from ..data import PointCloud, load_points_csv, point_cloud, points_from_drawing
+from ..errors import DataError, DivergenceError, GanlabError
 from ..links import read_link, write_link
 from ..recipes import LOSS_PRESETS, recipe_for
 from ..trainer import Trainer
@@ -73,6 +73,7 @@ class LabState:
     explorer: tuple | None = None                # (source key, Trainer) shown by the latent explorer
     message: tuple[str, str] | None = None       # ("success" | "error", text) of the last save / load
     encodings: dict = field(default_factory=dict)  # z of real-image endpoints, by (generator, image, steps)
+    drawing_note: tuple[str, str] | None = None  # ("success" | "error", text) of the last "Train on these points"
     slow: SlowStep | None = None                 # what the last D step or G step taken alone changed
 
 
@@ -214,6 +215,15 @@ def train(n: int) -> None:
         state.status = Status(str(exc), diverged=isinstance(exc, DivergenceError))
 
 
+def load_data() -> None:
+    """Load the live run's data; an error (data missing and offline) pauses with a status instead."""
+    state = get()
+    try:
+        state.trainer.load_data()
+    except GanlabError as exc:
+        state.status = Status(str(exc))
+
+
 def step_once() -> None:
     train(1)
     get().slow = None
@@ -262,6 +272,24 @@ def set_points(upload) -> str | None:
         return str(exc)
     state.points_name = (upload.name, upload.size)
     return None
+
+
+def use_drawn_points(drawing: dict | None, width: int, height: int, span: float) -> None:
+    """Train on the points drawn on the canvas: a new run on them, or one line saying why not (the
+    current run untouched)."""
+    state = get()
+    points = points_from_drawing(drawing, width, height, span)
+    try:
+        if not points:
+            raise DataError("nothing is drawn yet: click points onto the plane, or drag to spray them")
+        cloud = point_cloud(points, "the drawing")
+        cfg = wanted_config().replace(data="points")
+    except GanlabError as exc:
+        state.drawing_note = ("error", str(exc))
+        return
+    state.points, state.points_name = cloud, ("drawing", len(points))
+    start_run(cfg)
+    state.drawing_note = ("success", f"a new run on the {len(points):,} points drawn")
 
 
 def set_default(key: str, value) -> None:

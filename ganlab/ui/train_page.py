@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import streamlit as st
@@ -25,8 +24,7 @@ MAX_SLICE = 5000          # iterations per refresh, whatever the measured speed
 def render() -> None:
     session.get()
     session.ensure_widget_state()
-    for note in session.take_notes():
-        st.toast(note)
+    link_notes()
     sidebar()
     apply_settings()
     st.title("ganlab: train a GAN")
@@ -34,6 +32,17 @@ def render() -> None:
     live_view()
     with st.expander("Checkpoints: save this run, or load one and keep training"):
         checkpoint_section()
+
+
+def link_notes() -> None:
+    """What a link asked for and could not have, one line each, until read (a toast would vanish
+    before a person opening the link has found the page)."""
+    notes = session.get().notes
+    if notes:
+        with st.container(border=True):
+            for note in notes:
+                st.warning(f"From the link: {note}")
+            st.button("OK", key="notes_read", on_click=session.take_notes)
 
 
 # ------------------------------------------------------------------ sidebar
@@ -81,10 +90,11 @@ def sidebar() -> None:
     sb.header("Settings")
     field_widget("data", sb)
     if st.session_state[widget_key("data")] == "points":
-        upload = sb.file_uploader("CSV of 2-D points (x,y per line)", type=["csv", "txt"], key="points_file")
-        error = session.set_points(upload) if upload is not None else None
-        if error:
-            sb.error(error)
+        if sb.radio("My points from", ["a drawing", "a CSV file"], key="points_from", horizontal=True) == "a CSV file":
+            upload = sb.file_uploader("CSV of 2-D points (x,y per line)", type=["csv", "txt"], key="points_file")
+            error = session.set_points(upload) if upload is not None else None
+            if error:
+                sb.error(error)
     field_widget("model", sb)
     sb.selectbox("Recipe", list(RECIPES), key=session.RECIPE, on_change=session.on_preset_change, args=("recipe",),
                  help="named training settings: " + " · ".join(f"{n}: {r.summary}" for n, r in RECIPES.items())
@@ -110,8 +120,10 @@ def apply_settings() -> None:
     except GanlabError as exc:
         st.sidebar.error(str(exc))
         return
+    if wanted.data == "points" and st.session_state.get("points_from", "a drawing") == "a drawing":
+        draw_points(expanded=state.points is None)
     if wanted.data == "points" and state.points is None:
-        st.info("Upload a CSV of 2-D points in the sidebar to train on your own data.")
+        st.info("Draw your points above, or upload a CSV of 2-D points in the sidebar, to train on your own data.")
         return
     names = trainer.config.structural_diff(wanted)
     if names and trainer.step_count == 0:
@@ -128,6 +140,29 @@ def apply_settings() -> None:
     else:
         session.apply_in_place(trainer.config.in_place_diff(wanted))
     session.sync_link(wanted)
+
+
+DRAW_PX, DRAW_SPAN = 360, 3.0      # the drawing canvas: its side in pixels, and the plane [-3, 3]^2 it shows
+
+
+def draw_points(expanded: bool) -> None:
+    """Your own 2-D data: click points onto the plane, or drag to spray them along the stroke; the
+    canvas's toolbar undoes, redoes and clears."""
+    from .image_sources import _canvas
+
+    with st.expander("Draw your own points", expanded=expanded):
+        mode = st.radio("Add points by", ["click", "drag"], horizontal=True, key="draw_mode",
+                        help="click: one point per click; drag: a point at every step of the stroke")
+        drawing = _canvas()(stroke_width=2, stroke_color="#2ca02c", fill_color="#2ca02c", background_color="#f4f4f4",
+                            height=DRAW_PX, width=DRAW_PX, point_display_radius=3, key="points_canvas",
+                            drawing_mode="point" if mode == "click" else "freedraw")
+        st.caption(f"The square shows [−{DRAW_SPAN:g}, {DRAW_SPAN:g}]², y up. Undo, redo and clear are in the "
+                   f"canvas's toolbar.")
+        st.button("Train on these points", key="use_drawing", type="primary", on_click=session.use_drawn_points,
+                  args=(drawing.json_data, DRAW_PX, DRAW_PX, DRAW_SPAN))
+        note = session.get().drawing_note
+        if note:
+            (st.success if note[0] == "success" else st.error)(note[1])
 
 
 # ------------------------------------------------------------------ controls
@@ -160,19 +195,25 @@ def _live() -> None:
     if not (st.session_state.get("playing") and not state.status):
         draw(trainer)
         return
-    # One slice sized to TRAIN_BUDGET_S from the measured speed.
+    # Draw, then train the next slice (sized to TRAIN_BUDGET_S from the measured speed). Drawing first
+    # re-sends every element at the start of the refresh: trained first, the elements of the last
+    # refresh sat greyed as stale for the whole slice, and the view flickered.
+    if not trainer.data_loaded:
+        with st.spinner("loading data…"):
+            session.load_data()
+        if state.status:
+            st.rerun(scope="app")
+    t0 = time.perf_counter()
+    draw(trainer)
+    draw_s = time.perf_counter() - t0
     n = 10 if state.ips is None else max(1, min(MAX_SLICE, int(state.ips * TRAIN_BUDGET_S)))
     t0 = time.perf_counter()
-    with st.spinner("loading data…") if not trainer.data_loaded else contextlib.nullcontext():
-        session.train(n)
+    session.train(n)
     train_s = time.perf_counter() - t0
     if state.status:
         st.rerun(scope="app")                 # redraw the controls with training stopped
     session.record_speed(n, train_s)
-    t0 = time.perf_counter()
-    draw(trainer)
-    session.record_timing(session.Timing(n, train_s, time.perf_counter() - t0))
-    header.markdown(_header_text(state))
+    session.record_timing(session.Timing(n, train_s, draw_s))
 
 
 def _header_text(state) -> str:
