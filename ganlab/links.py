@@ -23,6 +23,10 @@ class Link(NamedTuple):
     config: Config
     recipe: str
     notes: list[str]
+    pins: list[tuple[Config, int]] = []       # runs pinned for comparison: (settings, iterations trained)
+
+
+MAX_PINS = 3            # pinned runs beside the live one: four side by side at most
 
 
 def read_link(params: dict[str, str]) -> Link:
@@ -55,11 +59,60 @@ def read_link(params: dict[str, str]) -> Link:
             cfg = make_config(recipe, **kept)
         except GanlabError:
             cfg, recipe = make_config(), None
-    return Link(cfg, recipe_for(cfg.model, recipe), notes)
+    pins = read_pins(params.get("pins", ""), cfg, notes)
+    return Link(cfg, recipe_for(cfg.model, recipe), notes, pins)
 
 
-def write_link(cfg: Config, recipe: str) -> dict[str, str]:
-    """The dataset, then only what differs from what `read_link` would pick without it."""
+def read_pins(raw: str, live: Config, notes: list[str]) -> list[tuple[Config, int]]:
+    """Pinned runs from a link's `pins` value, `write_pins`'s format: each pin's settings that differ
+    from the live run's, then its iterations (`k:5,loss:hinge@3000`), pins apart by `;`. A pin the
+    rules refuse is dropped with a note.
+
+    >>> notes = []
+    >>> [(c.loss, c.k, n) for c, n in read_pins("loss:hinge,k:5@300;k:x@10", make_config(), notes)]
+    [('hinge', 5, 300)]
+    >>> notes
+    ["ignored the pinned run 'k:x@10': k: not a valid int"]
+    """
+    pins = []
+    for part in [p for p in raw.split(";") if p][:MAX_PINS]:
+        try:
+            settings, _, steps = part.rpartition("@")
+            changes = {}
+            for item in [i for i in settings.split(",") if i]:
+                key, _, value = item.partition(":")
+                if key not in FIELD_TYPES or key == "data" and value == "points":
+                    raise GanlabError(f"{key}: not a setting a link can carry")
+                try:
+                    changes[key] = FIELD_TYPES[key](value)
+                except ValueError:
+                    raise GanlabError(f"{key}: not a valid {FIELD_TYPES[key].__name__}") from None
+            n = int(steps)
+            if not 0 <= n <= MAX_PIN_STEPS:
+                raise GanlabError(f"its iterations must be 0 to {MAX_PIN_STEPS:,}")
+            pins.append((live.replace(**changes), n))
+        except (GanlabError, ValueError) as exc:
+            notes.append(f"ignored the pinned run {part!r}: {exc}")
+    return pins
+
+
+MAX_PIN_STEPS = 100_000      # a pin is rebuilt by training it again; past this it would take too long
+
+
+def write_pins(pins: list[tuple[Config, int]], live: Config) -> str:
+    """The `pins` value of a link: each pinned run as its differences from the live run, `@` its
+    iterations (pins on a user's own points cannot travel and are left out)."""
+    parts = []
+    for cfg, steps in pins:
+        if cfg.data != "points":
+            diff = [f"{f}:{getattr(cfg, f)}" for f in FIELDS if getattr(cfg, f) != getattr(live, f)]
+            parts.append(f"{','.join(diff)}@{steps}")
+    return ";".join(parts)
+
+
+def write_link(cfg: Config, recipe: str, pins: list[tuple[Config, int]] = ()) -> dict[str, str]:
+    """The dataset, then only what differs from what `read_link` would pick without it; then the
+    pinned runs, if any (`write_pins`)."""
     out = {"data": cfg.data}
     if cfg.model != default_model(cfg.data in IMAGE_DATASETS):
         out["model"] = cfg.model
@@ -71,4 +124,6 @@ def write_link(cfg: Config, recipe: str) -> dict[str, str]:
     for name in FIELDS:
         if name not in out and getattr(cfg, name) != getattr(base, name):
             out[name] = str(getattr(cfg, name))
+    if write_pins(list(pins), cfg):
+        out["pins"] = write_pins(list(pins), cfg)
     return out

@@ -382,3 +382,47 @@ def _step_change_1d(kind: str, before: dict, after: dict) -> go.Figure:
                             line=style)
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.15))
     return fig
+
+
+# ------------------------------------------------------------------ runs side by side
+def compare_figure(runs: list[tuple[str, dict, str]], max_points: int = 600) -> go.Figure:
+    """Runs' curves overlaid, one colour per run: G's and D's losses, and each run's game value less
+    its own optimum (`losses.OPTIMUM`), the one scale on which different losses can be read together:
+    0 where the run's game would end at pg = pdata. `runs` holds (label, history, loss)."""
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        subplot_titles=("G loss", "D loss", "game value − its optimum"))
+    palette = plotly.colors.qualitative.D3
+    for i, (label, history, loss) in enumerate(runs):
+        idx = strided_indices(len(history["d_loss"]), max_points)
+        steps, colour = history["step"][idx], palette[i % len(palette)]
+        for row, values in ((1, history["g_loss"][idx]), (2, history["d_loss"][idx]),
+                            (3, history["value"][idx] - OPTIMUM[loss][1])):
+            fig.add_scatter(x=steps, y=values, name=label, legendgroup=label, showlegend=row == 1,
+                            line=dict(color=colour, width=1.2), row=row, col=1)
+    fig.add_hline(y=0.0, line_dash="dash", line_color="gray", row=3, col=1)
+    fig.update_xaxes(title_text="iteration", row=3, col=1)
+    fig.update_layout(height=520, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.12))
+    return fig
+
+
+def run_view(trainer, n: int = 400):
+    """A run's samples for a side-by-side comparison: for images, G's fixed batch as one image; for
+    points, real (grey) and generated (green) on a small plot."""
+    if trainer.config.is_image:
+        return image_grid(trainer.sample())
+    real, fake = _real_samples(trainer, n), trainer.sample(n, seed=0)
+    fig = go.Figure()
+    if real.shape[1] == 1:
+        fig.add_histogram(x=real[:, 0].numpy(), name="real", marker_color="#bbbbbb", opacity=0.6, nbinsx=60)
+        fig.add_histogram(x=fake[:, 0].numpy(), name="generated", marker_color=COLORS["fake"], opacity=0.6, nbinsx=60)
+        fig.update_layout(barmode="overlay")
+    else:
+        fig.add_scatter(x=real[:, 0].numpy(), y=real[:, 1].numpy(), mode="markers", name="real",
+                        marker=dict(size=3, color="#bbbbbb"))
+        fig.add_scatter(x=fake[:, 0].numpy(), y=fake[:, 1].numpy(), mode="markers", name="generated",
+                        marker=dict(size=3, color=COLORS["fake"]))
+        x0, x1, y0, y1 = plane_bounds(trainer)
+        fig.update_xaxes(range=[x0, x1])
+        fig.update_yaxes(range=[y0, y1], scaleanchor="x")
+    fig.update_layout(height=280, margin=dict(l=5, r=5, t=5, b=5), showlegend=False)
+    return fig

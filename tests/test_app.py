@@ -413,3 +413,38 @@ def test_drawing_nothing_is_refused_in_one_line_and_the_run_is_kept():
     at.button(key="use_drawing").click().run()
     assert [e.value for e in at.error] == ["nothing is drawn yet: click points onto the plane, or drag to spray them"]
     assert trainer(at) is run and run.step_count == 1
+
+
+def test_pinned_runs_are_compared_labelled_by_their_differences_and_travel_in_the_link():
+    at = app()
+    at.button(key="step").click().run()
+    at.button(key="pin").click().run()
+    pinned = at.session_state["ganlab"].pinned[0].trainer
+    assert pinned is not trainer(at) and pinned.step_count == 1
+    at.selectbox(key="cfg.loss").set_value("hinge").run()
+    at.button(key="confirm_new").click().run()
+    at.button(key="step").click().run()
+    assert any("pin 1: loss nonsat" in m.value for m in at.markdown)
+    assert any("its optimum" in c.proto.spec for c in at.get("plotly_chart"))
+    assert at.query_params["pins"] == "loss:nonsat@1" and not at.exception
+    assert pinned.step_count == 1                                    # frozen when pinned
+    for _ in range(3):                                               # four in all, then refused in one line
+        at.button(key="pin").click().run()
+    assert len(at.session_state["ganlab"].pinned) == 3
+    assert [e.value for e in at.error] == ["at most 3 pinned runs beside the live one: unpin one first"]
+    at.button(key="unpin_0").click().run()
+    assert len(at.session_state["ganlab"].pinned) == 2
+
+
+def test_a_link_with_pinned_runs_rebuilds_them_exactly():
+    first = app()
+    first.button(key="step").click().run()
+    first.button(key="step").click().run()
+    first.button(key="pin").click().run()
+    original = first.session_state["ganlab"].pinned[0].trainer
+    at = app({"data": "ring", "loss": "hinge", "pins": "loss:nonsat@2;k:x@3"})
+    assert any("ignored the pinned run 'k:x@3'" in w.value for w in at.warning)
+    at.button(key="rebuild_pins").click().run()
+    rebuilt = at.session_state["ganlab"].pinned[0].trainer
+    assert rebuilt.step_count == 2 and rebuilt.config == original.config
+    assert all(torch.equal(a, b) for a, b in zip(rebuilt.G.parameters(), original.G.parameters()))

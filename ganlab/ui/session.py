@@ -21,7 +21,7 @@ import torch
 from ..config import FIELD_TYPES, FIELDS, IMAGE_DATASETS, Config, make_config
 from ..data import PointCloud, load_points_csv, point_cloud, points_from_drawing
 from ..errors import DataError, DivergenceError, GanlabError
-from ..links import read_link, write_link
+from ..links import MAX_PINS, read_link, write_link
 from ..recipes import LOSS_PRESETS, recipe_for
 from ..trainer import Trainer
 
@@ -60,6 +60,13 @@ class SlowStep:
     after: dict
 
 
+@dataclass(frozen=True)
+class Pin:
+    """A run pinned for comparison: a copy of it at the moment it was pinned, and its view then."""
+    trainer: Trainer
+    view: object               # plots.run_view's figure or image
+
+
 @dataclass
 class LabState:
     trainer: Trainer
@@ -74,6 +81,9 @@ class LabState:
     message: tuple[str, str] | None = None       # ("success" | "error", text) of the last save / load
     encodings: dict = field(default_factory=dict)  # z of real-image endpoints, by (generator, image, steps)
     drawing_note: tuple[str, str] | None = None  # ("success" | "error", text) of the last "Train on these points"
+    pinned: list[Pin] = field(default_factory=list)          # runs beside the live one (links.MAX_PINS)
+    pending_pins: list = field(default_factory=list)        # (Config, iterations) from a link, not yet rebuilt
+    pin_note: str | None = None                             # why the last pin was refused
     slow: SlowStep | None = None                 # what the last D step or G step taken alone changed
 
 
@@ -82,7 +92,8 @@ def get() -> LabState:
     if KEY not in st.session_state:
         _leave_a_core_for_the_browser()
         link = read_link(st.query_params.to_dict())
-        st.session_state[KEY] = LabState(Trainer(link.config, device="auto"), link.recipe, notes=link.notes)
+        st.session_state[KEY] = LabState(Trainer(link.config, device="auto"), link.recipe, notes=link.notes,
+                                         pending_pins=link.pins)
         sync_widgets_from(link.config, link.recipe)
     return st.session_state[KEY]
 
@@ -158,7 +169,9 @@ def apply_in_place(changes: dict) -> None:
 
 def sync_link(cfg: Config) -> None:
     """The address bar follows the widgets."""
-    query = write_link(cfg, st.session_state[RECIPE])
+    state = get()
+    pins = [(p.trainer.config, p.trainer.step_count) for p in state.pinned] + state.pending_pins
+    query = write_link(cfg, st.session_state[RECIPE], pins)
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
 
@@ -290,6 +303,44 @@ def use_drawn_points(drawing: dict | None, width: int, height: int, span: float)
     state.points, state.points_name = cloud, ("drawing", len(points))
     start_run(cfg)
     state.drawing_note = ("success", f"a new run on the {len(points):,} points drawn")
+
+
+def pin_current() -> None:
+    """Pin a copy of the live run for comparison; the live run goes on as it was."""
+    from ..plots import run_view
+
+    state = get()
+    if len(state.pinned) + len(state.pending_pins) >= MAX_PINS:
+        state.pin_note = f"at most {MAX_PINS} pinned runs beside the live one: unpin one first"
+        return
+    live = state.trainer
+    copy = Trainer(live.config, device=live.device, data_root=live.data_root,
+                   dataset=live.data if live.data_loaded or live.config.data == "points" else None)
+    copy.load_state_dict(live.state_dict())
+    state.pinned.append(Pin(copy, run_view(copy)))
+    state.pin_note = None
+
+
+def unpin(i: int) -> None:
+    get().pinned.pop(i)
+
+
+def rebuild_pins() -> None:
+    """Train the runs a link pinned again, to their iterations: training is deterministic, so each
+    is the run that was pinned, weight for weight (on the same device and library versions)."""
+    from ..plots import run_view
+
+    state = get()
+    for cfg, steps in state.pending_pins:
+        trainer = Trainer(cfg, device="auto")
+        try:
+            if steps:
+                trainer.train(steps, progress=False)
+        except GanlabError as exc:
+            state.pin_note = f"could not rebuild a pinned run: {exc}"
+            continue
+        state.pinned.append(Pin(trainer, run_view(trainer)))
+    state.pending_pins = []
 
 
 def set_default(key: str, value) -> None:

@@ -14,6 +14,7 @@ from ..errors import GanlabError
 from ..recipes import RECIPES
 from . import session
 from .checkpoints import checkpoint_section
+from .compare import compare_panel
 from .session import widget_key
 
 REFRESH_S = 1.0           # how often the live view reruns while playing
@@ -167,7 +168,7 @@ def draw_points(expanded: bool) -> None:
 
 # ------------------------------------------------------------------ controls
 def controls() -> None:
-    c1, c2, c3, c4, c5, c6, _ = st.columns([1.2, 1, 1, 1, 1, 1.2, 1])
+    c1, c2, c3, c4, c5, c6, c7 = st.columns([1.2, 1, 1, 1, 1, 1.2, 1.4])
     c1.toggle("Play", key="playing", help="train continuously; the views refresh every second")
     c2.button("Step", key="step", on_click=session.step_once, help="one iteration: k D steps + 1 G step")
     c3.button("D step", key="d_step", on_click=session.slow_step, args=("d",),
@@ -176,6 +177,8 @@ def controls() -> None:
               help="slow motion: one G step alone (ending the iteration), and how it moved G's samples")
     c5.button("Reset", key="reset", on_click=session.reset_run, help="start over with the same seed")
     c6.button("New seed", key="new_seed", on_click=session.new_seed_run)
+    c7.button("Pin this run", key="pin", on_click=session.pin_current,
+              help="keep a copy of this run as it is now, to compare the next runs with (curves overlaid, samples side by side)")
     status = session.get().status
     if status:
         st.error(status.message)
@@ -347,6 +350,7 @@ def draw(trainer) -> None:
                 "`notebooks/04_saturation.ipynb`")
         if cfg.semi_labels:
             semi_panel(trainer)
+    compare_panel(trainer)
 
 
 def semi_panel(trainer) -> None:
