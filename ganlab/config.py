@@ -26,7 +26,7 @@ LABELLED_IMAGES = IMAGE_DATASETS      # every image set here comes with its labe
 # the Trainer as a dataset.
 DATASETS = {"gaussian1d": "Figure 1's 1-D Gaussian", "ring": "8 Gaussians", "grid": "25 Gaussians",
             "mnist": "28×28 digits", "fashion-mnist": "28×28 clothes", "digits": "8×8 digits, bundled",
-            "points": "my own points, a CSV"}
+            "points": "my own points, drawn or a CSV"}
 # Shape of one sample, so models can be built (and checkpoints sampled) without loading any data.
 DATASET_SHAPES = {"gaussian1d": (1,), "ring": (2,), "grid": (2,), "points": (2,),
                   "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "digits": (1, 8, 8)}

@@ -277,12 +277,14 @@ def points_from_drawing(drawing: dict | None, width: int, height: int, span: flo
     point along each freehand stroke (a path), so a drag sprays points where it passes."""
     out = []
     for obj in (drawing or {}).get("objects", []):
-        if obj.get("type") == "circle":
-            r = float(obj.get("radius", 0)) * float(obj.get("scaleX", 1))
-            left, top = float(obj["left"]), float(obj["top"])
-            centred = obj.get("originX") == "center"
-            out.append((left if centred else left + r, top if centred else top + r))
-        elif obj.get("type") == "path":
+        kind = str(obj.get("type", "")).lower()          # Fabric 7 writes "Circle", older ones "circle"
+        if kind == "circle":
+            # (left, top) is the box corner unless the origin is "center"; the box holds the stroke too.
+            half = float(obj.get("radius", 0)) * float(obj.get("scaleX", 1)) + float(obj.get("strokeWidth", 0)) / 2
+            x = float(obj["left"]) + (half if obj.get("originX", "left") == "left" else 0.0)
+            y = float(obj["top"]) + (half if obj.get("originY", "top") == "top" else 0.0)
+            out.append((x, y))
+        elif kind == "path":
             out += [(float(cmd[-2]), float(cmd[-1])) for cmd in obj.get("path", []) if len(cmd) >= 3]
     return [((px / width - 0.5) * 2 * span, (0.5 - py / height) * 2 * span) for px, py in out]
 

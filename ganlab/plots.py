@@ -362,6 +362,8 @@ def step_change_figure(trainer, kind: str, before: dict, after: dict) -> go.Figu
                         marker=dict(size=4, color=COLORS["fake"]))
         for trace in g_arrows(b, before["push"], float(xs[-1] - xs[0])):
             fig.add_trace(trace)
+        fig.update_xaxes(range=[float(xs[0]), float(xs[-1])])
+        fig.update_yaxes(range=[float(ys[0]), float(ys[-1])])
     fig.update_yaxes(scaleanchor="x")
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.1))
     return fig

@@ -90,3 +90,65 @@ def test_a_drawn_digit_and_an_uploaded_photo_become_endpoints_of_a_walk(tmp_path
                                timeout=60_000)
         page.get_by_text("your drawing to your upload").first.wait_for(timeout=30_000)
         assert page.locator(".stException").count() == 0 and not errors
+
+
+def test_slow_motion_a_pinned_run_and_drawn_points_in_the_browser(tmp_path):
+    """The views beyond GAN Lab's, driven as a person would: a D step and a G step alone, a pinned run
+    beside a new one, and a data set clicked onto the plane, trained on."""
+    shots = Path(os.environ.get("GANLAB_SCREENSHOTS", tmp_path))
+    with app_server({"GANLAB_CHECKPOINTS": str(tmp_path)}) as url, chromium() as browser:
+        page = browser.new_context(viewport={"width": 1500, "height": 1300}).new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/?data=ring")
+        wait_for_app(page)
+        page.get_by_text("G's push on its samples").click()
+        for _ in range(3):
+            page.get_by_role("button", name="Step", exact=True).click()
+            page.wait_for_timeout(400)
+        page.get_by_role("button", name="D step", exact=True).click()
+        page.get_by_text("Slow motion: one D step").wait_for(timeout=30_000)
+        page.get_by_text("the change").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(shots / "slow-motion-d-step.png"), full_page=True)
+        page.get_by_role("button", name="G step", exact=True).click()
+        page.get_by_text("Slow motion: one G step").wait_for(timeout=30_000)
+        page.screenshot(path=str(shots / "slow-motion-g-step.png"), full_page=True)
+
+        toggle_play(page)                                   # some training, then a pin and a new seed
+        page.wait_for_function("() => /step [0-9]{3,}/.test(document.body.innerText.replace(/,/g, ''))",
+                               timeout=60_000)
+        toggle_play(page)
+        page.wait_for_timeout(2500)
+        page.get_by_role("button", name="Pin this run").click()
+        page.get_by_role("button", name="New seed").click()
+        page.get_by_text("pin 1: seed 0").first.wait_for(timeout=30_000)
+        toggle_play(page)
+        page.wait_for_function("() => /step [0-9]{3,}/.test(document.body.innerText.replace(/,/g, ''))",
+                               timeout=60_000)
+        toggle_play(page)
+        page.wait_for_timeout(2500)
+        page.get_by_text("Runs side by side").wait_for(timeout=30_000)
+        page.screenshot(path=str(shots / "compare-runs.png"), full_page=True)
+
+        page.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
+        page.get_by_role("option").filter(has_text="my own points").click()
+        canvas = page.locator("canvas").last
+        canvas.wait_for(timeout=30_000)
+        page.wait_for_timeout(500)                          # the canvas takes pointer events once it is drawn
+        box = canvas.bounding_box()
+        for i in range(12):                                 # two clusters: a small data set of one's own
+            cx, cy = (0.3, 0.3) if i % 2 else (0.7, 0.65)
+            page.mouse.click(box["x"] + box["width"] * (cx + 0.02 * (i % 3)),
+                             box["y"] + box["height"] * (cy + 0.02 * (i % 4)))
+            page.wait_for_timeout(300)
+        page.get_by_text("12 points drawn").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Train on these points").click()
+        page.get_by_text("a new run on the 12 points drawn").wait_for(timeout=30_000)
+        toggle_play(page)
+        page.wait_for_function("() => /step [0-9]{3,}/.test(document.body.innerText.replace(/,/g, ''))",
+                               timeout=60_000)
+        toggle_play(page)
+        page.wait_for_timeout(2500)
+        assert "on points" in page.inner_text("body")
+        page.screenshot(path=str(shots / "drawn-points.png"), full_page=True)
+        assert page.locator(".stException").count() == 0 and not errors

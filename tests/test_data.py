@@ -111,8 +111,9 @@ def test_points_drawn_on_the_canvas_land_where_they_were_drawn_and_bad_sets_are_
     from ganlab.data import point_cloud, points_from_drawing
 
     drawing = {"objects": [
-        {"type": "circle", "left": 297.0, "top": 57.0, "radius": 3, "originX": "left"},      # centre (300, 60)
-        {"type": "path", "path": [["M", 0.0, 300.0], ["Q", 10.0, 300.0, 150.0, 150.0], ["L", 300.0, 0.0]]}]}
+        # streamlit-drawable-canvas 0.13 (Fabric 7): a click at (300, 60) on a point of radius 3, stroke 2
+        {"type": "Circle", "left": 296.0, "top": 60.0, "radius": 3, "strokeWidth": 2, "originX": "left", "originY": "center"},
+        {"type": "Path", "path": [["M", 0.0, 300.0], ["Q", 10.0, 300.0, 150.0, 150.0], ["L", 300.0, 0.0]]}]}
     pts = points_from_drawing(drawing, 300, 300, span=3.0)
     assert np.allclose(pts, [(3.0, 1.8), (-3.0, -3.0), (0.0, 0.0), (3.0, 3.0)])          # y up, [-3, 3]^2
     assert points_from_drawing(None, 300, 300, 3.0) == []

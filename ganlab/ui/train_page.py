@@ -8,7 +8,7 @@ import streamlit as st
 
 from .. import evaluate, plots
 from ..config import D_MEANING, DATASET_CLASSES, FIELDS, STRUCTURAL, Config, needs_new_run, rules
-from ..data import class_names
+from ..data import class_names, points_from_drawing
 from ..trainer import FIXED_PER_CLASS
 from ..errors import GanlabError
 from ..recipes import RECIPES
@@ -156,9 +156,10 @@ def draw_points(expanded: bool) -> None:
                         help="click: one point per click; drag: a point at every step of the stroke")
         drawing = _canvas()(stroke_width=2, stroke_color="#2ca02c", fill_color="#2ca02c", background_color="#f4f4f4",
                             height=DRAW_PX, width=DRAW_PX, point_display_radius=3, key="points_canvas",
-                            drawing_mode="point" if mode == "click" else "freedraw")
-        st.caption(f"The square shows [−{DRAW_SPAN:g}, {DRAW_SPAN:g}]², y up. Undo, redo and clear are in the "
-                   f"canvas's toolbar.")
+                            drawing_mode="point" if mode == "click" else "freedraw", return_image_data=True)
+        drawn = len(points_from_drawing(drawing.json_data, DRAW_PX, DRAW_PX, DRAW_SPAN))
+        st.caption(f"{drawn:,} points drawn. The square shows [−{DRAW_SPAN:g}, {DRAW_SPAN:g}]², y up. Undo, redo "
+                   f"and clear are in the canvas's toolbar.")
         st.button("Train on these points", key="use_drawing", type="primary", on_click=session.use_drawn_points,
                   args=(drawing.json_data, DRAW_PX, DRAW_PX, DRAW_SPAN))
         note = session.get().drawing_note
