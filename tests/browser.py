@@ -108,5 +108,45 @@ def screenshots(out: Path) -> None:
         page.screenshot(path=str(out / "latent-explorer.png"), full_page=True)
 
 
+def refresh_split(out: Path, readings: int = 20) -> dict:
+    """The share of each refresh spent training on `ring` with G's push and G's manifold drawn, as the
+    header reports it, over `readings` refreshes of Play (the first two, warming up, left out)."""
+    import datetime
+    import json
+    import statistics
+
+    from ganlab.devices import cpu_model
+
+    shares = []
+    with app_server() as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.goto(url + "/?data=ring")
+        wait_for_app(page)
+        for label in ("G's push on its samples", "G's manifold"):
+            page.locator(".stCheckbox").filter(has_text=label).first.click()
+            page.wait_for_timeout(1500)
+        toggle_play(page)
+        seen = None
+        while len(shares) < readings + 2:
+            page.wait_for_timeout(500)
+            match = re.search(r"step ([0-9,]+) ·.*?([0-9,]+) it/s · refresh: ([0-9]+)% training", page.inner_text("body"))
+            if match and match[1] != seen:
+                seen = match[1]
+                shares.append({"step": int(match[1].replace(",", "")), "it_s": int(match[2].replace(",", "")),
+                                "training_percent": int(match[3])})
+        toggle_play(page)
+    kept = shares[2:]
+    record = {"what": "share of each Play refresh spent training on ring, G's push and G's manifold on",
+              "command": f"python tests/browser.py --split {out}", "machine": cpu_model(),
+              "date": datetime.date.today().isoformat(), "readings": kept,
+              "median_training_percent": statistics.median(r["training_percent"] for r in kept),
+              "min_training_percent": min(r["training_percent"] for r in kept)}
+    out.write_text(json.dumps(record, indent=1))
+    return record
+
+
 if __name__ == "__main__":
-    screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"))
+    if sys.argv[1:2] == ["--split"]:
+        print(refresh_split(Path(sys.argv[2])))
+    else:
+        screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"))
