@@ -92,6 +92,18 @@ def test_a_drawn_digit_and_an_uploaded_photo_become_endpoints_of_a_walk(tmp_path
         assert page.locator(".stException").count() == 0 and not errors
 
 
+def play_until(page, steps: int, timeout_s: float = 90) -> None:
+    """Play until the header's step counter reaches `steps`, then pause and let the last refresh land."""
+    toggle_play(page)
+    for _ in range(int(timeout_s * 2)):
+        page.wait_for_timeout(500)
+        if step_count(page) >= steps:
+            break
+    toggle_play(page)
+    page.wait_for_timeout(2500)
+    assert step_count(page) >= steps
+
+
 def test_slow_motion_a_pinned_run_and_drawn_points_in_the_browser(tmp_path):
     """The views beyond GAN Lab's, driven as a person would: a D step and a G step alone, a pinned run
     beside a new one, and a data set clicked onto the plane, trained on."""
@@ -114,19 +126,11 @@ def test_slow_motion_a_pinned_run_and_drawn_points_in_the_browser(tmp_path):
         page.get_by_text("Slow motion: one G step").wait_for(timeout=30_000)
         page.screenshot(path=str(shots / "slow-motion-g-step.png"), full_page=True)
 
-        toggle_play(page)                                   # some training, then a pin and a new seed
-        page.wait_for_function("() => /step [0-9]{3,}/.test(document.body.innerText.replace(/,/g, ''))",
-                               timeout=60_000)
-        toggle_play(page)
-        page.wait_for_timeout(2500)
+        play_until(page, 200)                               # some training, then a pin and a new seed
         page.get_by_role("button", name="Pin this run").click()
         page.get_by_role("button", name="New seed").click()
         page.get_by_text("pin 1: seed 0").first.wait_for(timeout=30_000)
-        toggle_play(page)
-        page.wait_for_function("() => /step [0-9]{3,}/.test(document.body.innerText.replace(/,/g, ''))",
-                               timeout=60_000)
-        toggle_play(page)
-        page.wait_for_timeout(2500)
+        play_until(page, 200)
         page.get_by_text("Runs side by side").wait_for(timeout=30_000)
         page.screenshot(path=str(shots / "compare-runs.png"), full_page=True)
 
@@ -143,12 +147,7 @@ def test_slow_motion_a_pinned_run_and_drawn_points_in_the_browser(tmp_path):
             page.wait_for_timeout(300)
         page.get_by_text("12 points drawn").wait_for(timeout=30_000)
         page.get_by_role("button", name="Train on these points").click()
-        page.get_by_text("a new run on the 12 points drawn").wait_for(timeout=30_000)
-        toggle_play(page)
-        page.wait_for_function("() => /step [0-9]{3,}/.test(document.body.innerText.replace(/,/g, ''))",
-                               timeout=60_000)
-        toggle_play(page)
-        page.wait_for_timeout(2500)
-        assert "on points" in page.inner_text("body")
+        page.wait_for_function("() => /step 0 · mlp on points/.test(document.body.innerText)", timeout=30_000)
+        play_until(page, 200)
         page.screenshot(path=str(shots / "drawn-points.png"), full_page=True)
         assert page.locator(".stException").count() == 0 and not errors
