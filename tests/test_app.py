@@ -410,6 +410,8 @@ def test_drawing_nothing_is_refused_in_one_line_and_the_run_is_kept():
     run = trainer(at)
     at.selectbox(key="cfg.data").set_value("points").run()
     assert at.radio(key="points_from").value == "a drawing" and not at.exception
+    at.radio(key="draw_mode").set_value("drag").run()
+    assert not at.exception and any("0 points drawn" in c.value for c in at.caption)
     at.button(key="use_drawing").click().run()
     assert [e.value for e in at.error] == ["nothing is drawn yet: click points onto the plane, or drag to spray them"]
     assert trainer(at) is run and run.step_count == 1
@@ -448,3 +450,13 @@ def test_a_link_with_pinned_runs_rebuilds_them_exactly():
     rebuilt = at.session_state["ganlab"].pinned[0].trainer
     assert rebuilt.step_count == 2 and rebuilt.config == original.config
     assert all(torch.equal(a, b) for a, b in zip(rebuilt.G.parameters(), original.G.parameters()))
+
+
+def test_a_loss_that_cannot_work_with_the_model_is_refused_in_one_line_and_the_run_kept():
+    at = app({"data": "digits", "semi_labels": "100"})
+    at.button(key="step").click().run()
+    run = trainer(at)
+    at.selectbox(key="cfg.loss").set_value("hinge").run()
+    assert trainer(at) is run and run.config.loss == "nonsat" and run.step_count == 1
+    assert [e.value for e in at.sidebar.error] == ["semi_labels reads D's real-vs-fake output as a probability, "
+                                                   "which loss 'hinge' does not: use loss nonsat, minimax or features with it"]

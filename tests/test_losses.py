@@ -1,5 +1,6 @@
 import math
 
+import pytest
 import torch
 
 from ganlab.losses import d_loss, g_loss, value
@@ -99,3 +100,16 @@ def test_the_gradient_penalty_is_zero_for_a_unit_slope_critic_and_counts_the_exc
     assert math.isclose(float(penalty.detach()), 4.0, rel_tol=1e-5)
     penalty.backward()                                      # in the graph: D's step descends it
     assert D.weight.grad is not None and D.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loss", ["nonsat", "minimax", "ls", "hinge", "wgan-gp"])
+def test_each_loss_learns_the_ring_from_its_defaults_alone(loss):
+    # What `python -m ganlab train --data ring --loss L --steps 3000` trains, seed 0: at least 6 of the
+    # 8 modes (docs/results.md, "A family of losses", has all five seeds).
+    from ganlab import Trainer, make_config
+    from ganlab.evaluate import modes
+
+    t = Trainer(make_config(data="ring", loss=loss, seed=0), device="cpu")
+    t.train(3000, progress=False)
+    assert modes(t)["modes_covered"] >= 6
