@@ -235,6 +235,10 @@ class Config:
         names = [f for f in STRUCTURAL if getattr(self, f) != getattr(other, f)]
         return names + (["loss"] if D_MEANING[self.loss] != D_MEANING[other.loss] else [])
 
+    def differing(self, other: "Config") -> list[str]:
+        """Names of every field in which `other` differs from this config, in declaration order."""
+        return [f for f in FIELDS if getattr(self, f) != getattr(other, f)]
+
     def in_place_diff(self, other: "Config") -> dict:
         """{name: other's value} for the fields that differ and apply to a live run."""
         held = set(STRUCTURAL) | set(self.structural_diff(other))

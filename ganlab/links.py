@@ -74,8 +74,10 @@ def read_pins(raw: str, live: Config, notes: list[str]) -> list[tuple[Config, in
     >>> notes
     ["ignored the pinned run 'k:x@10': k: not a valid int"]
     """
-    pins = []
-    for part in [p for p in raw.split(";") if p][:MAX_PINS]:
+    pins, parts = [], [p for p in raw.split(";") if p]
+    if len(parts) > MAX_PINS:
+        notes.append(f"the link pins {len(parts)} runs; the first {MAX_PINS} are kept (at most {MAX_PINS} beside the live one)")
+    for part in parts[:MAX_PINS]:
         try:
             settings, _, steps = part.rpartition("@")
             changes = {}
@@ -105,7 +107,7 @@ def write_pins(pins: list[tuple[Config, int]], live: Config) -> str:
     parts = []
     for cfg, steps in pins:
         if cfg.data != "points":
-            diff = [f"{f}:{getattr(cfg, f)}" for f in FIELDS if getattr(cfg, f) != getattr(live, f)]
+            diff = [f"{f}:{getattr(cfg, f)}" for f in live.differing(cfg)]
             parts.append(f"{','.join(diff)}@{steps}")
     return ";".join(parts)
 
@@ -124,6 +126,7 @@ def write_link(cfg: Config, recipe: str, pins: list[tuple[Config, int]] = ()) ->
     for name in FIELDS:
         if name not in out and getattr(cfg, name) != getattr(base, name):
             out[name] = str(getattr(cfg, name))
-    if write_pins(list(pins), cfg):
-        out["pins"] = write_pins(list(pins), cfg)
+    pinned = write_pins(list(pins), cfg)
+    if pinned:
+        out["pins"] = pinned
     return out

@@ -17,6 +17,8 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from .config import D_MEANING
+
 
 def value(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """Monte-Carlo estimate of V(D, G) = E[log D(x)] + E[log(1 - D(G(z)))] (Eq. 1).
@@ -30,12 +32,12 @@ def d_loss(real_out: torch.Tensor, fake_out: torch.Tensor, kind: str = "nonsat")
     """What D descends on its outputs for real x and for G(z), for loss `kind`.
 
     The log losses (nonsat, minimax, features): D ascends V (Algorithm 1), i.e. descends -V, the binary
-    cross-entropy with real = 1, fake = 0. "ls" (Mao et al., 2017, Eq. 2 with a = 0, b = c = 1): the
-    squared distance of D's score to 1 on real and to 0 on fake, halved. "hinge" (Lim & Ye, 2017;
+    cross-entropy with real = 1, fake = 0. "ls" (Mao et al., 2017, Eq. 2 with a = 0, b = c = 1): half
+    the squared distance of D's score to 1 on real and to 0 on fake. "hinge" (Lim & Ye, 2017;
     Miyato et al., 2018): a margin of 1 on each side. "wgan-gp" (Gulrajani et al., 2017): the critic
     maximises E[D(x)] - E[D(G(z))]; its gradient penalty is `gradient_penalty`.
     """
-    if kind in ("nonsat", "minimax", "features"):
+    if D_MEANING[kind] == "probability":
         return -value(real_out, fake_out)
     if kind == "ls":
         return 0.5 * ((real_out - 1).square().mean() + fake_out.square().mean())
@@ -70,7 +72,7 @@ def game_value(real_out: torch.Tensor, fake_out: torch.Tensor, kind: str) -> tor
     """The number the history records as the game's value, with a known optimum (`OPTIMUM`): V for
     the log losses, -(D's loss) for ls and hinge, and for wgan-gp the critic's estimate of the
     Wasserstein-1 distance, E[D(x)] - E[D(G(z))]."""
-    if kind in ("nonsat", "minimax", "features"):
+    if D_MEANING[kind] == "probability":
         return value(real_out, fake_out)
     if kind == "wgan-gp":
         return real_out.mean() - fake_out.mean()
@@ -78,8 +80,8 @@ def game_value(real_out: torch.Tensor, fake_out: torch.Tensor, kind: str) -> tor
 
 
 # What `game_value` is called and where it ends when pg = pdata (None: it has no such value).
-# Log losses: V = -log 4 (Theorem 1). ls: D* = pdata / (pdata + pg) (Mao et al., Prop. 1 with a = 0,
-# b = 1) is 1/2, so each half of D's loss is 1/8. hinge: at pg = pdata any D in [-1, 1] is optimal and
+# Log losses: V = -log 4 (Theorem 1). ls: the best D for a fixed G, (b pdata + a pg) / (pdata + pg)
+# (Mao et al., 2017; a = 0, b = 1 here), is 1/2, so each half of D's loss is 1/8. hinge: at pg = pdata any D in [-1, 1] is optimal and
 # its loss is 2. wgan-gp: the distance is 0.
 OPTIMUM = {"nonsat": ("V(D, G)", -math.log(4.0), "−log 4"), "minimax": ("V(D, G)", -math.log(4.0), "−log 4"),
            "features": ("V(D, G)", -math.log(4.0), "−log 4"), "ls": ("−D's loss", -0.25, "−1/4"),
@@ -89,7 +91,7 @@ OPTIMUM = {"nonsat": ("V(D, G)", -math.log(4.0), "−log 4"), "minimax": ("V(D, 
 def d_display(out: torch.Tensor, kind: str) -> torch.Tensor:
     """D's output as the views show it: the probability sigmoid(l) for the log losses, the score as
     it is for the others (a least-squares target of 1 for real and 0 for fake, or a critic)."""
-    return torch.sigmoid(out) if kind in ("nonsat", "minimax", "features") else out
+    return torch.sigmoid(out) if D_MEANING[kind] == "probability" else out
 
 
 def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor,

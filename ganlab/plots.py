@@ -306,10 +306,12 @@ def snapshot(trainer, resolution: int = 50) -> dict:
     fixed batch and D's mean output on a fixed real and a fixed generated batch."""
     if trainer.config.is_image:
         gen = torch.Generator(trainer.device).manual_seed(0)
-        real = trainer.data.sample(64, gen)
-        fake = trainer.sample(64, seed=0)
-        return {"images": trainer.sample(), "d_real": float(trainer.d_output(real).mean()),
-                "d_fake": float(trainer.d_output(trainer.to_g_range(fake)).mean())}
+        real, c_real = trainer.data.sample_labeled(64, gen)
+        fake, c_fake = trainer.sample_labeled(64, seed=0)
+        cond = trainer.config.classes > 0          # a conditional D judges each image as its class
+        return {"images": trainer.sample(),
+                "d_real": float(trainer.d_output(real, c_real.cpu() if cond else None).mean()),
+                "d_fake": float(trainer.d_output(trainer.to_g_range(fake), c_fake if cond else None).mean())}
     fake, asked = trainer.sample_labeled(SLOW_SAMPLES, seed=0)
     if trainer.config.data == "gaussian1d":
         both = torch.cat([_real_samples(trainer, 1000), fake]).squeeze(1)

@@ -58,11 +58,9 @@ DATA_PRESETS: dict[str, dict] = {"gaussian1d": dict(latent_dim=1, prior="uniform
 
 
 # Per-loss settings, applied after the dataset's: what each loss's own paper trained with, where the
-# recipe's would not do. Least squares: Mao et al. (2017) trained with Adam at 2e-4; at the toy recipe's
-# 1e-3 it covered 3 of ring's 8 modes in 3,000 iterations (seed 0), at 2e-4 7 of 8. WGAN-GP: Gulrajani et
-# al. (2017)'s Algorithm 1 takes 5 critic steps per G step with Adam's betas (0, 0.9); with the toy
-# recipe's k = 1 and betas (0.5, 0.999) it covered 0 modes in 3,000 iterations, with theirs 8
-# (docs/results.md, "A family of losses").
+# recipe's would not do: Mao et al. (2017) trained least squares with Adam at 2e-4; Gulrajani et al.
+# (2017)'s Algorithm 1 takes 5 critic steps per G step with Adam's betas (0, 0.9). With the toy recipe's
+# settings instead, both lost most of ring's modes (docs/results.md, "A family of losses").
 LOSS_PRESETS: dict[str, dict] = {"ls": dict(lr_g=2e-4, lr_d=2e-4), "wgan-gp": dict(k=5, beta1=0.0, beta2=0.9)}
 
 

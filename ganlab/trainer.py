@@ -133,7 +133,7 @@ class Trainer:
             raise ConfigError(f"{needs_new_run(structural)}; build a new Trainer")
         self.ema = _kept_average(self.ema, self.G, new.ema)
         self.d_ema = _kept_average(self.d_ema, self.D, new.ema if new.semi_labels else 0.0)
-        self.config = new
+        self.config, self._pending = new, None     # D steps taken alone under the old settings end here
         optim.set_betas(new, self.opt_g, self.opt_d)
         optim.apply(new, self.step_count, self.opt_g, self.opt_d)
 
@@ -207,13 +207,16 @@ class Trainer:
         saved = copy.deepcopy(self._run_state())
         self.G.train()
         self.D.train()
-        done = 0 if self._pending is None else self._pending[0]
+        pending = self._pending
+        done = 0 if pending is None else pending[0]
         d = self._d_step(self.step_count * self.config.k + done, self._autocast())
         loss = float(d.value_loss.detach())
-        if not math.isfinite(loss):
+        # The loss is measured before the update: the weights it wrote are checked too.
+        if not (math.isfinite(loss) and all(bool(torch.isfinite(p).all()) for p in self.D.parameters())):
             self._load_run_state(saved, self.config.ema)
-            raise DivergenceError(f"D's loss became {loss} on this step; rolled back; lower lr_d "
-                                  f"(now {self.config.lr_d:g})")
+            self._pending = pending
+            raise DivergenceError(f"D's step gave a loss of {loss} or non-finite weights; rolled back; lower "
+                                  f"lr_d (now {self.config.lr_d:g})")
         self._pending = (done + 1, d)
         return loss
 

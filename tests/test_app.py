@@ -86,6 +86,10 @@ def test_a_loss_that_changes_ds_meaning_asks_and_brings_its_papers_settings():
     assert not at.exception and any("the critic" in c.proto.spec for c in at.get("plotly_chart"))
     at.selectbox(key="cfg.loss").set_value("nonsat").run()
     assert at.number_input(key="cfg.k").value == 1                     # what wgan-gp brought goes back
+    at.selectbox(key="cfg.loss").set_value("ls").run()
+    assert at.select_slider(key="cfg.lr_g").value == 2e-4
+    at.selectbox(key="cfg.loss").set_value("wgan-gp").run()            # from ls, not from the run's loss
+    assert (at.select_slider(key="cfg.lr_g").value, at.number_input(key="cfg.k").value) == (1e-3, 5)
 
 
 def test_slow_motion_shows_what_one_d_step_and_one_g_step_changed():
@@ -107,7 +111,7 @@ def test_slow_motion_shows_what_one_d_step_and_one_g_step_changed():
 
 
 def test_slow_motion_on_images_and_on_the_1d_density():
-    at = app({"data": "digits"})
+    at = app({"data": "digits", "cond": "projection"})      # a conditional D judges each image as its class
     at.button(key="g_step").click().run()
     assert not at.exception and trainer(at).step_count == 1 and any("one G step" in m.value for m in at.markdown)
     at.button(key="d_step").click().run()

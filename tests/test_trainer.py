@@ -386,6 +386,20 @@ def test_a_g_step_alone_moves_only_g_and_a_d_step_alone_moves_only_d():
     assert all(torch.equal(d1[k], v) for k, v in t.D.state_dict().items())
 
 
+def test_a_d_step_alone_that_breaks_d_is_rolled_back_with_the_iterations_d_steps_kept():
+    t = Trainer(make_config(data="ring", loss="wgan-gp", gp=0.0, seed=0), device="cpu")
+    t.step(2)
+    t.d_step()
+    before = copy.deepcopy(t.D.state_dict())
+    t.update(lr_d=1e38)                          # steps this large soon write inf into D's weights
+    assert t.pending_d_steps == 0                # a change of settings ends the iteration's steps taken alone
+    t.d_step()
+    with pytest.raises(DivergenceError, match="non-finite weights; rolled back"):
+        t.d_step()
+    assert t.pending_d_steps == 1 and all(torch.isfinite(p).all() for p in t.D.parameters())
+    assert not all(torch.equal(before[k], v) for k, v in t.D.state_dict().items())
+
+
 @pytest.mark.parametrize("loss", ["ls", "hinge", "wgan-gp"])
 def test_each_loss_of_the_family_trains_and_records_its_own_value(loss):
     t = Trainer(make_config(data="ring", loss=loss, seed=0), device="cpu")

@@ -6,23 +6,23 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import plots
-from ..config import FIELDS
 from ..links import MAX_PINS
 from . import session
 
 
 def differences(cfg, live) -> str:
     """The settings in which `cfg` differs from the live run's, as "loss hinge, k 5"."""
-    diff = [f"{name} {getattr(cfg, name)}" for name in FIELDS if getattr(cfg, name) != getattr(live, name)]
-    return ", ".join(diff) or "the live run's settings"
+    return ", ".join(f"{name} {getattr(cfg, name)}" for name in live.differing(cfg)) or "the live run's settings"
 
 
 def compare_panel(trainer) -> None:
     state = session.get()
     if state.pending_pins:
         steps = sum(n for _, n in state.pending_pins)
-        st.info(f"The link pins {len(state.pending_pins)} run(s) to compare with. Training is deterministic, so "
-                f"training them again ({steps:,} iterations in all) gives back the very runs that were pinned.")
+        st.info(f"The link pins {len(state.pending_pins)} run(s) to compare with, as settings and iterations. "
+                f"Training is deterministic, so training them again ({steps:,} iterations in all) gives back the "
+                f"runs that were pinned, if they were trained with those settings from the start (no setting "
+                f"changed mid-run, no step taken alone, not loaded from a file).")
         st.button("Rebuild the pinned runs", key="rebuild_pins", on_click=session.rebuild_pins)
     if state.pin_note:
         st.error(state.pin_note)
@@ -32,8 +32,8 @@ def compare_panel(trainer) -> None:
     live = trainer.config
     labels = ["live"] + [f"pin {i + 1}: {differences(p.trainer.config, live)}" for i, p in enumerate(state.pinned)]
     runs = [(labels[0], trainer, None)] + [(labels[i + 1], p.trainer, p.view) for i, p in enumerate(state.pinned)]
-    if trainer.step_count:
-        histories = [(label, t.history(max_rows=600), t.config.loss) for label, t, _ in runs if t.step_count]
+    histories = [(label, t.history(max_rows=600), t.config.loss) for label, t, _ in runs if t.step_count]
+    if histories:
         st.plotly_chart(plots.compare_figure(histories), key="compare_curves")
     cols = st.columns(len(runs))
     for i, (col, (label, t, view)) in enumerate(zip(cols, runs)):

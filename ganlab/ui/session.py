@@ -13,6 +13,7 @@ Rules (each browser tab is its own session, so two tabs are two independent runs
 from __future__ import annotations
 
 import os
+from copy import deepcopy
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -27,6 +28,7 @@ from ..trainer import Trainer
 
 KEY = "ganlab"
 RECIPE = "recipe"            # the recipe widget's key
+LOSS_SHOWN = "loss_shown"    # the loss the widgets showed before the last change: whose settings to undo
 
 
 def widget_key(name: str) -> str:
@@ -75,7 +77,8 @@ class LabState:
     ips: float | None = None                     # measured iterations/s, sizes the slice per refresh
     timing: Timing | None = None                 # of the last refresh, for the status line
     points: PointCloud | None = None             # an uploaded point set
-    points_name: tuple | None = None             # (name, size) of that upload
+    points_name: tuple | None = None             # (name, size) of that upload, or ("drawing", n)
+    csv_read: tuple | None = None                # (name, size) of the last CSV read
     notes: list[str] = field(default_factory=list)
     explorer: tuple | None = None                # (source key, Trainer) shown by the latent explorer
     message: tuple[str, str] | None = None       # ("success" | "error", text) of the last save / load
@@ -110,6 +113,7 @@ def sync_widgets_from(cfg: Config, recipe: str | None = None) -> None:
     """Put a config (and recipe) into the widget keys (before the widgets are drawn, or in a callback)."""
     for name in FIELDS:
         st.session_state[widget_key(name)] = getattr(cfg, name)
+    st.session_state[LOSS_SHOWN] = cfg.loss
     if recipe is not None:
         st.session_state[RECIPE] = recipe
 
@@ -147,7 +151,8 @@ def on_loss_change() -> None:
     """A new loss: the settings its paper trained with (`recipes.LOSS_PRESETS`) come with it, and those
     the old loss had brought go back to what the recipe and dataset give; every other setting stays."""
     ss, state = st.session_state, get()
-    old, new = state.trainer.config.loss, ss[widget_key("loss")]
+    old, new = ss.get(LOSS_SHOWN, state.trainer.config.loss), ss[widget_key("loss")]
+    ss[LOSS_SHOWN] = new
     try:
         base = make_config(ss[RECIPE], data=ss[widget_key("data")], model=ss[widget_key("model")], loss=new)
     except GanlabError:
@@ -182,7 +187,7 @@ def start_run(cfg: Config) -> None:
     dataset = state.points if cfg.data == "points" else None
     state.trainer = Trainer(cfg, device="auto", dataset=dataset)
     state.recipe = st.session_state.get(RECIPE, state.recipe)
-    state.status, state.ips, state.timing = None, None, None
+    state.status, state.ips, state.timing, state.slow = None, None, None, None
 
 
 def confirm_new_run() -> None:
@@ -215,7 +220,7 @@ def adopt(trainer: Trainer) -> None:
     if trainer.config.data == "points":
         state.points = trainer.data
     state.trainer, state.recipe = trainer, recipe_for(trainer.config.model)
-    state.status, state.ips, state.timing = None, None, None
+    state.status, state.ips, state.timing, state.slow = None, None, None, None
     sync_widgets_from(trainer.config, state.recipe)
 
 
@@ -277,13 +282,13 @@ def take_notes() -> list[str]:
 def set_points(upload) -> str | None:
     """Read an uploaded CSV of points once per file; return the error, if any."""
     state = get()
-    if state.points_name == (upload.name, upload.size):
+    if state.csv_read == (upload.name, upload.size):      # read once: a drawing since then stays in force
         return None
     try:
         state.points = load_points_csv(upload)
     except GanlabError as exc:
         return str(exc)
-    state.points_name = (upload.name, upload.size)
+    state.points_name = state.csv_read = (upload.name, upload.size)
     return None
 
 
@@ -316,7 +321,7 @@ def pin_current() -> None:
     live = state.trainer
     copy = Trainer(live.config, device=live.device, data_root=live.data_root,
                    dataset=live.data if live.data_loaded or live.config.data == "points" else None)
-    copy.load_state_dict(live.state_dict())
+    copy.load_state_dict(deepcopy(live.state_dict()))     # its own tensors: the live run trains on
     state.pinned.append(Pin(copy, run_view(copy)))
     state.pin_note = None
 

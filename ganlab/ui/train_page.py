@@ -27,8 +27,8 @@ def render() -> None:
     session.ensure_widget_state()
     link_notes()
     sidebar()
-    apply_settings()
     st.title("ganlab: train a GAN")
+    apply_settings()
     controls()
     live_view()
     with st.expander("Checkpoints: save this run, or load one and keep training"):
@@ -133,7 +133,8 @@ def apply_settings() -> None:
         # Nothing applies in place until the person decides, so keeping the run keeps it whole.
         changes = "; ".join(f"{n}: {getattr(trainer.config, n)} → {getattr(wanted, n)}" for n in names)
         with st.container(border=True):
-            st.warning(f"{changes}. {needs_new_run(names)[0].upper() + needs_new_run(names)[1:]}: the current run (step "
+            why = needs_new_run(names)
+            st.warning(f"{changes}. {why[0].upper() + why[1:]}: the current run (step "
                        f"{trainer.step_count}) would be discarded.")
             c1, c2, _ = st.columns([1, 1, 3])
             c1.button("Start new run", key="confirm_new", type="primary", on_click=session.confirm_new_run)
