@@ -9,6 +9,10 @@ import io
 import math
 
 import numpy as np
+# Plotly imports pandas on first use, lazily. In the app a rerun and the live fragment can draw at
+# once, and two threads importing pandas for the first time see it half-initialised ("partially
+# initialized module 'pandas'"): imported here, it is whole before any figure is drawn.
+import pandas  # noqa: F401
 import plotly.colors
 import plotly.graph_objects as go
 import torch

@@ -145,8 +145,47 @@ def refresh_split(out: Path, readings: int = 20) -> dict:
     return record
 
 
+FADED = """() => Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+    .filter(el => parseFloat(getComputedStyle(el.closest('[data-stale]') || el).opacity) < 0.9).length"""
+
+
+def faded_readings(page, readings: int = 16, every_ms: int = 450) -> list[int]:
+    """While Play runs: how many charts are drawn faded (Streamlit greys an element it has not re-sent
+    in a rerun still under way), sampled `readings` times `every_ms` apart."""
+    counts = []
+    for _ in range(readings):
+        page.wait_for_timeout(every_ms)
+        counts.append(page.evaluate(FADED))
+    return counts
+
+
+def faded_record(out: Path) -> dict:
+    """`faded_readings` while Play runs on `ring`."""
+    import datetime
+    import json
+
+    from ganlab.devices import cpu_model
+
+    with app_server() as url, chromium() as browser:
+        page = browser.new_context(viewport={"width": 1500, "height": 1300}).new_page()
+        page.goto(url + "/?data=ring")
+        wait_for_app(page)
+        toggle_play(page)
+        page.wait_for_timeout(3000)
+        readings = faded_readings(page)
+        toggle_play(page)
+    record = {"what": "charts drawn faded (stale) while Play runs on ring, sampled 16 times 0.45 s apart",
+              "command": f"python tests/browser.py --faded {out}", "machine": cpu_model(),
+              "date": datetime.date.today().isoformat(), "ring": readings,
+              "readings_with_a_faded_chart": sum(1 for r in readings if r)}
+    out.write_text(json.dumps(record, indent=1))
+    return record
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--split"]:
         print(refresh_split(Path(sys.argv[2])))
+    elif sys.argv[1:2] == ["--faded"]:
+        print(faded_record(Path(sys.argv[2])))
     else:
         screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"))

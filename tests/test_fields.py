@@ -201,5 +201,5 @@ def test_a_link_to_uploaded_points_starts_on_ring_with_rings_settings_and_says_s
     link = read_link({"data": "points", "k": "3"})
     ring = make_config(data="ring", k=3)
     assert link.config == ring and link.config.latent_dim == 2             # ring's own 2-D z, and the link's k
-    assert len(link.notes) == 1 and "cannot carry uploaded points: starting on 'ring'" in link.notes[0]
+    assert len(link.notes) == 1 and "cannot carry your own points: starting on 'ring'" in link.notes[0]
     assert read_link({"data": "points", "model": "dcgan"}).config == make_config()    # nothing fits: the defaults

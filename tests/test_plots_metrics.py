@@ -99,7 +99,7 @@ def test_points_csv_reading(tmp_path):
     pts = load_points_csv(good)
     assert pts.points.shape == (3, 2) and float(pts.points[2, 0]) == pytest.approx(-0.3)
     assert load_points_csv(io.BytesIO(b"1,2\n3,4\n")).points.shape == (2, 2)
-    for text, message in (("1,2,3\n4,5,6\n", "3 columns"), ("1,2\n", "1 points"), ("a,b\nc,d\n", "could not read"),
+    for text, message in (("1,2,3\n4,5,6\n", "3 columns"), ("1,2\n", "has 1 point;"), ("a,b\nc,d\n", "could not read"),
                           ("1,nan\n2,3\n", "NaN")):
         with pytest.raises(DataError, match=message):
             load_points_csv(io.BytesIO(text.encode()))

@@ -200,9 +200,8 @@ def _live() -> None:
     if not (st.session_state.get("playing") and not state.status):
         draw(trainer)
         return
-    # Draw, then train the next slice (sized to TRAIN_BUDGET_S from the measured speed). Drawing first
-    # re-sends every element at the start of the refresh: trained first, the elements of the last
-    # refresh sat greyed as stale for the whole slice, and the view flickered.
+    # Draw, then train the next slice (sized to TRAIN_BUDGET_S from the measured speed), so the view
+    # shows the state it is labelled with as soon as the refresh starts rather than after the slice.
     if not trainer.data_loaded:
         with st.spinner("loading data…"):
             session.load_data()
