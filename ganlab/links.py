@@ -36,9 +36,7 @@ def read_link(params: dict[str, str]) -> Link:
         if key not in FIELD_TYPES:
             continue
         try:
-            overrides[key] = check_field(key, FIELD_TYPES[key](raw))
-        except ValueError:
-            notes.append(f"ignored {key}={raw!r}: not a valid {FIELD_TYPES[key].__name__}")
+            overrides[key] = _parsed(key, raw)
         except GanlabError as exc:
             notes.append(f"ignored {key}={raw!r}: {exc}")
     recipe = params.get("recipe")
@@ -61,6 +59,15 @@ def read_link(params: dict[str, str]) -> Link:
             cfg, recipe = make_config(), None
     pins = read_pins(params.get("pins", ""), cfg, notes)
     return Link(cfg, recipe_for(cfg.model, recipe), notes, pins)
+
+
+def _parsed(key: str, raw: str):
+    """A link's text for field `key` as the field holds it, or GanlabError saying why not."""
+    try:
+        value = FIELD_TYPES[key](raw)
+    except ValueError:
+        raise GanlabError(f"not a valid {FIELD_TYPES[key].__name__}") from None
+    return check_field(key, value)
 
 
 def read_pins(raw: str, live: Config, notes: list[str]) -> list[tuple[Config, int]]:
@@ -86,9 +93,9 @@ def read_pins(raw: str, live: Config, notes: list[str]) -> list[tuple[Config, in
                 if key not in FIELD_TYPES or key == "data" and value == "points":
                     raise GanlabError(f"{key}: not a setting a link can carry")
                 try:
-                    changes[key] = FIELD_TYPES[key](value)
-                except ValueError:
-                    raise GanlabError(f"{key}: not a valid {FIELD_TYPES[key].__name__}") from None
+                    changes[key] = _parsed(key, value)
+                except GanlabError as exc:
+                    raise GanlabError(f"{key}: {exc}") from None
             n = int(steps)
             if not 0 <= n <= MAX_PIN_STEPS:
                 raise GanlabError(f"its iterations must be 0 to {MAX_PIN_STEPS:,}")
