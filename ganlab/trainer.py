@@ -142,12 +142,22 @@ class Trainer:
         """One iteration of Algorithm 1: k steps ascending V in D, then one G step; its metrics go
         into `record` (a row on the device: no host sync)."""
         cfg = self.config
-        if optim.is_scheduled(cfg):
-            optim.apply(cfg, self.step_count, self.opt_g, self.opt_d)
+        self._apply_schedule()
         autocast = self._autocast()
         for j in range(cfg.k):
             d = self._d_step(self.step_count * cfg.k + j, autocast)
         self._g_step(d, autocast, record)
+
+    def _apply_schedule(self) -> None:
+        """This iteration's lr and momentum into both optimizers, when the schedule moves them."""
+        if optim.is_scheduled(self.config):
+            optim.apply(self.config, self.step_count, self.opt_g, self.opt_d)
+
+    def _train_mode(self) -> None:
+        """Data loaded and both networks in training mode (dropout, BatchNorm batch statistics)."""
+        self.load_data()
+        self.G.train()
+        self.D.train()
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16")
@@ -201,12 +211,10 @@ class Trainer:
         """One D step alone, the next of the current iteration's k (slow motion, to see what one
         step changes); return D's loss before it. The iteration ends at `g_step`; D steps beyond k
         are extra D steps. Rolled back, with DivergenceError, if its loss is not finite."""
-        self.load_data()
-        if self._pending is None and optim.is_scheduled(self.config):
-            optim.apply(self.config, self.step_count, self.opt_g, self.opt_d)
+        self._train_mode()
+        if self._pending is None:
+            self._apply_schedule()
         saved = copy.deepcopy(self._run_state())
-        self.G.train()
-        self.D.train()
         pending = self._pending
         done = 0 if pending is None else pending[0]
         d = self._d_step(self.step_count * self.config.k + done, self._autocast())
@@ -227,12 +235,9 @@ class Trainer:
         """G's step alone, ending the iteration (slow motion): step() as if this iteration's D steps
         were the `d_step`s since the last iteration. With none, D's side of the record is measured on
         a fresh batch without a step."""
-        self.load_data()
-        self.G.train()
-        self.D.train()
+        self._train_mode()
         if self._pending is None:
-            if optim.is_scheduled(self.config):
-                optim.apply(self.config, self.step_count, self.opt_g, self.opt_d)
+            self._apply_schedule()
             d = self._d_step(self.step_count * self.config.k, self._autocast(), train=False)
         else:
             d = self._pending[1]
@@ -255,10 +260,8 @@ class Trainer:
         """
         if n < 1:
             raise ConfigError(f"step(n) needs n >= 1, got {n}")
-        self.load_data()
+        self._train_mode()
         self._pending = None            # D steps taken alone were extra ones; a full iteration starts here
-        self.G.train()
-        self.D.train()
 
         def iterations(rows):
             for i in range(n):
