@@ -83,9 +83,10 @@ def game_value(real_out: torch.Tensor, fake_out: torch.Tensor, kind: str) -> tor
 # Log losses: V = -log 4 (Theorem 1). ls: the best D for a fixed G, (b pdata + a pg) / (pdata + pg)
 # (Mao et al., 2017; a = 0, b = 1 here), is 1/2, so each half of D's loss is 1/8. hinge: at pg = pdata any D in [-1, 1] is optimal and
 # its loss is 2. wgan-gp: the distance is 0.
-OPTIMUM = {"nonsat": ("V(D, G)", -math.log(4.0), "−log 4"), "minimax": ("V(D, G)", -math.log(4.0), "−log 4"),
-           "features": ("V(D, G)", -math.log(4.0), "−log 4"), "ls": ("−D's loss", -0.25, "−1/4"),
-           "hinge": ("−D's loss", -2.0, "−2"), "wgan-gp": ("E D(x) − E D(G(z)), the critic's W₁", 0.0, "0")}
+OPTIMUM = {**{kind: ("V(D, G)", -math.log(4.0), "−log 4") for kind, meaning in D_MEANING.items()
+              if meaning == "probability"},
+           "ls": ("−D's loss", -0.25, "−1/4"), "hinge": ("−D's loss", -2.0, "−2"),
+           "wgan-gp": ("E D(x) − E D(G(z)), the critic's W₁", 0.0, "0")}
 
 
 def d_display(out: torch.Tensor, kind: str) -> torch.Tensor:

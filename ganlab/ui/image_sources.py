@@ -44,7 +44,7 @@ def image_input(data: str, key: str, kind: str) -> torch.Tensor | None:
             if upload is None:
                 return None
             return _converted(read_image(upload.getvalue(), upload.name), shape)
-        drawing = _canvas()(stroke_width=18, stroke_color="#ffffff", background_color="#000000", height=CANVAS,
+        drawing = canvas()(stroke_width=18, stroke_color="#ffffff", background_color="#000000", height=CANVAS,
                             width=CANVAS, drawing_mode="freedraw", return_image_data=True, key=f"{key}_canvas")
         st.caption("Draw white on black, as the dataset's images are; the toolbar undoes and clears.")
         if drawing.image_data is None or float(np.asarray(drawing.image_data)[..., :3].max()) == 0:
@@ -63,7 +63,7 @@ def drawn_mask(x: torch.Tensor, shape) -> torch.Tensor:
     from ..inference import named_mask
 
     picture = Image.fromarray(plots.image_grid(x[None], nrow=1, padding=0)).resize((CANVAS, CANVAS), Image.NEAREST)
-    painted = _canvas()(stroke_width=20, stroke_color=f"rgba(255, 0, 0, {PAINT_ALPHA})", background_image=picture,
+    painted = canvas()(stroke_width=20, stroke_color=f"rgba(255, 0, 0, {PAINT_ALPHA})", background_image=picture,
                         height=CANVAS, width=CANVAS, drawing_mode="freedraw", return_image_data=True, key="cx_paint")
     st.caption("Paint over the part to hide.")
     alpha = np.zeros((CANVAS, CANVAS), np.uint8) if painted.image_data is None else \
@@ -72,7 +72,7 @@ def drawn_mask(x: torch.Tensor, shape) -> torch.Tensor:
     return named_mask(covered > 1 / 3, shape)
 
 
-def _canvas():
+def canvas():
     """The drawing component, imported where it is drawn: it registers itself with a running app, so
     importing it at module level would fail wherever this module is imported outside one."""
     from streamlit_drawable_canvas import st_canvas

@@ -55,7 +55,6 @@ class Timing:
 class SlowStep:
     """One step taken alone ("d" or "g") and the views before and after it (`plots.snapshot`)."""
     kind: str
-    trainer_id: int
     step: int                  # the trainer's step count after it
     d_steps: int               # D steps taken alone in the current iteration
     before: dict
@@ -259,7 +258,7 @@ def slow_step(kind: str) -> None:
     except GanlabError as exc:
         state.status = Status(str(exc), diverged=isinstance(exc, DivergenceError))
         return
-    state.slow = SlowStep(kind, id(trainer), trainer.step_count, trainer.pending_d_steps, before, snapshot(trainer))
+    state.slow = SlowStep(kind, trainer.step_count, trainer.pending_d_steps, before, snapshot(trainer))
 
 
 def record_speed(iterations: int, seconds: float) -> None:
@@ -320,7 +319,7 @@ def pin_current() -> None:
         return
     live = state.trainer
     copy = Trainer(live.config, device=live.device, data_root=live.data_root,
-                   dataset=live.data if live.data_loaded or live.config.data == "points" else None)
+                   dataset=live.data if live.data_loaded else None)
     copy.load_state_dict(deepcopy(live.state_dict()))     # its own tensors: the live run trains on
     state.pinned.append(Pin(copy, run_view(copy)))
     state.pin_note = None

@@ -150,12 +150,12 @@ DRAW_PX, DRAW_SPAN = 360, 3.0      # the drawing canvas: its side in pixels, and
 def draw_points(expanded: bool) -> None:
     """Your own 2-D data: click points onto the plane, or drag to spray them along the stroke; the
     canvas's toolbar undoes, redoes and clears."""
-    from .image_sources import _canvas
+    from .image_sources import canvas
 
     with st.expander("Draw your own points", expanded=expanded):
         mode = st.radio("Add points by", ["click", "drag"], horizontal=True, key="draw_mode",
                         help="click: one point per click; drag: a point at every step of the stroke")
-        drawing = _canvas()(stroke_width=2, stroke_color="#2ca02c", fill_color="#2ca02c", background_color="#f4f4f4",
+        drawing = canvas()(stroke_width=2, stroke_color="#2ca02c", fill_color="#2ca02c", background_color="#f4f4f4",
                             height=DRAW_PX, width=DRAW_PX, point_display_radius=3, key="points_canvas",
                             drawing_mode="point" if mode == "click" else "freedraw", return_image_data=True)
         drawn = len(points_from_drawing(drawing.json_data, DRAW_PX, DRAW_PX, DRAW_SPAN))
@@ -261,7 +261,7 @@ VALUE_WORDS = {"nonsat": _LOG_GAME, "minimax": _LOG_GAME, "features": _LOG_GAME 
 def slow_motion_panel(trainer) -> None:
     """What the last D step or G step taken alone changed, while it is still the latest thing done."""
     slow = session.get().slow
-    if slow is None or slow.trainer_id != id(trainer) or slow.step != trainer.step_count \
+    if slow is None or slow.step != trainer.step_count \
             or slow.d_steps != trainer.pending_d_steps or st.session_state.get("playing"):
         return
     cfg = trainer.config
