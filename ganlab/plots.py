@@ -333,9 +333,9 @@ def step_change_figure(trainer, kind: str, before: dict, after: dict) -> go.Figu
     and their difference; G's samples stay where they were. A G step: each sample's move (grey
     segment) from where it was (light) to where it is (dark), with the push G's loss gave it before
     the step (orange): D is unchanged, so the arrows are the whole reason for the move."""
-    zmin, zmax, title = d_colour_range(torch.cat([before["d"], after["d"]]), trainer.config.loss)
     if trainer.config.data == "gaussian1d":
         return _step_change_1d(kind, before, after)
+    zmin, zmax, title = d_colour_range(torch.cat([before["d"], after["d"]]), trainer.config.loss)
     res = int(round(math.sqrt(len(before["grid"]))))
     xs, ys = before["grid"][:res, 0].numpy(), before["grid"][::res, 1].numpy()
     if kind == "d":
