@@ -52,12 +52,22 @@ def test_training_killed_at_random_moments_always_leaves_a_checkpoint_that_resum
     new_run = ["--data", "ring", "--seed", "7", "--hidden", "64", "--batch-size", "64"]
     rng = random.Random(0)
     kills, steps, mid_write, seen = 0, [], 0, set()
+    start_up = None                       # seconds from launch to the first checkpoint on this machine
     while kills < KILLS:
         args = ["--resume", str(out)] if out.exists() else new_run
+        launched = time.monotonic()
         proc = subprocess.Popen([sys.executable, "-m", "ganlab", "train", *args, "--steps", "1000000",
                                  "--checkpoint-every", "5", "--out", str(out), "--quiet"],
                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(0.5, 4.0))
+        if start_up is None:
+            # The kill moments are scaled to this machine's start-up (importing torch takes from under a
+            # second to many on a cold disk), so that they fall before, during and after training starts.
+            while not out.exists() and proc.poll() is None and time.monotonic() - launched < 300:
+                time.sleep(0.05)
+            start_up = time.monotonic() - launched
+            time.sleep(rng.uniform(0.0, 2.0))
+        else:
+            time.sleep(rng.uniform(0.3 * start_up, start_up + 3.0))
         if proc.poll() is not None:
             pytest.fail(f"training ended by itself: {proc.stderr.read().decode()[-500:]}")
         proc.send_signal(signal.SIGKILL)
@@ -68,7 +78,8 @@ def test_training_killed_at_random_moments_always_leaves_a_checkpoint_that_resum
         seen |= orphans
         if out.exists():                      # before the first checkpoint there is nothing to keep
             steps.append(Trainer.load(out, device="cpu").step_count)   # always loads, never half-written
-    print(f"{kills} kills ({mid_write} during a checkpoint write); checkpoint steps after each: {steps}")
+    print(f"start-up {start_up:.1f} s; {kills} kills ({mid_write} during a checkpoint write); "
+          f"checkpoint steps after each: {steps}")
     assert len(steps) >= KILLS // 2 and steps == sorted(steps) and steps[-1] > 0, steps
     # Orphaned temporary files from writes that were killed are cleared by the next writer.
     assert len(list(tmp_path.glob(".run.pt.*.tmp"))) <= 1
