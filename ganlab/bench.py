@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .config import DATASET_SHAPES, make_config
+from .config import make_config
 from .errors import DivergenceError
 from .trainer import Trainer
 
@@ -82,7 +82,7 @@ def iteration_flops(trainer: Trainer) -> int:
     on 2m (backward ~ 2x forward); the G step runs G forward+backward (m) and D forward plus the
     input-gradient half of its backward (m)."""
     cfg = trainer.config
-    dim = int(np.prod(DATASET_SHAPES[cfg.data]))
+    dim = int(np.prod(cfg.shape))
     m, fg, fd = cfg.batch_size, forward_flops(trainer.G, cfg.latent_dim), forward_flops(trainer.D, dim)
     return trainer.config.k * (fg * m + 3 * fd * 2 * m) + 3 * fg * m + 2 * fd * m
 

@@ -361,14 +361,13 @@ def cmd_encode(args) -> int:
 
 
 def cmd_complete(args) -> int:
-    from .config import DATASET_SHAPES
     from .inference import MASKS, check_images, complete, named_mask
 
     _check_range("--n", args.n, 1, MAX_COMPLETIONS)
     _check_range("--refine", args.refine, 0, MAX_STEPS)
     trainer = _encoder_trainer(args)
     images = check_images(trainer, torch.from_numpy(read_npy(args.images, "--images")))
-    shape = DATASET_SHAPES[trainer.config.data]
+    shape = trainer.config.shape
     named = args.mask in MASKS or not args.mask.lower().endswith(".npy")       # a name, or a file
     mask = named_mask(args.mask if named else torch.from_numpy(read_npy(args.mask, "--mask")), shape)
     out = complete(trainer, images, mask, n=args.n, steps=args.refine, labels=args.label, seed=args.seed)

@@ -15,24 +15,28 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 from .errors import ConfigError
-from .recipes import DATA_PRESETS, LOSS_PRESETS, RECIPES, default_model, recipe_for
+from .recipes import DATA_PRESETS, LOSS_PRESETS, RECIPES, recipe_for
 
 TOY_DATASETS = ("gaussian1d", "ring", "grid")
-IMAGE_DATASETS = ("mnist", "fashion-mnist", "digits")
-LABELLED_IMAGES = IMAGE_DATASETS      # every image set here comes with its labels
+IMAGE_DATASETS = ("mnist", "fashion-mnist", "digits", "cifar10")
+LABELLED_IMAGES = IMAGE_DATASETS      # every named image set here comes with its labels
+# A folder of a person's own images: `data` is this prefix and the folder's path (imagefolder.py).
+FOLDER = "folder:"
 # Every dataset and what it is; "points" is a user's own 2-D point set (an uploaded CSV), passed to
 # the Trainer as a dataset.
 DATASETS = {"gaussian1d": "Figure 1's 1-D Gaussian", "ring": "8 Gaussians", "grid": "25 Gaussians",
             "mnist": "28×28 digits", "fashion-mnist": "28×28 clothes", "digits": "8×8 digits, bundled",
-            "points": "my own points, drawn or a CSV"}
-# Shape of one sample, so models can be built (and checkpoints sampled) without loading any data.
+            "cifar10": "32×32 colour photos", "points": "my own points, drawn or a CSV"}
+# Shape of one sample, so models can be built (and checkpoints sampled) without loading any data; a
+# folder's is (channels, image_size, image_size) (`Config.shape`).
 DATASET_SHAPES = {"gaussian1d": (1,), "ring": (2,), "grid": (2,), "points": (2,),
-                  "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "digits": (1, 8, 8)}
+                  "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "digits": (1, 8, 8), "cifar10": (3, 32, 32)}
 # Classes a conditional model can ask for: the labels of the image sets, the mixture component of
 # the toy mixtures (the paper's Sec. 7.1 "adding c as input to both G and D").
-DATASET_CLASSES = {"ring": 8, "grid": 25, "mnist": 10, "fashion-mnist": 10, "digits": 10}
+DATASET_CLASSES = {"ring": 8, "grid": 25, "mnist": 10, "fashion-mnist": 10, "digits": 10, "cifar10": 10}
 # How D sees the class (models.py): a learned per-class bias on its first layer, which is what joining
 # a one-hot c to its input amounts to (Mirza & Osindero, 2014), or the projection <embed(c), phi(x)>
 # on its last features (Miyato & Koyama, 2018).
@@ -40,10 +44,10 @@ CONDITIONING = {"none": "unconditional: G(z), D(x)",
                 "input": "G(z, c); D joins c at its first layer (Mirza & Osindero, 2014)",
                 "projection": "G(z, c); D adds <embed(c), features(x)> to its output (Miyato & Koyama, 2018)"}
 # Training-set sizes, so a batch larger than the data is refused before anything is loaded.
-DATASET_SIZES = {"mnist": 60_000, "fashion-mnist": 60_000, "digits": 1_797}
+DATASET_SIZES = {"mnist": 60_000, "fashion-mnist": 60_000, "digits": 1_797, "cifar10": 50_000}
 # Images in the training set's smallest class (MNIST's 5s, digits' 8s): the most labelled images per
 # class a balanced draw can take.
-SMALLEST_CLASS = {"mnist": 5_421, "fashion-mnist": 6_000, "digits": 174}
+SMALLEST_CLASS = {"mnist": 5_421, "fashion-mnist": 6_000, "digits": 174, "cifar10": 5_000}
 # Network pairs (models.py builds them) and what each is.
 MODELS = {
     "mlp": "small MLPs for toy data",
@@ -52,12 +56,14 @@ MODELS = {
     "dcgan": "a small convolutional pair for 28x28 images",
     "dcgan-deep": "dcgan with a conv more at 7x7 and 14x14 in G and a third strided conv in D",
     "improved-gan": "Salimans et al. 2016's MNIST pair: weight-normalised D with Gaussian noise, softplus G",
+    "pytorch-dcgan": "PyTorch's dcgan example pair for 32x32 and 64x64 images, grey or colour, D without BatchNorm",
 }
 # Names a model had before: configs in old checkpoints, links and scripts keep working.
 MODEL_ALIASES = {"seed": "pytorch-mlp"}
 CONV_MODELS = ("dcgan", "dcgan-deep")                 # built for 28x28 images only
-IMAGE_MODELS = (*CONV_MODELS, "improved-gan")         # G's output is an image's pixel range
-BATCHNORM_MODELS = ("pytorch-mlp", "improved-gan", *CONV_MODELS)      # G normalises over the batch
+SQUARE_SIDES = {"pytorch-dcgan": (32, 64)}            # built for square images of these sides
+IMAGE_MODELS = (*CONV_MODELS, "improved-gan", *SQUARE_SIDES)          # G's output is an image's pixel range
+BATCHNORM_MODELS = ("pytorch-mlp", "improved-gan", *CONV_MODELS, *SQUARE_SIDES)   # G normalises over the batch
 # The game's losses: the paper's two (Sec. 3), feature matching for G (Salimans et al., 2016), and
 # the family that followed, each changing both players' objectives (losses.py).
 LOSSES = {"nonsat": "ascend log D(G(z)) (the paper's Sec. 3 fix)",
@@ -112,8 +118,14 @@ class Config:
     # bounds of the sizes are far above any sensible GAN on one machine: past them the networks or
     # batches would not fit in memory, and a refused setting with a reason beats an allocator crash.
     # data and model bring their own settings (`make_config`): a change to either re-applies them
-    data: str = choice("ring", DATASETS, "the dataset: toy 1-D/2-D densities, images, or your own points",
-                       structural=True, label="Dataset", described=DATASETS, brings_settings=True)
+    data: str = choice("ring", DATASETS, "the dataset: toy 1-D/2-D densities, images, your own points, or "
+                       "folder:PATH, a folder of your own PNG/JPEG images (subfolders are classes)",
+                       structural=True, label="Dataset", described=DATASETS, brings_settings=True, prefix=FOLDER)
+    image_size: int = choice(32, (32, 64), "side of a folder's images: each is centre-cropped to a square and "
+                             "resized to it", structural=True, label="Image size", only_for={"data": FOLDER})
+    channels: int = choice(3, (1, 3), "a folder's images as grey (1) or colour (3); by default 1 when the "
+                           "folder's first images are all grey", structural=True, label="Channels",
+                           only_for={"data": FOLDER})
     model: str = choice("mlp", MODELS, "the network pair (images default to pytorch-mlp)", structural=True,
                         label="Model", aliases=MODEL_ALIASES, described=MODELS, brings_settings=True)
     latent_dim: int = integer(8, 1, 4096, "size of z (ring and grid use 2: a 2-D z for 2-D data)", structural=True,
@@ -178,14 +190,21 @@ class Config:
     def __post_init__(self):
         for f in fields(self):
             object.__setattr__(self, f.name, _checked(f.name, getattr(self, f.name), f.metadata))
-        if self.model in CONV_MODELS and DATASET_SHAPES[self.data][1:] != (28, 28):
-            raise ConfigError(f"model {self.model!r} is for 28x28 images (mnist, fashion-mnist), not {self.data!r}; "
-                              f"use model 'mlp' or 'pytorch-mlp'")
-        if self.model in IMAGE_MODELS and self.data not in IMAGE_DATASETS:
+        if self.model in IMAGE_MODELS and not self.is_image:
             raise ConfigError(f"model {self.model!r} generates images, not {self.data!r} points; use model 'mlp'")
+        if self.model in CONV_MODELS and self.shape[1:] != (28, 28):
+            raise ConfigError(f"model {self.model!r} is for 28x28 images (mnist, fashion-mnist), not {self.data!r}'s "
+                              f"{self.shape[1]}x{self.shape[2]}; use model {default_model(self.shape)!r}")
+        sides = SQUARE_SIDES.get(self.model)
+        if sides and (self.shape[1] != self.shape[2] or self.shape[1] not in sides):
+            raise ConfigError(f"model {self.model!r} is for square images of side {' or '.join(map(str, sides))}, "
+                              f"not {self.data!r}'s {self.shape[1]}x{self.shape[2]}; use model {default_model(self.shape)!r}")
         if self.model in BATCHNORM_MODELS and self.batch_size < 2:
             raise ConfigError(f"batch_size must be >= 2 for the {self.model} model: its BatchNorm layers need "
                               f"at least 2 samples to normalise a batch")
+        if self.cond != "none" and self.is_folder:
+            raise ConfigError("cond needs the number of classes before the data is loaded, which a folder does not "
+                              "give: use cond 'none' with folder data")
         if self.cond != "none" and self.data not in DATASET_CLASSES:
             raise ConfigError(f"cond {self.cond!r} needs labelled data ({', '.join(DATASET_CLASSES)}); "
                               f"{self.data!r} has no classes: use cond 'none'")
@@ -217,7 +236,21 @@ class Config:
 
     @property
     def is_image(self) -> bool:
-        return self.data in IMAGE_DATASETS
+        return self.data in IMAGE_DATASETS or self.is_folder
+
+    @property
+    def is_folder(self) -> bool:
+        """The data is a folder of a person's own images (`data` "folder:PATH")."""
+        return self.data.startswith(FOLDER)
+
+    @property
+    def folder(self) -> str:
+        return self.data[len(FOLDER):]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of one sample: (d,) for points, (C, H, W) for images."""
+        return data_shape(self.data, self.image_size, self.channels)
 
     @property
     def classes(self) -> int:
@@ -255,8 +288,11 @@ def _checked(name: str, value, rule):
     """`value` if `rule` admits it (canonical: aliases resolved, reals as float), else ConfigError."""
     if "choices" in rule:
         value = rule.get("aliases", {}).get(value, value) if isinstance(value, str) else value
-        if value not in rule["choices"]:
-            raise ConfigError(f"unknown {name} {value!r}; choose one of: {', '.join(rule['choices'])}")
+        prefix = rule.get("prefix")
+        if prefix and isinstance(value, str) and value.startswith(prefix) and value[len(prefix):].strip():
+            return value
+        if value not in rule["choices"] or isinstance(value, bool):
+            raise ConfigError(f"unknown {name} {value!r}; choose one of: {allowed(name)}")
         return value
     lo, hi = rule["bounds"]
     integral = FIELD_TYPES[name] is int
@@ -297,7 +333,9 @@ def allowed(name: str) -> str:
     ('normal, uniform', 'an integer from 1 to 1,000')
     """
     rule = rules(name)
-    return ", ".join(rule["choices"]) if "choices" in rule else rule["says"]
+    if "choices" not in rule:
+        return rule["says"]
+    return ", ".join(map(str, rule["choices"])) + (f", or {rule['prefix']}PATH" if rule.get("prefix") else "")
 
 
 def needs_new_run(names) -> str:
@@ -319,8 +357,15 @@ def make_config(recipe: str | None = None, **overrides) -> Config:
     16
     """
     _check_keys(overrides)
-    data = overrides.get("data", Config.data)
-    model = check_field("model", overrides.get("model", default_model(data in IMAGE_DATASETS)))
+    data = check_field("data", overrides.get("data", Config.data))
+    if data.startswith(FOLDER):
+        from .imagefolder import folder_channels        # reads a few image headers: only for a folder
+
+        # The full path: a checkpoint resumed from another working folder still finds its images.
+        data = FOLDER + str(Path(data[len(FOLDER):]).expanduser().resolve())
+        overrides = {"channels": folder_channels(data[len(FOLDER):]), **overrides, "data": data}
+    shape = data_shape(data, overrides.get("image_size", Config.image_size), overrides.get("channels", Config.channels))
+    model = check_field("model", overrides.get("model", default_model(shape)))
     recipe = recipe_for(model, recipe)
     if recipe not in RECIPES:
         raise ConfigError(f"unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}")
@@ -328,6 +373,23 @@ def make_config(recipe: str | None = None, **overrides) -> Config:
     loss = check_field("loss", overrides.get("loss", settings.get("loss", Config.loss)))
     settings.update(LOSS_PRESETS.get(loss, {}))
     return Config(**{**settings, **overrides, "data": data, "model": model})
+
+
+def data_shape(data: str, image_size: int, channels: int) -> tuple[int, ...]:
+    """The shape of one sample of `data`; a folder's images are (channels, image_size, image_size)."""
+    return (channels, image_size, image_size) if data.startswith(FOLDER) else DATASET_SHAPES[data]
+
+
+def default_model(shape: tuple[int, ...]) -> str:
+    """The network a dataset gets when none is named: by the shape of its samples.
+
+    >>> default_model((2,)), default_model((1, 28, 28)), default_model((3, 64, 64))
+    ('mlp', 'pytorch-mlp', 'pytorch-dcgan')
+    """
+    if len(shape) == 1:
+        return "mlp"
+    square = [m for m, sides in SQUARE_SIDES.items() if shape[1] == shape[2] and shape[1] in sides]
+    return square[0] if square else "pytorch-mlp"
 
 
 def config_from_dict(d: dict) -> Config:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from .config import DATASET_CLASSES, IMAGE_DATASETS, TOY_DATASETS
+from .config import DATASET_CLASSES, FOLDER, IMAGE_DATASETS, TOY_DATASETS
 from .errors import DataError, first_line
 
 
@@ -308,8 +308,10 @@ def default_data_root() -> Path:
     return Path(cache) / "ganlab"
 
 
-def load_dataset(name: str, root: str | os.PathLike | None = None, train: bool = True, device="cpu"):
-    """Load dataset `name` (see config.DATASETS) onto `device`.
+def load_dataset(name: str, root: str | os.PathLike | None = None, train: bool = True, device="cpu",
+                 image_size: int = 32, channels: int = 3):
+    """Load dataset `name` (see config.DATASETS, or "folder:PATH") onto `device`. A folder's images
+    are made `channels` x `image_size` x `image_size` (imagefolder.py); it has no test split apart.
 
     >>> load_dataset("ring").sample(4, torch.Generator().manual_seed(0)).shape
     torch.Size([4, 2])
@@ -321,9 +323,14 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, train: bool =
         return TOY[name]().to(device)
     if name == "digits":
         return _load_digits().to(device)
+    if name.startswith(FOLDER):
+        from .imagefolder import load_folder
+
+        return load_folder(name[len(FOLDER):], image_size, channels).to(device)
     if name in IMAGE_DATASETS:
         return _load_torchvision(name, Path(root) if root else default_data_root(), train).to(device)
-    raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(TOY_DATASETS + IMAGE_DATASETS)}")
+    raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(TOY_DATASETS + IMAGE_DATASETS)}, "
+                    f"or {FOLDER}PATH")
 
 
 def _load_digits() -> ImageData:
@@ -338,17 +345,23 @@ def _load_digits() -> ImageData:
 def _load_torchvision(name: str, root: Path, train: bool) -> ImageData:
     from torchvision import datasets
 
-    cls = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST}[name]
-    raw = root / cls.__name__ / "raw"
+    cls = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST, "cifar10": datasets.CIFAR10}[name]
     try:
-        # With the .gz files already in raw/ (matching MD5), torchvision only verifies and extracts.
+        # With the archives already in place (matching MD5), torchvision only verifies and extracts.
         # torchvision prints its progress; keep stdout clean for JSON output (`ganlab eval`).
         with contextlib.redirect_stdout(sys.stderr):
             ds = cls(str(root), train=train, download=True)
     except Exception as exc:  # torchvision raises RuntimeError/URLError/OSError depending on the failure
-        files = ", ".join(Path(url).name for url, _ in cls.resources)
-        raise DataError(f"could not load {name} from {raw} ({type(exc).__name__}: {first_line(exc)}); "
+        if hasattr(cls, "resources"):           # MNIST's layout: root/MNIST/raw/*.gz
+            where, files = root / cls.__name__ / "raw", ", ".join(Path(url).name for url, _ in cls.resources)
+        else:                                   # CIFAR-10's: root/cifar-10-python.tar.gz
+            where, files = root, cls.filename
+        raise DataError(f"could not load {name} from {where} ({type(exc).__name__}: {first_line(exc)}); "
                         f"when offline, put {files} there, or pass --data-root / set GANLAB_DATA") from None
-    codes = ds.data.reshape(len(ds.data), -1)                            # uint8; [0, 1] floats on first use
-    return ImageData(None, ds.targets.long(), (1, *ds.data.shape[1:]), levels=255, codes=codes)
-
+    data = torch.as_tensor(ds.data)
+    if data.ndim == 4:                          # CIFAR-10 keeps (N, H, W, C) numpy arrays
+        data = data.permute(0, 3, 1, 2)
+    else:
+        data = data[:, None]
+    codes = data.reshape(len(data), -1).contiguous()                     # uint8; [0, 1] floats on first use
+    return ImageData(None, torch.as_tensor(ds.targets).long(), tuple(data.shape[1:]), levels=255, codes=codes)

@@ -204,11 +204,23 @@ METRICS = {"losses": recent_losses, "modes": modes, "moments": moments, "parzen"
            "conditional": conditional, "semi_classifier": semi_classifier}
 
 
+# Where each metric applies, said for a run it does not apply to.
+APPLIES_TO = {"losses": "a run that has trained", "modes": "ring and grid, whose modes are known",
+              "moments": "gaussian1d, whose mean and std are known",
+              "parzen": "mnist and fashion-mnist, the paper's Table 1 protocol with their test sets",
+              "classifier": "mnist and fashion-mnist, for which ganlab trains a classifier",
+              "conditional": "a conditional run on ring, grid, mnist or fashion-mnist",
+              "semi_classifier": "a semi-supervised D (semi_labels > 0)"}
+
+
 def evaluate(trainer, metrics=None, **options) -> dict:
-    """{name: result} for each metric that applies to the trainer's dataset."""
-    out, judges = {}, {}
+    """{name: result} for each metric that applies to the trainer's run, and under "not_applicable"
+    {name: what it applies to} for each asked for that does not."""
+    out, judges, skipped = {}, {}, {}
     for name in metrics or METRICS:
         value = METRICS[name](trainer, judges=judges, **options)
         if value is not None:
             out[name] = value
-    return out
+        else:
+            skipped[name] = f"applies only to {APPLIES_TO[name]}"
+    return {**out, **({"not_applicable": skipped} if skipped else {})}

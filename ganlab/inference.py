@@ -22,7 +22,6 @@ import warnings
 import torch
 from tqdm.auto import tqdm
 
-from .config import DATASET_SHAPES
 from .errors import ConfigError
 from .latent import sample_z
 from .models import build_encoder, eval_mode, frozen
@@ -73,7 +72,7 @@ def check_images(trainer, images) -> torch.Tensor:
     cfg = trainer.config
     if not cfg.is_image:
         raise ConfigError(f"this {cfg.data} generator makes points, not images: there is nothing to encode")
-    shape = DATASET_SHAPES[cfg.data]
+    shape = cfg.shape
     x = torch.as_tensor(images)
     if x.ndim == 3 and shape[0] == 1:
         x = x.unsqueeze(1)                              # (n, H, W) grayscale

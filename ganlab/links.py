@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .config import FIELD_TYPES, FIELDS, IMAGE_DATASETS, Config, check_field, make_config, rules
+from .config import FIELD_TYPES, FIELDS, Config, check_field, default_model, make_config, rules
 from .errors import GanlabError
-from .recipes import RECIPES, default_model, recipe_for
+from .recipes import RECIPES, recipe_for
 
 
 class Link(NamedTuple):
@@ -123,7 +123,7 @@ def write_link(cfg: Config, recipe: str, pins: list[tuple[Config, int]] = ()) ->
     """The dataset, then only what differs from what `read_link` would pick without it; then the
     pinned runs, if any (`write_pins`)."""
     out = {"data": cfg.data}
-    if cfg.model != default_model(cfg.data in IMAGE_DATASETS):
+    if cfg.model != default_model(cfg.shape):
         out["model"] = cfg.model
     if recipe != recipe_for(cfg.model):
         out["recipe"] = recipe

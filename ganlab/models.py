@@ -13,6 +13,10 @@ flattened samples (n, dim); `G.out_range` says what range its images live in, if
 - "dcgan-deep": dcgan with a 3x3 convolution more at 7x7 and at 14x14 in G and a third strided
   convolution (7x7 -> 4x4, 256 channels) in D; trained with the `fast-mnist` recipe (recipes.py),
   ganlab's recommended MNIST setup (docs/performance.md).
+- "pytorch-dcgan": PyTorch's dcgan example (Radford et al., 2016) for 32x32 and 64x64 images, grey or
+  colour: G z -> (64 * 2^s)x4x4 -> ... -> 64 x size/2 -> C x size by strided transposed convolutions with
+  BatchNorm, D the mirror image with LeakyReLU, both 64 channels wide at full size; D without the
+  example's BatchNorm, for the reason given at dcgan's D.
 - "improved-gan": the MNIST pair of Salimans et al. (2016), "Improved Techniques for Training GANs",
   as their published code builds it: D 1000-500-250-250-250 ReLU with weight normalisation and
   Gaussian noise on its input (std 0.3) and every hidden layer (std 0.5); G 500-500 softplus with
@@ -34,7 +38,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .config import DATASET_CLASSES, DATASET_SHAPES, Config
+from .config import DATASET_CLASSES, Config
 
 
 class Maxout(nn.Module):
@@ -323,7 +327,7 @@ class Unflatten(nn.Module):
 
 
 def _dcgan_pair(cfg: Config, dim: int, deep: bool = False):
-    c, h, w = DATASET_SHAPES[cfg.data]              # 28x28: Config refuses other shapes for conv models
+    c, h, w = cfg.shape              # 28x28: Config refuses other shapes for conv models
     # "dcgan-deep" adds a 3x3 convolution at 7x7 and at 14x14 to G and a third strided one to D.
     # The larger D is the one that matters: a 2-conv D cannot tell a soft stroke from a sharp one, and
     # dcgan-deep reaches a good generator where dcgan does not in the same time (docs/performance.md).
@@ -345,14 +349,38 @@ def _dcgan_pair(cfg: Config, dim: int, deep: bool = False):
         *((nn.Conv2d(128, 256, 3, 2, 1), nn.LeakyReLU(0.2)) if deep else ()),           # -> (n, 256, 4, 4)
         nn.Flatten(), nn.Linear(256 * 4 * 4 if deep else 128 * 7 * 7, d_outputs(cfg)),  # logits
     )
-    for m in (*G.modules(), *D.modules()):     # DCGAN's init (Radford et al., 2016; PyTorch's dcgan example)
+    _dcgan_init(G, D)
+    return Generator(G, cfg.latent_dim, (-1.0, 1.0), cfg.classes), _d(cfg, D)
+
+
+def _pytorch_dcgan_pair(cfg: Config, dim: int, width: int = 64):
+    c, size, _ = cfg.shape                          # square, 32 or 64: Config refuses other shapes
+    ups = int(math.log2(size)) - 2                  # 4x4 -> size in `ups` doublings
+    chans = [width * 2**i for i in reversed(range(ups))]        # 64x64: 512, 256, 128, 64
+    G = [Unflatten(g_inputs(cfg), 1, 1),
+         nn.ConvTranspose2d(g_inputs(cfg), chans[0], 4, 1, 0), nn.BatchNorm2d(chans[0]), nn.ReLU()]   # -> 4x4
+    for c_in, c_out in zip(chans, chans[1:]):
+        G += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), nn.BatchNorm2d(c_out), nn.ReLU()]            # doubling
+    G += [nn.ConvTranspose2d(chans[-1], c, 4, 2, 1), nn.Tanh(), nn.Flatten()]                      # -> (n, C*size^2)
+    D = [Unflatten(c, size, size), nn.Conv2d(c, chans[-1], 4, 2, 1), nn.LeakyReLU(0.2)]             # -> size/2
+    for c_in, c_out in zip(chans[::-1], chans[::-1][1:]):
+        D += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.LeakyReLU(0.2)]                                  # halving to 4x4
+    D += [nn.Conv2d(chans[0], d_outputs(cfg), 4, 1, 0), nn.Flatten()]                              # logits
+    G, D = nn.Sequential(*G), nn.Sequential(*D)
+    _dcgan_init(G, D)
+    return Generator(G, cfg.latent_dim, (-1.0, 1.0), cfg.classes), _d(cfg, D)
+
+
+def _dcgan_init(*nets: nn.Module) -> None:
+    """DCGAN's init (Radford et al., 2016; PyTorch's dcgan example): weights N(0, 0.02), BatchNorm's
+    scales N(1, 0.02), biases 0."""
+    for m in (m for net in nets for m in net.modules()):
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.normal_(m.weight, 0.0, 0.02)
             nn.init.zeros_(m.bias)
         elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
-    return Generator(G, cfg.latent_dim, (-1.0, 1.0), cfg.classes), _d(cfg, D)
 
 
 def _improved_gan_pair(cfg: Config, dim: int):
@@ -387,7 +415,7 @@ def build_encoder(cfg: Config) -> Encoder:
     """The inference net E of the paper's Sec. 7.2 for `cfg`'s data (trained in inference.py): two
     strided convolutions for 28x28 images (D's layout, with a hidden layer before z), an MLP
     otherwise; initialised from the seed without touching the global RNG."""
-    shape = DATASET_SHAPES[cfg.data]
+    shape = cfg.shape
     dim = math.prod(shape)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
@@ -416,7 +444,8 @@ def _uniform_init(net: nn.Module, r: float) -> None:
 
 
 BUILDERS = {"mlp": _mlp_pair, "pytorch-mlp": _pytorch_mlp_pair, "paper": _paper_pair, "dcgan": _dcgan_pair,
-            "dcgan-deep": lambda cfg, dim: _dcgan_pair(cfg, dim, deep=True), "improved-gan": _improved_gan_pair}
+            "dcgan-deep": lambda cfg, dim: _dcgan_pair(cfg, dim, deep=True), "improved-gan": _improved_gan_pair,
+            "pytorch-dcgan": _pytorch_dcgan_pair}
 
 
 def build_models(cfg: Config) -> tuple[Generator, Discriminator]:
@@ -427,7 +456,7 @@ def build_models(cfg: Config) -> tuple[Generator, Discriminator]:
     >>> D(G(torch.zeros(3, 8))).shape
     torch.Size([3])
     """
-    dim = math.prod(DATASET_SHAPES[cfg.data])
+    dim = math.prod(cfg.shape)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
         return BUILDERS[cfg.model](cfg, dim)

@@ -45,7 +45,7 @@ RECIPES: dict[str, Recipe] = {
 
 # The recipe each network was built and measured with.
 DEFAULT_RECIPE = {"mlp": "toy", "pytorch-mlp": "pytorch", "paper": "paper", "dcgan": "pytorch",
-                  "dcgan-deep": "fast-mnist", "improved-gan": "improved-gan"}
+                  "dcgan-deep": "fast-mnist", "improved-gan": "improved-gan", "pytorch-dcgan": "fast-mnist"}
 
 # Per-dataset settings, applied after the recipe. Figure 1's setting has a 1-D z, uniform; in 1-D,
 # Adam at 1e-3 for both players oscillates around pdata (std 0.29..0.49 over 2,000 steps) while a
@@ -71,8 +71,3 @@ def recipe_for(model: str, recipe: str | None = None) -> str:
     ('fast-mnist', 'pytorch')
     """
     return DEFAULT_RECIPE.get(model, "toy") if recipe is None else recipe
-
-
-def default_model(is_image: bool) -> str:
-    """The network a dataset gets when none is named."""
-    return "pytorch-mlp" if is_image else "mlp"

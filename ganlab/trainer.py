@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from . import optim
 from .allocator import keep_freed_blocks
 from .checkpoint import FORMAT, VERSION, check_state, load_checkpoint, points_of, save_atomic
-from .config import DATASET_CLASSES, DATASET_SHAPES, Config, config_from_dict, needs_new_run
+from .config import DATASET_CLASSES, Config, config_from_dict, needs_new_run
 from .data import PointCloud, balanced_pick, load_dataset
 from .devices import resolve_device
 from .ema import WeightAverage
@@ -88,7 +88,9 @@ class Trainer:
     def load_data(self):
         """Load the training data onto the device, in G's output range (once); return it."""
         if self._data is None:
-            data = load_dataset(self.config.data, self.data_root, train=True, device=self.device)
+            cfg = self.config
+            data = load_dataset(cfg.data, self.data_root, train=True, device=self.device, image_size=cfg.image_size,
+                                channels=cfg.channels)
             if data.is_image and self.G.out_range is not None:
                 data = data.for_training(*self.G.out_range)
             self._data = data
@@ -357,7 +359,7 @@ class Trainer:
             if self.G.out_range is not None:
                 lo, hi = self.G.out_range
                 x = ((x - lo) / (hi - lo)).clamp_(0.0, 1.0)
-            x = x.reshape(len(x), *DATASET_SHAPES[self.config.data])
+            x = x.reshape(len(x), *self.config.shape)
         return x
 
     @torch.inference_mode()

@@ -61,9 +61,11 @@ def test_evaluate_on_toy_runs_reports_what_applies():
     ring = Trainer(make_config(data="ring"), device="cpu")
     ring.step(5)
     out = evaluate(ring, n=500)
-    assert set(out) == {"losses", "modes"} and out["modes"]["modes_total"] == 8
+    assert set(out) == {"losses", "modes", "not_applicable"} and out["modes"]["modes_total"] == 8
+    assert "mnist and fashion-mnist" in out["not_applicable"]["parzen"]        # what it says instead of a number
     one_d = Trainer(make_config(data="gaussian1d"), device="cpu")
-    assert set(evaluate(one_d)) == {"moments"}                  # no history yet
+    out = evaluate(one_d)
+    assert set(out) == {"moments", "not_applicable"} and "losses" in out["not_applicable"]   # no history yet
 
 
 def test_classifier_files_round_trip_and_refuse_the_wrong_dataset(tmp_path):

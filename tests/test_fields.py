@@ -13,7 +13,7 @@ import torch
 
 from ganlab import Config, ConfigError, Trainer, make_config
 from ganlab.cli import build_parser, config_help, fields_table, main
-from ganlab.config import FIELD_TYPES, FIELDS, MODELS, STRUCTURAL, rules
+from ganlab.config import FIELD_TYPES, FIELDS, MODELS, STRUCTURAL, allowed, rules
 from ganlab.links import read_link, write_link
 from ganlab.models import BUILDERS
 from ganlab.recipes import DEFAULT_RECIPE, RECIPES
@@ -25,6 +25,13 @@ def base_data(name: str) -> str:
     """ring, or the first dataset a field applies to when it declares some (`only_for`)."""
     only = rules(name).get("only_for", {}).get("data")
     return only[0] if isinstance(only, tuple) else "ring"
+
+
+def bad_value(name: str) -> str:
+    """A value of field `name`, as typed, that its rules refuse."""
+    if "choices" in rules(name):
+        return "nonsense" if FIELD_TYPES[name] is str else "7"
+    return str(out_of_bounds(name))
 
 
 def other_value(name: str):
@@ -74,9 +81,9 @@ def test_every_field_reaches_the_cli_with_its_rules(name, tmp_path, capsys):
                  if flag in a.option_strings)
     rule = rules(name)
     assert train.dest == name and train.type is FIELD_TYPES[name] and train.help == config_help(name)
-    assert (", ".join(rule["choices"]) if "choices" in rule else rule["says"]) in train.help
+    assert allowed(name) in train.help
     assert f"default: {Config.__dataclass_fields__[name].default}" in train.help
-    bad = "nonsense" if "choices" in rule else str(out_of_bounds(name))
+    bad = bad_value(name)
     argv = ["train", "--steps", "1", "--quiet", "--out", str(tmp_path / "o.pt"), flag, bad]
     assert main(argv + ([] if name == "data" else ["--data", "ring"])) == 1
     err = capsys.readouterr().err
@@ -89,7 +96,7 @@ def test_every_field_reaches_the_url_with_its_rules(name):
     link = read_link({"data": base_data(name), "k": "2", name: str(value)})
     assert getattr(link.config, name) == value and not link.notes
     assert read_link(write_link(link.config, link.recipe)).config == link.config      # a link round-trips
-    bad = "nonsense" if "choices" in rules(name) else str(out_of_bounds(name))
+    bad = bad_value(name)
     link = read_link({"data": "grid", "k": "2", name: bad} if name != "k" else {"data": "grid", name: bad})
     assert link.config.data == "grid" and getattr(link.config, name) == getattr(make_config(data="grid"), name)
     assert len(link.notes) == 1 and name in link.notes[0] and "\n" not in link.notes[0]

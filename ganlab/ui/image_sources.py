@@ -10,7 +10,7 @@ import streamlit as st
 import torch
 
 from .. import plots
-from ..config import DATASET_SHAPES
+from ..config import Config
 from ..data import load_dataset
 from ..errors import GanlabError
 from ..imagefiles import MAX_BYTES, read_image, to_dataset_image
@@ -24,18 +24,18 @@ PAINT_ALPHA = 0.6               # the opacity of the mask brush
 
 
 @st.cache_resource(show_spinner="loading the test images…")
-def test_images(data: str):
-    """The test set of `data` (read-only, shared by every session)."""
-    return load_dataset(data, train=False)
+def test_images(data: str, image_size: int, channels: int):
+    """The test set of `data` (a folder's own images: it has none apart); read-only, shared by every session."""
+    return load_dataset(data, train=False, image_size=image_size, channels=channels)
 
 
-def image_input(data: str, key: str, kind: str) -> torch.Tensor | None:
-    """An image (C, H, W) in [0, 1] of `data`'s shape from source `kind` (one of KINDS); None until
+def image_input(cfg: Config, key: str, kind: str) -> torch.Tensor | None:
+    """An image (C, H, W) in [0, 1] of `cfg`'s data's shape from source `kind` (one of KINDS); None until
     there is one. Errors are shown, not raised."""
-    shape = DATASET_SHAPES[data]
+    shape = cfg.shape
     try:
         if kind == KINDS[0]:
-            test = test_images(data)
+            test = test_images(cfg.data, cfg.image_size, cfg.channels)
             i = st.number_input("test image index", 0, len(test) - 1, 0, key=f"{key}_index")
             return test.images[i].reshape(shape)
         if kind == KINDS[1]:

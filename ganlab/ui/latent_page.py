@@ -101,7 +101,7 @@ def endpoint(trainer, which: str, seed: int, label) -> tuple[torch.Tensor | None
         return z_from_seed(s, cfg.latent_dim, cfg.prior), f"seed {s}"
     if not image_sources.need_encoder(trainer):
         return None, ""
-    x = image_sources.image_input(cfg.data, f"lx_{which.lower()}", kind)
+    x = image_sources.image_input(cfg, f"lx_{which.lower()}", kind)
     if x is None:
         return None, ""
     steps = st.slider("search steps from E(x)", 0, 300, 100, step=25, key=f"lx_{which.lower()}_refine",
@@ -113,20 +113,19 @@ def endpoint(trainer, which: str, seed: int, label) -> tuple[torch.Tensor | None
 
 def completion(trainer, label) -> None:
     """Hide part of an image and let G fill it in, several ways (the paper's Sec. 7.3)."""
-    from ..config import DATASET_SHAPES
     from ..inference import MASKS, complete, named_mask
 
     if not image_sources.need_encoder(trainer):
         return
     kind = st.radio("Image", image_sources.KINDS, key="cx_kind", horizontal=True)
-    x = image_sources.image_input(trainer.config.data, "cx", kind)
+    x = image_sources.image_input(trainer.config, "cx", kind)
     if x is None:
         return
     c1, c2, c3 = st.columns(3)
     hide = c1.radio("Hide", (*MASKS, "drawn"), index=1, key="cx_mask", horizontal=True)
     n = c2.slider("Completions", 1, 8, 4, key="cx_n")
     steps = c3.slider("Search steps", 0, 400, 200, step=50, key="cx_steps")
-    shape = DATASET_SHAPES[trainer.config.data]
+    shape = trainer.config.shape
     try:
         mask = named_mask(hide, shape) if hide != "drawn" else image_sources.drawn_mask(x, shape)
     except GanlabError as exc:

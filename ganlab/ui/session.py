@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 import torch
 
-from ..config import FIELD_TYPES, FIELDS, IMAGE_DATASETS, Config, make_config
+from ..config import DATASET_SHAPES, FIELD_TYPES, FIELDS, Config, default_model, make_config
 from ..data import PointCloud, load_points_csv, point_cloud, points_from_drawing
 from ..errors import DataError, DivergenceError, GanlabError
 from ..links import MAX_PINS, read_link, write_link
@@ -135,8 +135,8 @@ def on_preset_change(changed: str) -> None:
     A new model brings its default recipe; a new recipe keeps the model."""
     ss, state = st.session_state, get()
     data, model, recipe = ss[widget_key("data")], ss[widget_key("model")], ss[RECIPE]
-    if changed == "data" and not (data in IMAGE_DATASETS and state.trainer.config.data in IMAGE_DATASETS):
-        model = None                      # toy <-> image: take the new data's default network
+    if changed == "data" and default_model(DATASET_SHAPES[data]) != default_model(state.trainer.config.shape):
+        model = None                      # toy <-> image, or another image size: the new data's default network
     if changed != "recipe":
         recipe = None
     try:

@@ -1,0 +1,131 @@
+"""A folder of a person's own images as a training set (`--data folder:PATH`).
+
+PNG and JPEG files anywhere under the folder, any sizes: each is centre-cropped to a square and
+resized to `image_size` (DCGAN's preparation of its photo sets), kept grey or made RGB as the run's
+`channels` say. A file's class is the name of the subfolder of PATH it sits in (files at the top
+are one class of their own), so labels come with the images. The set is decoded once into uint8
+codes, as MNIST is (data.ImageData); a folder whose codes would not fit in memory is refused before
+any decoding, and files that cannot be read are skipped and counted in one line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import DataError, first_line
+
+EXTENSIONS = (".png", ".jpg", ".jpeg")
+PROBE = 256                 # files whose headers decide a folder's default channels
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+MEMORY_SHARE = 0.5          # the most of the available memory a folder's codes may take
+UNREADABLE = (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError)
+
+
+def image_files(root: str | os.PathLike) -> tuple[list[Path], list[int], list[str]]:
+    """The image files under `root` (sorted), the class index of each and the class names; a one-line
+    DataError for a path that is not a readable folder or holds no PNG/JPEG file."""
+    root = Path(root).expanduser()
+    if not root.exists():
+        raise DataError(f"image folder {root} does not exist")
+    if not root.is_dir():
+        raise DataError(f"{root} is a file, not a folder of images; give the folder that holds them")
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise DataError(f"image folder {root} cannot be read (permission denied)")
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
+    if not files:
+        raise DataError(f"image folder {root} holds no PNG or JPEG files ({', '.join(EXTENSIONS)})")
+    tops = [p.relative_to(root).parts[0] if len(p.relative_to(root).parts) > 1 else "" for p in files]
+    names = sorted(set(tops))
+    index = {name: i for i, name in enumerate(names)}
+    return files, [index[t] for t in tops], names
+
+
+def folder_channels(root: str | os.PathLike) -> int:
+    """1 when the folder's first PROBE images (by path) are all grey, else 3: the channels a run on it
+    takes by default (read from the files' headers only)."""
+    for path in image_files(root)[0][:PROBE]:
+        try:
+            with Image.open(path) as image:
+                if image.mode not in GREY_MODES:
+                    return 3
+        except UNREADABLE:
+            continue                    # counted when the folder is loaded
+    return 1
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation (MemAvailable on Linux; total memory elsewhere)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def load_folder(root: str | os.PathLike, image_size: int, channels: int, workers: int | None = None):
+    """The images under `root` as data.ImageData: (N, channels * image_size**2) uint8 codes, pixel = code / 255."""
+    from .data import ImageData
+
+    files, labels, _ = image_files(root)
+    need = len(files) * channels * image_size**2
+    have = available_memory()
+    if need > MEMORY_SHARE * have:
+        fits = int(MEMORY_SHARE * have // (channels * image_size**2))
+        raise DataError(f"{len(files):,} images of {channels}x{image_size}x{image_size} take {_size(need)}, more "
+                        f"than half of the {_size(have)} of memory available: use --image-size 32, or a folder of "
+                        f"at most {fits:,} images")
+    codes = np.empty((len(files), channels, image_size, image_size), np.uint8)
+    mode = "L" if channels == 1 else "RGB"
+
+    def decode(i: int) -> str | None:
+        try:
+            codes[i] = _prepared(files[i], image_size, mode)
+            return None
+        except UNREADABLE as exc:
+            return f"{files[i]}: {type(exc).__name__}: {first_line(exc, 80)}"
+
+    # Pillow releases the GIL while it decodes and resizes, so threads decode side by side.
+    with ThreadPoolExecutor(workers or min(8, os.cpu_count() or 1)) as pool:
+        failed = list(pool.map(decode, range(len(files)), chunksize=64))
+    bad = [i for i, why in enumerate(failed) if why]
+    if bad:
+        print(f"skipped {len(bad):,} of {len(files):,} files that could not be read as images (first: "
+              f"{failed[bad[0]]})", file=sys.stderr)
+        if len(bad) == len(files):
+            raise DataError(f"none of the {len(files):,} image files in {root} could be read")
+        keep = np.setdiff1d(np.arange(len(files)), bad)
+        codes, labels = codes[keep], [labels[i] for i in keep]
+    return ImageData(None, torch.tensor(labels, dtype=torch.int64), (channels, image_size, image_size), levels=255,
+                     codes=torch.from_numpy(codes.reshape(len(codes), -1)))
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
+
+
+def _prepared(path: Path, size: int, mode: str) -> np.ndarray:
+    """One file centre-cropped to a square, resized to `size`, in `mode`, as (C, size, size) uint8."""
+    with Image.open(path) as image:
+        # A JPEG can decode at 1/2, 1/4 or 1/8 of its size directly: far less work for a large photo.
+        image.draft(mode, (2 * size, 2 * size))
+        image = ImageOps.exif_transpose(image)
+        if image.mode in ("RGBA", "LA", "P", "PA"):       # transparency over a white page, as a viewer shows it
+            page = Image.new("RGBA", image.size, (255, 255, 255, 255))
+            image = Image.alpha_composite(page, image.convert("RGBA"))
+        if image.mode.startswith("I") or image.mode == "F":     # 16/32-bit grey: scaled by its own range
+            a = np.asarray(image, np.float32)
+            a = (a - a.min()) / max(float(a.max() - a.min()), 1e-6)
+            image = Image.fromarray((a * 255).round().astype(np.uint8))
+        image = ImageOps.fit(image.convert(mode), (size, size), Image.BICUBIC)
+        a = np.asarray(image, np.uint8)
+    return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
