@@ -2,6 +2,7 @@
 
     python -m ganlab train --data ring --steps 2000 --out checkpoints/ring.pt
     python -m ganlab train --resume checkpoints/ring.pt --steps 1000 --out checkpoints/ring.pt
+    torchrun --standalone --nproc-per-node 2 -m ganlab train --data ring --steps 2000 --out ring.pt
     python -m ganlab sample checkpoints/ring.pt --n 2500 --seed 0 --out ring.npy
     python -m ganlab sample checkpoints/mnist-cond.pt --n 64 --label 7 --out sevens.png
     python -m ganlab eval checkpoints/ring.pt
@@ -18,16 +19,19 @@ cannot drift apart. Every user error ends as one line on stderr and exit code 1,
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
 import time
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from .checkpoint import atomic_write
+from . import distributed
+from .checkpoint import atomic_write, load_checkpoint
 from .config import (DATASETS, FIELD_TYPES, FIELDS, STRUCTURAL, Config, allowed, check_field, make_config,
                      needs_new_run, rules)
 from .errors import CheckpointError, ConfigError, DivergenceError, GanlabError
@@ -201,15 +205,32 @@ def _overrides(args) -> dict:
 
 
 def cmd_train(args) -> int:
-    overrides = _overrides(args)
     if args.steps < 1:
         raise ConfigError(f"--steps must be >= 1, got {args.steps}")
     if args.checkpoint_every < 0:
         raise ConfigError(f"--checkpoint-every must be >= 0, got {args.checkpoint_every}")
+    ranks = distributed.from_env()              # under torchrun: one process of a data-parallel job
+    if ranks is None:
+        return _train(args, args.device, None)
+    try:
+        return _train(args, distributed.start(ranks, args.device), ranks)
+    finally:
+        distributed.stop()
+
+
+def _train(args, device, ranks: distributed.Ranks | None) -> int:
+    overrides = _overrides(args)
+    main_rank = ranks is None or ranks.is_main
+    end = None
+    if ranks is not None and distributed.restarted() and Path(args.out).is_file():
+        # torchrun restarted the job after a failure: go on from the last checkpoint, to the step
+        # the first start was asked to reach.
+        args.resume, args.recipe = args.out, None
+        end = load_checkpoint(args.out).get("target_step")
     if args.resume:
         if args.recipe:
             raise ConfigError("--recipe starts a new run; with --resume, change single settings (--lr-g, --k, ...)")
-        trainer = Trainer.load(args.resume, device=args.device, data_root=args.data_root, compile=args.compile)
+        trainer = Trainer.load(args.resume, device=device, data_root=args.data_root, compile=args.compile, ranks=ranks)
         wanted = {k: check_field(k, v) for k, v in overrides.items()}
         clash = [k for k in STRUCTURAL if k in wanted and wanted[k] != getattr(trainer.config, k)]
         if clash:
@@ -220,32 +241,38 @@ def cmd_train(args) -> int:
         how = f"resumed from {args.resume}"
     else:
         if "data" not in overrides:
-            raise ConfigError(f"--data is required for a new run; choose one of: {', '.join(DATASETS)}")
-        trainer = Trainer(make_config(args.recipe, **overrides), device=args.device, data_root=args.data_root,
-                          compile=args.compile)
+            raise ConfigError(f"--data is required for a new run; choose one of: {', '.join(DATASETS)}, or folder:PATH")
+        trainer = Trainer(make_config(args.recipe, **overrides), device=device, data_root=args.data_root,
+                          compile=args.compile, ranks=ranks)
         how = f"recipe {recipe_for(trainer.config.model, args.recipe)}"
     trainer.load_data()         # load (and report missing data) before the progress bar starts
+    cfg, start = trainer.config, trainer.step_count
+    end = start + args.steps if end is None else end
+    save = functools.partial(trainer.save, args.out, target_step=end)
 
     def checkpoint(t: Trainer, stats: dict) -> None:
         if args.checkpoint_every and t.step_count % args.checkpoint_every == 0:
-            t.save(args.out)
+            save()
 
-    cfg, start = trainer.config, trainer.step_count
-    print(f"training {cfg.model} on {cfg.data} ({trainer.device}) from step {start} for {args.steps} iterations "
-          f"({how}: {cfg.optimizer} lr {cfg.lr_g:g}/{cfg.lr_d:g}, k={cfg.k}, batch {cfg.batch_size}, loss {cfg.loss})",
-          file=sys.stderr)
+    world = "" if ranks is None else f" x {ranks.world_size} processes"
+    if main_rank:
+        print(f"training {cfg.model} on {cfg.data} ({trainer.device}{world}) from step {start} for {end - start} "
+              f"iterations ({how}: {cfg.optimizer} lr {cfg.lr_g:g}/{cfg.lr_d:g}, k={cfg.k}, batch {cfg.batch_size}"
+              f"{' per process' if ranks else ''}, loss {cfg.loss})", file=sys.stderr)
     t0 = time.perf_counter()
     try:
-        trainer.train(args.steps, callback=checkpoint, every=args.checkpoint_every or None,
-                      progress=not args.quiet)
+        trainer.train(end - start, callback=checkpoint, every=args.checkpoint_every or None,
+                      progress=not args.quiet and main_rank)
     except DivergenceError as exc:
-        trainer.save(args.out)
+        save()
         raise DivergenceError(f"{exc}; that state is saved to {args.out}") from None
     seconds = time.perf_counter() - t0
-    trainer.save(args.out)
+    save()
     done = trainer.step_count - start
-    print(f"trained {done} iterations in {seconds:.1f} s: {done / seconds:.1f} it/s; "
-          f"step {trainer.step_count} saved to {args.out}")
+    if main_rank:
+        print(f"trained {done} iterations in {seconds:.1f} s: {done / seconds:.1f} it/s"
+              f"{f' ({done * cfg.batch_size * ranks.world_size / seconds:,.0f} images/s in all)' if ranks else ''}; "
+              f"step {trainer.step_count} saved to {args.out}")
     return 0
 
 

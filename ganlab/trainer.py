@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import optim
+from . import distributed, optim
 from .allocator import keep_freed_blocks
 from .checkpoint import FORMAT, VERSION, check_state, load_checkpoint, points_of, save_atomic
 from .config import DATASET_CLASSES, Config, config_from_dict, needs_new_run
@@ -48,22 +48,36 @@ FIXED_PER_CLASS = 8  # a conditional model's fixed batch: these many of the fixe
 
 class Trainer:
     def __init__(self, config: Config, device: str | torch.device = "auto", data_root=None, dataset=None,
-                 compile: bool = False):
+                 compile: bool = False, ranks: distributed.Ranks | None = None):
         """`dataset` overrides loading `config.data` by name; it is required for data "points".
         `compile=True` runs the training passes through `torch.compile` (opt-in: it costs a compile
-        of tens of seconds up front and pays only on long runs; docs/performance.md)."""
+        of tens of seconds up front and pays only on long runs; docs/performance.md). `ranks` makes
+        this one process of a data-parallel job (distributed.py; its process group already started)."""
         if config.data == "points" and dataset is None:
             raise ConfigError("data 'points' needs its points: pass dataset=load_points_csv(...)")
-        self.config, self.device, self.data_root = config, resolve_device(device), data_root
+        if ranks is not None and (compile or config.semi_labels):
+            raise ConfigError("--compile and --semi-labels run in one process only; drop them, or run without torchrun")
+        self.config, self.device, self.data_root, self.ranks = config, resolve_device(device), data_root, ranks
         if self.device.type == "cpu":
             keep_freed_blocks()         # reuse activation buffers instead of faulting in new pages
         self.G, self.D = (net.to(self.device) for net in build_models(config))
         # The training passes go through these; the compiled wrappers share the modules' parameters,
-        # so state_dict(), sampling and checkpoints see the plain modules.
+        # so state_dict(), sampling and checkpoints see the plain modules. `_g` and `_d` are each net
+        # as the other's step uses it, `_g_own` and `_d_own` as its own step, the one that trains it;
+        # `_d_penalty` is D in a step with R1 or WGAN-GP's penalty, whose double backward torch.compile
+        # does not do.
         self._g, self._d = (torch.compile(self.G), torch.compile(self.D)) if compile else (self.G, self.D)
+        self._g_own, self._d_own, self._d_penalty = self._g, self._d, self.D
+        if ranks is not None:
+            # Only a net's own step goes through DDP, which averages its gradients over the ranks.
+            self.G, self.D = (distributed.sync_batchnorm(net, self.device) for net in (self.G, self.D))
+            self._g, self._d = self.G, self.D
+            self._g_own, self._d_own = (distributed.wrap(net, self.device) for net in (self.G, self.D))
+            self._d_penalty = self._d_own
         # One generator feeds every random draw of training (batch indices, toy samples, z, dropout
-        # masks): its state is the whole randomness a checkpoint must carry.
-        self.rng = torch.Generator(self.device).manual_seed(config.seed)
+        # masks): its state is the whole randomness a checkpoint must carry. Each rank has its own.
+        self.rng = torch.Generator(self.device).manual_seed(
+            config.seed if ranks is None else distributed.stream_seed(config.seed, ranks.rank))
         set_noise_generator(self.D, self.rng)
         self.opt_g = optim.make_optimizer(self.G, config, config.lr_g)
         self.opt_d = optim.make_optimizer(self.D, config, config.lr_d)
@@ -182,7 +196,7 @@ class Trainer:
         gp_eps = torch.rand(m, 1, generator=self.rng, device=self.device) if gp else None
         # The penalties need a double backward, which torch.compile does not do: plain D for them.
         with contextlib.nullcontext() if train else torch.no_grad():
-            d = discriminator_phase(self.D if r1 or gp else self._d, self._g, real, z, r1, autocast, c_real,
+            d = discriminator_phase(self._d_penalty if r1 or gp else self._d_own, self._g, real, z, r1, autocast, c_real,
                                     c_fake, labelled, cfg.loss, gp, gp_eps)
         if train:
             _descend(self.opt_d, d.loss)
@@ -196,7 +210,7 @@ class Trainer:
         c_fake = self._draw_labels(m) if cfg.classes else None
         real = self._data.sample(m, self.rng) if cfg.loss == "features" else None
         with frozen(self.D):            # G's step needs gradients through D, not D's own weight grads
-            loss_g = generator_phase(self._d, self._g, z, cfg.loss, autocast, c_fake, real)
+            loss_g = generator_phase(self._d, self._g_own, z, cfg.loss, autocast, c_fake, real)
             _descend(self.opt_g, loss_g)
         for avg in (self.ema, self.d_ema):
             if avg is not None:
@@ -275,6 +289,8 @@ class Trainer:
         start, saved = self.step_count, copy.deepcopy(self._run_state())
         rows = torch.empty(n, len(HISTORY_KEYS), device=self.device)
         run(rows)
+        if self.ranks is not None:
+            distributed.mean_over_ranks(rows)        # one history, and one verdict on divergence, for all ranks
         finite = torch.isfinite(rows).all(dim=1)
         if not bool(finite.all()):
             bad = start + 1 + int((~finite).nonzero()[0])
@@ -455,6 +471,9 @@ class Trainer:
         return {
             "format": FORMAT, "version": VERSION, "config": asdict(self.config), **self._run_state(),
             "rng": {"device": self.device.type, "state": self.rng.get_state()},
+            # The processes that trained it, and under torchrun each one's stream (rank 0's is "rng").
+            "world_size": 1 if self.ranks is None else self.ranks.world_size,
+            **({"rng_ranks": distributed.gather_streams(self.rng)} if self.ranks is not None else {}),
             "fixed_z": self.fixed_z.cpu(),
             **self._history.state(),     # "history" rows and their "history_stride"
             # A user's own point set cannot be reloaded by name, so it travels with the run.
@@ -471,17 +490,25 @@ class Trainer:
         step = check_state(sd, fixed_z_shape=self.fixed_z.shape, rng_state_shape=self.rng.get_state().shape,
                            device_type=self.device.type, n_keys=len(HISTORY_KEYS))
         history = History.from_state(sd["history"], sd.get("history_stride", 1), step, self.device)
-        # CPU and CUDA generators have different states: across devices the stream cannot continue.
-        same_stream = sd["rng"]["device"] == self.device.type
-        rng = sd["rng"]["state"].cpu() if same_stream else self.rng.get_state()
+        # CPU and CUDA generators have different states: across devices the stream cannot continue;
+        # nor can N ranks' streams become M ranks' ones.
+        rank, world = (0, 1) if self.ranks is None else (self.ranks.rank, self.ranks.world_size)
+        saved_world = _world_size_of(sd)
+        same_stream = sd["rng"]["device"] == self.device.type and saved_world == world
+        rng = (sd["rng_ranks"][rank] if world > 1 else sd["rng"]["state"]).cpu() if same_stream else self.rng.get_state()
         try:
             self._load_run_state({**sd, "step": step, "rng": rng}, cfg.ema)
         except (RuntimeError, ValueError, KeyError, AttributeError, TypeError) as exc:
             raise CheckpointError(f"checkpoint weights do not fit the model: {str(exc).splitlines()[0][:200]}") from None
-        if not same_stream:
+        if saved_world != world:
+            warnings.warn(f"checkpoint was trained by {saved_world} process{'es' * (saved_world > 1)}, resuming in "
+                          f"{world}: each process's random stream is re-derived from (seed, rank, step), so this run "
+                          f"is not bit-identical to one continued by {saved_world}")
+            self.rng.manual_seed(distributed.stream_seed(cfg.seed, rank, step))
+        elif not same_stream:
             warnings.warn(f"checkpoint was trained on {sd['rng']['device']}, resuming on {self.device.type}: "
                           f"random stream reseeded, so this run is not bit-identical to an uninterrupted one")
-            self.rng.manual_seed(cfg.seed + step)
+            self.rng.manual_seed(cfg.seed + step if world == 1 else distributed.stream_seed(cfg.seed, rank, step))
         self.config, self.fixed_z, self._history = cfg, sd["fixed_z"].to(self.device), history
         if sd.get("encoder") is not None:
             self._load_encoder(sd["encoder"])
@@ -495,13 +522,17 @@ class Trainer:
             raise CheckpointError(f"checkpoint encoder does not fit the model: {str(exc).splitlines()[0][:200]}") from None
         self.encoder, self.encoder_steps, self.encoder_g_step = encoder.eval(), steps, g_step
 
-    def save(self, path) -> None:
-        """Write a checkpoint atomically (temp file + rename)."""
-        save_atomic(self.state_dict(), path)
+    def save(self, path, **extra) -> None:
+        """Write a checkpoint atomically (temp file + rename), with `extra` top-level keys. Under
+        torchrun every rank calls it (it gathers their streams) and rank 0 alone writes."""
+        sd = {**self.state_dict(), **extra}
+        if self.ranks is None or self.ranks.is_main:
+            save_atomic(sd, path)
 
     @classmethod
-    def load(cls, path, device: str | torch.device = "auto", data_root=None, compile: bool = False) -> "Trainer":
-        """Rebuild a trainer from a checkpoint file, ready to `step()` on."""
+    def load(cls, path, device: str | torch.device = "auto", data_root=None, compile: bool = False,
+             ranks: distributed.Ranks | None = None) -> "Trainer":
+        """Rebuild a trainer from a checkpoint file, ready to `step()` on (as rank `ranks` of a torchrun job)."""
         dev = resolve_device(device)
         sd = load_checkpoint(path, map_location=dev)
         try:
@@ -509,12 +540,25 @@ class Trainer:
         except ConfigError as exc:
             raise CheckpointError(f"{path} holds an invalid config: {exc}") from None
         dataset = PointCloud(points_of(sd, path)) if cfg.data == "points" else None
-        trainer = cls(cfg, device=dev, data_root=data_root, dataset=dataset, compile=compile)
+        trainer = cls(cfg, device=dev, data_root=data_root, dataset=dataset, compile=compile, ranks=ranks)
         try:
             trainer.load_state_dict(sd)
         except CheckpointError as exc:
             raise CheckpointError(f"{path}: {exc}") from None
         return trainer
+
+
+def _world_size_of(sd: dict) -> int:
+    """The processes that trained a loaded checkpoint (1 for a file from before torchrun training),
+    checked with the streams it must then hold."""
+    world = sd.get("world_size", 1)
+    if isinstance(world, bool) or not isinstance(world, int) or world < 1:
+        raise CheckpointError(f"checkpoint world_size must be an integer >= 1, got {world!r}")
+    streams = sd.get("rng_ranks")
+    if world > 1 and not (isinstance(streams, list) and len(streams) == world
+                          and all(isinstance(t, torch.Tensor) and t.dtype == torch.uint8 for t in streams)):
+        raise CheckpointError(f"checkpoint of {world} processes without their {world} random streams (rng_ranks)")
+    return world
 
 
 def _kept_average(avg: WeightAverage | None, live: torch.nn.Module, decay: float) -> WeightAverage | None:

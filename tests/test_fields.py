@@ -79,7 +79,6 @@ def test_every_field_reaches_the_cli_with_its_rules(name, tmp_path, capsys):
     flag = "--" + name.replace("_", "-")
     train = next(a for a in build_parser()._subparsers._group_actions[0].choices["train"]._actions
                  if flag in a.option_strings)
-    rule = rules(name)
     assert train.dest == name and train.type is FIELD_TYPES[name] and train.help == config_help(name)
     assert allowed(name) in train.help
     assert f"default: {Config.__dataclass_fields__[name].default}" in train.help
