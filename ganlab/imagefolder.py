@@ -11,9 +11,11 @@ any decoding, and files that cannot be read are skipped and counted in one line.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import torch
@@ -26,6 +28,10 @@ PROBE = 256                 # files whose headers decide a folder's default chan
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
 MEMORY_SHARE = 0.5          # the most of the available memory a folder's codes may take
 UNREADABLE = (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError)
+# An uploaded zip of images: the upload's size, what it may unpack to, and how many files it may hold.
+MAX_ZIP_BYTES = 200 * 2**20
+MAX_UNPACKED_BYTES = 2 * 2**30
+MAX_ZIP_FILES = 200_000
 
 
 def image_files(root: str | os.PathLike) -> tuple[list[Path], list[int], list[str]]:
@@ -129,3 +135,68 @@ def _prepared(path: Path, size: int, mode: str) -> np.ndarray:
         image = ImageOps.fit(image.convert(mode), (size, size), Image.BICUBIC)
         a = np.asarray(image, np.uint8)
     return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
+
+
+def unpack_zip(source, dest: str | os.PathLike, name: str = "the zip") -> Path:
+    """Unpack the PNG and JPEG files of a zip (a path or a binary file object) into the new folder
+    `dest`, and return it; a one-line DataError, with nothing left behind, for anything unsafe: a
+    member whose path would leave `dest` (absolute, or with ".."), a link, an upload over
+    MAX_ZIP_BYTES, or contents over MAX_UNPACKED_BYTES or MAX_ZIP_FILES, counted as they are written
+    rather than trusted from the zip's own directory (a zip bomb lies there). A single folder
+    holding everything is unwrapped, so that its subfolders are the classes; other files, hidden
+    files and macOS's __MACOSX folder are left out."""
+    dest = Path(dest)
+    size = source.seek(0, os.SEEK_END) if hasattr(source, "seek") else Path(source).stat().st_size
+    if hasattr(source, "seek"):
+        source.seek(0)
+    if size > MAX_ZIP_BYTES:
+        raise DataError(f"{name} is {_size(size)}; zips of images up to {_size(MAX_ZIP_BYTES)} are read")
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise DataError(f"{name} is not a zip file that can be read ({first_line(exc)})") from None
+    with archive:
+        members = [m for m in archive.infolist() if _is_image_member(m)]
+        if not members:
+            raise DataError(f"{name} holds no PNG or JPEG files ({', '.join(EXTENSIONS)})")
+        if len(members) > MAX_ZIP_FILES:
+            raise DataError(f"{name} holds {len(members):,} images; up to {MAX_ZIP_FILES:,} are read")
+        paths = [_member_path(m, name) for m in members]
+        tops = {p.parts[0] for p in paths}
+        if len(tops) == 1 and all(len(p.parts) > 1 for p in paths):
+            paths = [PurePosixPath(*p.parts[1:]) for p in paths]
+        dest.mkdir(parents=True, exist_ok=False)
+        try:
+            written = 0
+            for member, rel in zip(members, paths):
+                target = dest.joinpath(*rel.parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(member) as src, open(target, "wb") as out:
+                    while chunk := src.read(2**20):
+                        written += len(chunk)
+                        if written > MAX_UNPACKED_BYTES:
+                            raise DataError(f"{name} unpacks to more than {_size(MAX_UNPACKED_BYTES)}, the most "
+                                            f"that is unpacked; make a smaller zip")
+                        out.write(chunk)
+        except BaseException as exc:
+            shutil.rmtree(dest, ignore_errors=True)
+            if isinstance(exc, (zipfile.BadZipFile, OSError, EOFError)):
+                raise DataError(f"{name} is damaged: {first_line(exc)}") from None
+            raise
+    return dest
+
+
+def _is_image_member(m: zipfile.ZipInfo) -> bool:
+    parts = PurePosixPath(m.filename.replace("\\", "/")).parts
+    is_link = (m.external_attr >> 16) & 0o170000 == 0o120000
+    return (not m.is_dir() and not is_link and Path(m.filename).suffix.lower() in EXTENSIONS
+            and not any(p.startswith(".") or p == "__MACOSX" for p in parts))
+
+
+def _member_path(m: zipfile.ZipInfo, name: str) -> PurePosixPath:
+    """A member's path inside the folder it unpacks to; DataError when it would leave that folder."""
+    path = PurePosixPath(m.filename.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or ":" in path.parts[0]:
+        raise DataError(f"{name} holds {m.filename!r}, a path that leads out of the folder it unpacks to; "
+                        f"such a zip is not unpacked")
+    return path

@@ -250,6 +250,35 @@ def test_uploaded_points_train(tmp_path):
     assert trainer(at).step_count == 1 and not at.exception
 
 
+def test_a_zip_of_images_trains_in_the_app_and_a_bad_one_is_one_line(tmp_path, monkeypatch):
+    import io
+    import zipfile
+
+    import numpy as np
+    from PIL import Image
+
+    monkeypatch.setenv("GANLAB_DATA", str(tmp_path))           # uploads unpack under the data folder
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(6):
+            img = io.BytesIO()
+            Image.fromarray(np.random.default_rng(i).integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(img, "PNG")
+            z.writestr(f"pets/{'cats' if i % 2 else 'dogs'}/{i}.png", img.getvalue())
+    at = app()
+    ring = trainer(at)
+    at.selectbox(key="cfg.data").set_value("my images").run()
+    assert any("Upload a zip" in i.value for i in at.info) and trainer(at) is ring and not at.exception
+    at.file_uploader(key="images_zip").set_value(("evil.zip", b"PK not a zip", "application/zip")).run()
+    assert trainer(at) is ring and any("evil.zip is not a zip file" in e.value for e in at.sidebar.error)
+    at.file_uploader(key="images_zip").set_value(("pets.zip", buf.getvalue(), "application/zip")).run()
+    run = trainer(at)
+    assert run.config.is_folder and run.config.model == "pytorch-dcgan" and run.config.shape == (3, 32, 32)
+    assert any("a new run on the 6 images of pets.zip" in s.value for s in at.sidebar.success)
+    assert at.radio(key="cfg.image_size").value == 32 and not at.exception
+    at.button(key="step").click().run()
+    assert run.step_count == 1 and not at.exception and len(at.get("image")) >= 1
+
+
 def test_latent_explorer_on_the_current_run_and_on_a_checkpoint(checkpoint_folder):
     at = app({"data": "digits"})
     at.button(key="step").click().run()
@@ -284,10 +313,11 @@ def test_the_checkpoint_lists_hold_generators_only(checkpoint_folder):
 
 
 def test_every_setting_has_a_widget_keyed_apart_from_the_apps_own():
-    from ganlab.config import FIELDS, rules
+    from ganlab.config import FIELDS, FOLDER, rules
     at = app({"data": "digits", "model": "mlp", "loss": "wgan-gp"})
     keys = {w.key for kind in (at.selectbox, at.radio, at.select_slider, at.number_input) for w in kind}
-    assert {f"cfg.{name}" for name in FIELDS} <= keys            # mlp: width and depth apply too; wgan-gp: gp
+    folder_only = {name for name in FIELDS if rules(name).get("only_for", {}).get("data") == FOLDER}
+    assert {f"cfg.{name}" for name in FIELDS if name not in folder_only} <= keys   # mlp: width, depth; wgan-gp: gp
     assert not any(name in at.session_state for name in FIELDS)   # only the namespaced keys
     at = app({"data": "mnist"})
     assert not {"cfg.hidden", "cfg.depth"} & {w.key for w in at.number_input}      # mlp-only settings hidden

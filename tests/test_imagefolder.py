@@ -3,6 +3,9 @@ subfolders, broken files skipped and counted, and every way a folder can be wron
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import numpy as np
 import pytest
 import torch
@@ -135,3 +138,61 @@ def test_cifar10_offline_names_the_file_to_put_in_place(tmp_path, monkeypatch):
         load_dataset("cifar10", tmp_path)
     cfg = make_config(data="cifar10")
     assert cfg.shape == (3, 32, 32) and cfg.model == "pytorch-dcgan" and cfg.classes == 0
+
+
+def zip_of(entries: dict[str, bytes]) -> io.BytesIO:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    buf.seek(0)
+    return buf
+
+
+def png(seed: int, grey: bool = False) -> bytes:
+    rng = np.random.default_rng(seed)
+    out = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (20, 30) if grey else (20, 30, 3), dtype=np.uint8)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_zip_unpacks_its_images_with_one_wrapping_folder_unwrapped(tmp_path):
+    source = zip_of({"pets/cats/a.png": png(0), "pets/dogs/b.png": png(1), "pets/readme.txt": b"hi",
+                     "__MACOSX/pets/._a.png": b"resource fork", "pets/.hidden.png": png(2)})
+    folder = imagefolder.unpack_zip(source, tmp_path / "up")
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.png")) == ["cats/a.png", "dogs/b.png"]
+    assert imagefolder.image_files(folder)[2] == ["cats", "dogs"]
+
+
+@pytest.mark.parametrize("evil", ["../outside.png", "/etc/evil.png", "C:/evil.png", "a/../../outside.png"])
+def test_a_zip_with_a_path_out_of_its_folder_is_refused_and_nothing_is_written(tmp_path, evil):
+    with pytest.raises(DataError, match="leads out of the folder"):
+        imagefolder.unpack_zip(zip_of({"ok.png": png(0), evil: png(1)}), tmp_path / "up")
+    assert not (tmp_path / "up").exists() and not (tmp_path / "outside.png").exists()
+
+
+def test_zip_bombs_and_oversized_uploads_are_refused_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(imagefolder, "MAX_UNPACKED_BYTES", 1_000_000)
+    bomb = zip_of({"a.png": png(0), "b.png": bytes(5_000_000)})          # 5 MB of zeros: a few KB zipped
+    assert len(bomb.getvalue()) < 50_000
+    with pytest.raises(DataError, match="unpacks to more than 1.0 MiB, the most that is unpacked"):
+        imagefolder.unpack_zip(bomb, tmp_path / "up")
+    assert not (tmp_path / "up").exists()
+    monkeypatch.setattr(imagefolder, "MAX_ZIP_BYTES", 100)
+    with pytest.raises(DataError, match=r"is 0\.\d MiB; zips of images up to"):
+        imagefolder.unpack_zip(zip_of({"a.png": png(0)}), tmp_path / "up2")
+    with pytest.raises(DataError, match="not a zip file"):
+        imagefolder.unpack_zip(io.BytesIO(b"PK not really"), tmp_path / "up3")
+    with pytest.raises(DataError, match="holds no PNG or JPEG files"):
+        imagefolder.unpack_zip(zip_of({"notes.txt": b"x"}), tmp_path / "up4")
+
+
+def test_links_in_a_zip_are_left_out(tmp_path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("real.png", png(0))
+        link = zipfile.ZipInfo("link.png")
+        link.external_attr = (0o120777 << 16)
+        z.writestr(link, "/etc/passwd")
+    folder = imagefolder.unpack_zip(io.BytesIO(buf.getvalue()), tmp_path / "up")
+    assert [p.name for p in folder.iterdir()] == ["real.png"]

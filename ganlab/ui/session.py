@@ -12,6 +12,8 @@ Rules (each browser tab is its own session, so two tabs are two independent runs
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -19,8 +21,9 @@ from dataclasses import dataclass, field
 import streamlit as st
 import torch
 
-from ..config import DATASET_SHAPES, FIELD_TYPES, FIELDS, Config, default_model, make_config
-from ..data import PointCloud, load_points_csv, point_cloud, points_from_drawing
+from ..config import DATASET_SHAPES, DATASETS, FIELD_TYPES, FIELDS, FOLDER, Config, default_model, make_config
+from ..data import PointCloud, default_data_root, load_points_csv, point_cloud, points_from_drawing
+from ..imagefolder import unpack_zip
 from ..errors import DataError, DivergenceError, GanlabError
 from ..links import MAX_PINS, read_link, write_link
 from ..recipes import LOSS_PRESETS, recipe_for
@@ -29,6 +32,8 @@ from ..trainer import Trainer
 KEY = "ganlab"
 RECIPE = "recipe"            # the recipe widget's key
 LOSS_SHOWN = "loss_shown"    # the loss the widgets showed before the last change: whose settings to undo
+MY_IMAGES = "my images"      # the data widget's choice for a zip of one's own images (a folder once unpacked)
+IMAGES_ZIP = "images_zip"    # the zip uploader's key
 
 
 def widget_key(name: str) -> str:
@@ -83,6 +88,7 @@ class LabState:
     message: tuple[str, str] | None = None       # ("success" | "error", text) of the last save / load
     encodings: dict = field(default_factory=dict)  # z of real-image endpoints, by (generator, image, steps)
     drawing_note: tuple[str, str] | None = None  # ("success" | "error", text) of the last "Train on these points"
+    images_note: tuple[str, str] | None = None   # ("success" | "error", text) of the last zip of images
     pinned: list[Pin] = field(default_factory=list)          # runs beside the live one (links.MAX_PINS)
     pending_pins: list = field(default_factory=list)        # (Config, iterations) from a link, not yet rebuilt
     pin_note: str | None = None                             # why the last pin was refused
@@ -135,6 +141,8 @@ def on_preset_change(changed: str) -> None:
     A new model brings its default recipe; a new recipe keeps the model."""
     ss, state = st.session_state, get()
     data, model, recipe = ss[widget_key("data")], ss[widget_key("model")], ss[RECIPE]
+    if data == MY_IMAGES or data.startswith(FOLDER):
+        return                            # a folder's settings come with its upload (`on_images_upload`)
     if changed == "data" and default_model(DATASET_SHAPES[data]) != default_model(state.trainer.config.shape):
         model = None                      # toy <-> image, or another image size: the new data's default network
     if changed != "recipe":
@@ -289,6 +297,35 @@ def set_points(upload) -> str | None:
         return str(exc)
     state.points_name = state.csv_read = (upload.name, upload.size)
     return None
+
+
+def data_choices() -> tuple[str, ...]:
+    """The data widget's options: the named datasets, "my images" (a zip to upload), and the live
+    run's image folder when it trains on one."""
+    live = get().trainer.config
+    return (*DATASETS, MY_IMAGES, *((live.data,) if live.is_folder else ()))
+
+
+def on_images_upload() -> None:
+    """A zip of images was uploaded: unpack it once (by its content) and start a run on its folder,
+    or say in one line why not; the live run is kept either way until a run on the images starts."""
+    state, upload = get(), st.session_state.get(IMAGES_ZIP)
+    if upload is None:
+        return
+    data = upload.getvalue()
+    folder = default_data_root() / "uploads" / hashlib.sha256(data).hexdigest()[:16]
+    try:
+        if not folder.is_dir():
+            unpack_zip(io.BytesIO(data), folder, upload.name)
+        cfg = make_config(data=f"{FOLDER}{folder}", seed=int(st.session_state[widget_key("seed")]))
+        start_run(cfg)
+        state.trainer.load_data()
+    except GanlabError as exc:
+        state.images_note = ("error", str(exc))
+        return
+    sync_widgets_from(cfg, recipe_for(cfg.model))
+    state.images_note = ("success", f"a new run on the {len(state.trainer.data):,} images of {upload.name} "
+                                    f"({cfg.channels}x{cfg.image_size}x{cfg.image_size})")
 
 
 def use_drawn_points(drawing: dict | None, width: int, height: int, span: float) -> None:

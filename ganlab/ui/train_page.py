@@ -7,10 +7,11 @@ import time
 import streamlit as st
 
 from .. import evaluate, plots
-from ..config import D_MEANING, DATASET_CLASSES, FIELDS, STRUCTURAL, Config, needs_new_run, rules
+from ..config import D_MEANING, DATASET_CLASSES, FIELDS, FOLDER, STRUCTURAL, Config, needs_new_run, rules
 from ..data import class_names, points_from_drawing
 from ..trainer import FIXED_PER_CLASS
 from ..errors import GanlabError
+from ..imagefolder import MAX_ZIP_BYTES
 from ..recipes import RECIPES
 from . import session
 from .checkpoints import checkpoint_section
@@ -20,6 +21,7 @@ from .session import widget_key
 REFRESH_S = 1.0           # how often the live view reruns while playing
 TRAIN_BUDGET_S = 0.8      # training time per refresh; drawing takes the rest of the cycle
 MAX_SLICE = 5000          # iterations per refresh, whatever the measured speed
+DATA_SHOWN = {session.MY_IMAGES: "my images (a zip of PNG/JPEG)"}
 
 
 def render() -> None:
@@ -59,12 +61,14 @@ def field_widget(name: str, where, **kw) -> None:
     if rule.get("own_settings"):
         kw.update(on_change=session.on_loss_change)
     if "choices" in rule:
+        choices = session.data_choices() if name == "data" else rule["choices"]
         if "described" in rule:
-            kw.setdefault("format_func", lambda v: f"{v} ({rule['described'][v]})")
-        if len(rule["choices"]) <= 3:
-            where.radio(rule["label"], rule["choices"], horizontal=True, **kw)
+            kw.setdefault("format_func", lambda v: f"{v} ({rule['described'][v]})" if v in rule["described"] else
+                          DATA_SHOWN.get(v, v))
+        if len(choices) <= 3:
+            where.radio(rule["label"], choices, horizontal=True, **kw)
         else:
-            where.selectbox(rule["label"], rule["choices"], **kw)
+            where.selectbox(rule["label"], choices, **kw)
     elif "ladder" in rule:
         ladder = rule["ladder"]
         options = list(ladder) if current in ladder else sorted({*ladder, current})
@@ -83,14 +87,23 @@ def field_widget(name: str, where, **kw) -> None:
 
 def _applies(name: str) -> bool:
     only = rules(name).get("only_for") or {}
-    return all(st.session_state[widget_key(k)] in (v if isinstance(v, tuple) else (v,)) for k, v in only.items())
+    return all(st.session_state[widget_key(k)] in (v if isinstance(v, tuple) else (v,))
+               or (k == "data" and v == FOLDER and str(st.session_state[widget_key(k)]).startswith(FOLDER))
+               for k, v in only.items())
 
 
 def sidebar() -> None:
     sb = st.sidebar
     sb.header("Settings")
     field_widget("data", sb)
-    if st.session_state[widget_key("data")] == "points":
+    data = st.session_state[widget_key("data")]
+    if data == session.MY_IMAGES or data.startswith(FOLDER):
+        sb.file_uploader(f"A zip of PNG or JPEG images, up to {MAX_ZIP_BYTES // 2**20} MB (subfolders are classes)",
+                         type=["zip"], key=session.IMAGES_ZIP, on_change=session.on_images_upload)
+        note = session.get().images_note
+        if note:
+            getattr(sb, note[0])(note[1])
+    if data == "points":
         if sb.radio("My points from", ["a drawing", "a CSV file"], key="points_from", horizontal=True) == "a CSV file":
             upload = sb.file_uploader("CSV of 2-D points (x,y per line)", type=["csv", "txt"], key="points_file")
             error = session.set_points(upload) if upload is not None else None
@@ -116,6 +129,10 @@ def apply_settings() -> None:
     """Apply what the sidebar asks for: in place where possible, else offer a new run."""
     state = session.get()
     trainer = state.trainer
+    if st.session_state[widget_key("data")] == session.MY_IMAGES:
+        st.info("Upload a zip of PNG or JPEG images in the sidebar to train on your own images; each is "
+                "centre-cropped to a square and resized to 32x32 (or 64x64, under Image size).")
+        return
     try:
         wanted = session.wanted_config()
     except GanlabError as exc:
