@@ -43,12 +43,23 @@ def read_image(data: bytes, name: str = "upload") -> Image.Image:
         raise ConfigError(f"{name} is not an image that can be read ({type(exc).__name__})") from None
 
 
-def to_dataset_image(image: Image.Image | np.ndarray, shape: tuple[int, int, int]) -> tuple[torch.Tensor, list]:
+def to_dataset_image(image: Image.Image | np.ndarray, shape: tuple[int, int, int],
+                     photo: bool = False) -> tuple[torch.Tensor, list]:
     """`image` as a (C, H, W) float tensor in [0, 1] of the dataset's `shape`, and the conversion as
-    [(caption, (h, w) array in [0, 1]), ...]. An RGBA array (a canvas) is composited on black."""
+    [(caption, (h, w) or (h, w, 3) array in [0, 1]), ...]. An RGBA array (a canvas) is composited on
+    black. With `photo` (a folder of one's own images, CIFAR-10), the image is made as such a set's
+    images are (imagefolder.prepared: centre-cropped and resized), not as MNIST's digits."""
     c, h, w = shape
-    if c != 1:
-        raise ConfigError(f"only grayscale datasets take a person's own image here, not {c} channels")
+    if photo or c != 1:
+        from .imagefolder import prepared
+
+        if isinstance(image, np.ndarray):
+            a = image.astype(np.float32) / (255.0 if image.max() > 1 else 1.0)
+            a = a[..., :3] * a[..., 3:] if a.ndim == 3 and a.shape[2] == 4 else a
+            image = Image.fromarray((np.clip(a, 0, 1) * 255).astype(np.uint8))
+        x = prepared(image, h, "L" if c == 1 else "RGB").astype(np.float32) / 255
+        shown = x[0] if c == 1 else x.transpose(1, 2, 0)
+        return torch.from_numpy(x), [(f"centre-cropped and resized to {h}x{w}", shown)]
     grey = _grey(image)
     if float(grey.max() - grey.min()) < INK:
         raise ConfigError("the image is blank: no ink to convert")

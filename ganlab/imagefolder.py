@@ -116,7 +116,10 @@ def load_folder(root: str | os.PathLike, image_size: int, channels: int, workers
 
 
 def _size(n: int) -> str:
-    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n / 2**10:.1f} KiB"
 
 
 def _prepared(path: Path, size: int, mode: str) -> np.ndarray:
@@ -124,18 +127,21 @@ def _prepared(path: Path, size: int, mode: str) -> np.ndarray:
     with Image.open(path) as image:
         # A JPEG can decode at 1/2, 1/4 or 1/8 of its size directly: far less work for a large photo.
         image.draft(mode, (2 * size, 2 * size))
-        image = ImageOps.exif_transpose(image)
-        if image.mode in ("RGBA", "LA", "P", "PA"):       # transparency over a white page, as a viewer shows it
-            page = Image.new("RGBA", image.size, (255, 255, 255, 255))
-            image = Image.alpha_composite(page, image.convert("RGBA"))
-        if image.mode.startswith("I") or image.mode == "F":     # 16/32-bit grey: scaled by its own range
-            a = np.asarray(image, np.float32)
-            a = (a - a.min()) / max(float(a.max() - a.min()), 1e-6)
-            image = Image.fromarray((a * 255).round().astype(np.uint8))
-        image = ImageOps.fit(image.convert(mode), (size, size), Image.BICUBIC)
-        a = np.asarray(image, np.uint8)
-    return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
+        return prepared(ImageOps.exif_transpose(image), size, mode)
 
+
+def prepared(image: Image.Image, size: int, mode: str) -> np.ndarray:
+    """An image as a folder's images are made: centre-cropped to a square, resized to `size`, in
+    `mode` ("L" or "RGB"), as (C, size, size) uint8."""
+    if image.mode in ("RGBA", "LA", "P", "PA"):       # transparency over a white page, as a viewer shows it
+        page = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(page, image.convert("RGBA"))
+    if image.mode.startswith("I") or image.mode == "F":     # 16/32-bit grey: scaled by its own range
+        a = np.asarray(image, np.float32)
+        a = (a - a.min()) / max(float(a.max() - a.min()), 1e-6)
+        image = Image.fromarray((a * 255).round().astype(np.uint8))
+    a = np.asarray(ImageOps.fit(image.convert(mode), (size, size), Image.BICUBIC), np.uint8)
+    return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
 
 def unpack_zip(source, dest: str | os.PathLike, name: str = "the zip") -> Path:
     """Unpack the PNG and JPEG files of a zip (a path or a binary file object) into the new folder
@@ -190,7 +196,7 @@ def _is_image_member(m: zipfile.ZipInfo) -> bool:
     parts = PurePosixPath(m.filename.replace("\\", "/")).parts
     is_link = (m.external_attr >> 16) & 0o170000 == 0o120000
     return (not m.is_dir() and not is_link and Path(m.filename).suffix.lower() in EXTENSIONS
-            and not any(p.startswith(".") or p == "__MACOSX" for p in parts))
+            and not any((p.startswith(".") and p != "..") or p == "__MACOSX" for p in parts))
 
 
 def _member_path(m: zipfile.ZipInfo, name: str) -> PurePosixPath:

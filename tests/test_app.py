@@ -277,6 +277,9 @@ def test_a_zip_of_images_trains_in_the_app_and_a_bad_one_is_one_line(tmp_path, m
     assert at.radio(key="cfg.image_size").value == 32 and not at.exception
     at.button(key="step").click().run()
     assert run.step_count == 1 and not at.exception and len(at.get("image")) >= 1
+    at.switch_page("app_pages/latent.py").run()                 # the latent explorer on colour images
+    at.slider(key="lx_pos").set_value(5).run()
+    assert not at.exception and len(at.get("image")) >= 3
 
 
 def test_latent_explorer_on_the_current_run_and_on_a_checkpoint(checkpoint_folder):

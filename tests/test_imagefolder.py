@@ -112,7 +112,7 @@ def test_a_folder_too_large_for_memory_is_refused_before_decoding_with_a_size_th
     monkeypatch.setattr(imagefolder, "available_memory", lambda: 40_000)
     decoded = []
     monkeypatch.setattr(imagefolder, "_prepared", lambda *a: decoded.append(a))
-    with pytest.raises(DataError, match=r"13 images of 3x64x64 take 0\.2 MiB.*--image-size 32, or a folder of at most 1 images"):
+    with pytest.raises(DataError, match=r"13 images of 3x64x64 take 156\.0 KiB.*--image-size 32, or a folder of at most 1 images"):
         load_dataset(f"folder:{root}", image_size=64, channels=3)
     assert not decoded
 
@@ -142,7 +142,7 @@ def test_cifar10_offline_names_the_file_to_put_in_place(tmp_path, monkeypatch):
 
 def zip_of(entries: dict[str, bytes]) -> io.BytesIO:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in entries.items():
             z.writestr(name, data)
     buf.seek(0)
@@ -175,16 +175,16 @@ def test_zip_bombs_and_oversized_uploads_are_refused_in_one_line(tmp_path, monke
     monkeypatch.setattr(imagefolder, "MAX_UNPACKED_BYTES", 1_000_000)
     bomb = zip_of({"a.png": png(0), "b.png": bytes(5_000_000)})          # 5 MB of zeros: a few KB zipped
     assert len(bomb.getvalue()) < 50_000
-    with pytest.raises(DataError, match="unpacks to more than 1.0 MiB, the most that is unpacked"):
+    with pytest.raises(DataError, match="unpacks to more than 976.6 KiB, the most that is unpacked"):
         imagefolder.unpack_zip(bomb, tmp_path / "up")
     assert not (tmp_path / "up").exists()
-    monkeypatch.setattr(imagefolder, "MAX_ZIP_BYTES", 100)
-    with pytest.raises(DataError, match=r"is 0\.\d MiB; zips of images up to"):
-        imagefolder.unpack_zip(zip_of({"a.png": png(0)}), tmp_path / "up2")
     with pytest.raises(DataError, match="not a zip file"):
         imagefolder.unpack_zip(io.BytesIO(b"PK not really"), tmp_path / "up3")
     with pytest.raises(DataError, match="holds no PNG or JPEG files"):
         imagefolder.unpack_zip(zip_of({"notes.txt": b"x"}), tmp_path / "up4")
+    monkeypatch.setattr(imagefolder, "MAX_ZIP_BYTES", 100)
+    with pytest.raises(DataError, match=r"is \d\.\d KiB; zips of images up to 0\.1 KiB are read"):
+        imagefolder.unpack_zip(zip_of({"a.png": png(0)}), tmp_path / "up2")
 
 
 def test_links_in_a_zip_are_left_out(tmp_path):
@@ -196,3 +196,16 @@ def test_links_in_a_zip_are_left_out(tmp_path):
         z.writestr(link, "/etc/passwd")
     folder = imagefolder.unpack_zip(io.BytesIO(buf.getvalue()), tmp_path / "up")
     assert [p.name for p in folder.iterdir()] == ["real.png"]
+
+
+def test_a_persons_photo_is_made_as_the_folder_images_are(tmp_path):
+    from ganlab.imagefiles import to_dataset_image
+
+    photo = Image.fromarray(np.random.default_rng(3).integers(0, 255, (60, 90, 3), dtype=np.uint8))
+    x, steps = to_dataset_image(photo, (3, 32, 32), photo=True)
+    (tmp_path / "one").mkdir()
+    photo.save(tmp_path / "one" / "p.png")
+    same = load_dataset(f"folder:{tmp_path / 'one'}", image_size=32, channels=3).images.reshape(3, 32, 32)
+    assert x.shape == (3, 32, 32) and torch.equal(x, same) and steps[0][1].shape == (32, 32, 3)
+    grey, _ = to_dataset_image(np.zeros((50, 50, 4), np.uint8), (1, 64, 64), photo=True)   # a blank canvas
+    assert grey.shape == (1, 64, 64) and float(grey.max()) == 0.0

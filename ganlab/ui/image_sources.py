@@ -43,13 +43,13 @@ def image_input(cfg: Config, key: str, kind: str) -> torch.Tensor | None:
                                       type=["png", "jpg", "jpeg"], key=f"{key}_upload")
             if upload is None:
                 return None
-            return _converted(read_image(upload.getvalue(), upload.name), shape)
+            return _converted(read_image(upload.getvalue(), upload.name), cfg)
         drawing = canvas()(stroke_width=18, stroke_color="#ffffff", background_color="#000000", height=CANVAS,
                             width=CANVAS, drawing_mode="freedraw", return_image_data=True, key=f"{key}_canvas")
         st.caption("Draw white on black, as the dataset's images are; the toolbar undoes and clears.")
         if drawing.image_data is None or float(np.asarray(drawing.image_data)[..., :3].max()) == 0:
             return None
-        return _converted(np.asarray(drawing.image_data), shape)
+        return _converted(np.asarray(drawing.image_data), cfg)
     except GanlabError as exc:
         st.error(str(exc))
         return None
@@ -80,8 +80,8 @@ def canvas():
     return st_canvas
 
 
-def _converted(image, shape) -> torch.Tensor:
-    x, steps = to_dataset_image(image, shape)
+def _converted(image, cfg: Config) -> torch.Tensor:
+    x, steps = to_dataset_image(image, cfg.shape, photo=cfg.is_folder or cfg.data == "cifar10")
     with st.expander("How the image was converted"):
         cols = st.columns(len(steps))
         for col, (caption, grey) in zip(cols, steps):
