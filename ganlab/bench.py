@@ -1,5 +1,6 @@
 """`python -m ganlab bench`: the ganlab trainer against a loop equal to the seed's code, side by side
-in one process on the same MNIST data, plus the machine's matmul throughput for scale.
+in one process on the same MNIST data, plus the machine's matmul throughput for scale and, on the
+CPU, the trainer's share of the floor the machine itself puts under an iteration (roofline.py).
 
 The seed loop is the seed script as written: torchvision MNIST through a DataLoader with
 Resize/ToTensor/Normalize (PIL work per image, per step), z from NumPy, D with a Sigmoid and
@@ -19,7 +20,9 @@ import torch
 from torch import nn
 
 from .config import make_config
+from .devices import cpu_model
 from .errors import DivergenceError
+from .roofline import copy_bandwidth, iteration_bound
 from .trainer import Trainer
 
 
@@ -161,7 +164,7 @@ def _sync(device):
 
 
 def bench_case(model: str, batch_size: int, iters: int, warmup: int, data_root, device, with_seed: bool,
-               precision: str = "fp32", compile: bool = False, cond: str = "none") -> dict:
+               precision: str = "fp32", compile: bool = False, cond: str = "none", bandwidth: float | None = None) -> dict:
     cfg = make_config(data="mnist", model=model, batch_size=batch_size, precision=precision, cond=cond)
     trainer = Trainer(cfg, device=device, data_root=data_root, compile=compile)
     trainer.load_data()                                        # outside the timing
@@ -179,6 +182,10 @@ def bench_case(model: str, batch_size: int, iters: int, warmup: int, data_root, 
             return {**row, "diverged": str(exc)}
     row.update(ganlab_it_s=ips, ganlab_peak_mb=mem.peak / 2**20,
                ganlab_gflop_s=ips * iteration_flops(trainer) / 1e9, **_gpu_peak(trainer.device, "ganlab"))
+    bound = iteration_bound(trainer.G, trainer.D, batch_size, cfg.k, precision, bandwidth) \
+        if trainer.device.type == "cpu" else None
+    if bound is not None:
+        row.update(roofline=bound, share_of_bound=ips / bound["bound_it_s"])
     if with_seed:
         root = trainer.data_root or _root()
         dataset = seed_dataset(root)
@@ -238,8 +245,9 @@ def run(iters: int = 300, warmup: int = 50, data_root=None, device="auto", compi
     if cond:
         pairs = [(mlp, 64, "fp32"), ("paper", 100, "fp32"), ("dcgan-deep", 64, "fp32"), ("dcgan-deep", 64, "bf16")]
         cases = [(m, b, False, p, False, c) for m, b, p in pairs for _ in range(2) for c in ("none", "input", "projection")]
-    rows = [bench_case(m, b, iters, warmup, data_root, dev, s, p, c, k) for m, b, s, p, c, k in cases]
-    return {"device": str(dev), "threads": torch.get_num_threads(), "torch": torch.__version__,
+    bandwidth = copy_bandwidth() if dev.type == "cpu" else None
+    rows = [bench_case(m, b, iters, warmup, data_root, dev, s, p, c, k, bandwidth) for m, b, s, p, c, k in cases]
+    return {"device": str(dev), "cpu": cpu_model(), "threads": torch.get_num_threads(), "torch": torch.__version__,
             "gpu": torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,
             "matmul_gflop_s": matmul_gflops(device=dev), "rows": rows,
             "note": f"{iters} timed iterations after {warmup} warm-up, each side; k = 1"}
@@ -247,8 +255,10 @@ def run(iters: int = 300, warmup: int = 50, data_root=None, device="auto", compi
 
 def format_table(result: dict) -> str:
     where = f"{result['device']} ({result['gpu']})" if result.get("gpu") else f"{result['device']} ({result['threads']} threads)"
-    lines = [f"device {where}, torch {result['torch']}; fp32 matmul {result['matmul_gflop_s']:.0f} GFLOP/s",
-             "model       batch  prec     ganlab it/s  seed it/s  ratio  ganlab GFLOP/s  peak MB (ganlab / seed)"]
+    lines = [f"device {where}, {result.get('cpu', '')}, torch {result['torch']}; fp32 matmul "
+             f"{result['matmul_gflop_s']:.0f} GFLOP/s",
+             "model       batch  prec     ganlab it/s  seed it/s  ratio  ganlab GFLOP/s  bound it/s  share  "
+             "peak MB (ganlab / seed)"]
     for r in result["rows"]:
         if "diverged" in r:
             lines.append(f"{r['model']:<11} {r['batch_size']:>5}  {r['precision']}  diverged: {r['diverged']}")
@@ -259,7 +269,8 @@ def format_table(result: dict) -> str:
             mem += f"; GPU {r['ganlab_gpu_peak_mb']:.0f}" + (f" / {r['seed_gpu_peak_mb']:.0f}" if "seed_gpu_peak_mb" in r else "")
         prec = r["precision"] + ("+compile" if r.get("compile") else "") + \
             (f"+{r['cond']}" if r.get("cond", "none") != "none" else "")
+        bound = f"{r['roofline']['bound_it_s']:10.1f}  {r['share_of_bound']:4.0%}" if "roofline" in r else f"{'-':>10}  {'-':>5}"
         lines.append(f"{r['model']:<11} {r['batch_size']:>5}  {prec:<12} {r['ganlab_it_s']:6.1f}  {seed}  "
-                     f"{r['ganlab_gflop_s']:14.1f}  {mem}")
+                     f"{r['ganlab_gflop_s']:14.1f}  {bound}  {mem}")
     return "\n".join(lines)
 

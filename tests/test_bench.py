@@ -3,6 +3,7 @@ import torch
 
 from ganlab import Trainer, make_config
 from ganlab.bench import format_table, forward_flops, iteration_flops, run
+from ganlab.roofline import ADAM_BYTES_PER_PARAM, iteration_bound, iteration_gemms, linear_shapes
 
 
 def test_flop_count_of_the_seed_pair():
@@ -22,6 +23,48 @@ def test_bench_runs_both_loops_on_the_same_data(tiny_mnist_root):
     assert (seed64["images"], seed64["seed_images"], seed64["same_first_image"]) == (20, 20, True)
     assert seed64["speedup"] == seed64["ganlab_it_s"] / seed64["seed_it_s"]
     assert "ratio" in format_table(result) and result["matmul_gflop_s"] > 0
+    bound = seed64["roofline"]                                   # the machine's own floor, beside it
+    assert bound["bound_it_s"] > 0 and seed64["share_of_bound"] == seed64["ganlab_it_s"] / bound["bound_it_s"]
+    assert result["cpu"] and "share" in format_table(result)
+    assert "roofline" not in next(r for r in result["rows"] if r["model"] == "dcgan")   # convolutions: no bound
+
+
+@pytest.mark.parametrize("model,k", [("pytorch-mlp", 1), ("paper", 1), ("pytorch-mlp", 3)])
+def test_the_bound_counts_every_matrix_product_an_iteration_runs(model, k):
+    """The floor is only a floor if it leaves out no product: the shapes of the iteration's own
+    mm/addmm calls, recorded by the profiler, are exactly the list the bound times."""
+    from torch.profiler import ProfilerActivity, profile
+
+    t = Trainer(make_config(data="mnist", model=model, batch_size=8, k=k), device="cpu",
+                dataset=_random_images())
+    t.step(1)
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        t.step(1)
+    ran = sorted(_mnk(e.name, e.input_shapes) for e in prof.events() if e.name in ("aten::mm", "aten::addmm"))
+    listed = sorted({"fwd": (r, i, o), "dgrad": (r, o, i), "wgrad": (i, r, o)}[kind]
+                    for _, r, i, o, kind in iteration_gemms(linear_shapes(t.G), linear_shapes(t.D), 8, k))
+    assert ran == listed
+
+
+def test_the_bound_adds_adam_traffic_at_the_measured_bandwidth():
+    t = Trainer(make_config(data="mnist", model="pytorch-mlp", batch_size=8, k=2), device="cpu")
+    b = iteration_bound(t.G, t.D, 8, k=2, bandwidth=1e10)
+    params = sum(p.numel() for p in t.G.parameters()) + 2 * sum(p.numel() for p in t.D.parameters())
+    assert b["optimizer_ms"] == pytest.approx(params * ADAM_BYTES_PER_PARAM / 1e10 * 1e3)
+    assert b["bound_it_s"] == pytest.approx(1e3 / (b["gemm_ms"] + b["optimizer_ms"]))
+
+
+def _random_images():
+    from ganlab.data import ImageData
+
+    codes = torch.randint(0, 256, (32, 784), dtype=torch.uint8)
+    return ImageData(None, torch.zeros(32, dtype=torch.long), (1, 28, 28), levels=255, codes=codes)
+
+
+def _mnk(name: str, shapes) -> tuple[int, int, int]:
+    """(rows, inner, cols) of a recorded mm(a, b) or addmm(bias, a, b)."""
+    a, b = shapes[-2:]
+    return a[0], a[1], b[1]
 
 
 def test_convolutions_are_counted_at_their_output_size():

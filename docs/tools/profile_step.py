@@ -1,0 +1,39 @@
+"""Where one trainer iteration spends its time: torch.profiler's table of operators over N iterations.
+
+    python docs/tools/profile_step.py [model=pytorch-mlp] [batch_size=64] [precision=fp32] [iters=200] [rows=25]
+
+MNIST-shaped random images (no data needed), 30 untimed iterations first.
+"""
+
+import sys
+
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+from ganlab.config import FIELD_TYPES, make_config
+from ganlab.data import ImageData
+from ganlab.trainer import Trainer
+
+
+def main(argv):
+    fields = dict(a.split("=", 1) for a in argv)
+    iters, rows = int(fields.pop("iters", 200)), int(fields.pop("rows", 25))
+    fields.setdefault("model", "pytorch-mlp")
+    cfg = make_config(data="mnist", **{k: FIELD_TYPES[k](v) for k, v in fields.items()})
+    codes = torch.randint(0, 256, (60_000, 784), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    data = ImageData(None, torch.zeros(60_000, dtype=torch.long), (1, 28, 28), levels=255, codes=codes)
+    trainer = Trainer(cfg, device="cpu", dataset=data.for_training(*trainer_range(cfg)))
+    trainer.step(30)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        trainer.step(iters)
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
+
+
+def trainer_range(cfg):
+    from ganlab.models import build_models
+
+    return build_models(cfg)[0].out_range or (0.0, 1.0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
