@@ -1,7 +1,7 @@
 """A floor under the time of one trainer iteration on the machine it runs on, for `bench`.
 
 The floor is what the iteration cannot avoid: its matrix products, each timed alone on this machine
-with the layout autograd uses (forward x @ W^T, input gradient g @ W, weight gradient x^T @ g), in the
+with the layout autograd uses (forward x @ W^T, input gradient g @ W, weight gradient g^T @ x), in the
 precision the trainer computes them in, plus the optimizer's memory traffic (each parameter, its
 gradient and Adam's two moments read and written once per step) at a copy bandwidth measured in the
 same run. Everything else an iteration does (activations, BatchNorm, casts, Python) only adds to
@@ -50,7 +50,7 @@ def iteration_gemms(g_layers, d_layers, m: int, k: int = 1) -> list[tuple[str, i
 def time_gemm(rows: int, i: int, o: int, kind: str, dtype=torch.float32, seconds: float = 0.1) -> float:
     """Seconds for one product of this shape and kind, operands already in `dtype`."""
     w, x, g = (torch.randn(*shape).to(dtype) for shape in ((o, i), (rows, i), (rows, o)))
-    f = {"fwd": lambda: x @ w.t(), "dgrad": lambda: g @ w, "wgrad": lambda: x.t() @ g}[kind]
+    f = {"fwd": lambda: x @ w.t(), "dgrad": lambda: g @ w, "wgrad": lambda: g.t() @ x}[kind]
     for _ in range(3):
         f()
     reps, t0 = 0, time.perf_counter()

@@ -5,7 +5,7 @@
 Lists every GEMM that one iteration of Algorithm 1 runs for the model (k = 1; the D step: G forward
 without grad on m rows, D forward and backward on 2m; the G step: G and D forward on m, D's input
 gradients, G's backward), times each with the layout autograd uses (forward x @ W^T, input grad
-g @ W, weight grad x^T @ g) at the same thread count, and sums them. Whatever else an iteration does
+g @ W, weight grad g^T @ x) at the same thread count, and sums them. Whatever else an iteration does
 (activations, BatchNorm, the optimizer, Python) only adds to this sum, so 1 / sum bounds the
 iterations/s of the unchanged computation from above. `python -m ganlab bench` adds the optimizer's
 memory traffic to the same sum (ganlab/roofline.py) and prints the trainer's share of it. Linear layers only: the MLP models (pytorch-mlp,
