@@ -169,6 +169,34 @@ def check_state(sd: dict, *, fixed_z_shape, rng_state_shape, device_type: str, n
     return step
 
 
+# The parts of a checkpoint that hold numbers, as a message names them.
+NUMERIC_PARTS = {"G": "G's weights", "D": "D's weights", "G_ema": "G's weight average", "D_ema": "D's weight average",
+                 "opt_g": "G's optimizer state", "opt_d": "D's optimizer state", "fixed_z": "the fixed noise"}
+
+
+def non_finite_part(sd: dict) -> str | None:
+    """Where a loaded checkpoint holds NaN or inf ("G's weights (net.0.weight)"), or None. A file
+    saved from a run gone bad would otherwise sample NaN without a word, or resume only to diverge
+    again and blame the learning rate."""
+    for key, name in NUMERIC_PARTS.items():
+        for where, t in _tensors(sd.get(key)):
+            if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                return f"{name} ({where})" if where else name
+    return None
+
+
+def _tensors(obj, where: str = ""):
+    """(dotted key, tensor) for every tensor in nested dicts and lists."""
+    if isinstance(obj, torch.Tensor):
+        yield where, obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _tensors(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from _tensors(v, f"{where}.{i}" if where else str(i))
+
+
 def points_of(sd: dict, path) -> torch.Tensor:
     """The (N, 2) point set a 'points' run carries (a user's own data cannot be reloaded by name)."""
     points = sd.get("points")

@@ -36,6 +36,7 @@ from .config import (DATASETS, FIELD_TYPES, FIELDS, STRUCTURAL, Config, allowed,
                      needs_new_run, rules)
 from .errors import CheckpointError, ConfigError, DivergenceError, GanlabError
 from .evaluate import METRICS, evaluate
+from .outputs import check_output
 from .recipes import DEFAULT_RECIPE, RECIPES, recipe_for
 from .trainer import Trainer
 
@@ -485,6 +486,19 @@ def cmd_fields(args) -> int:
     return 0
 
 
+# Every file a command writes (its flag's dest) and the endings it writes, checked before any work.
+OUTPUTS = {"train": {"out": (".pt",)}, "sample": {"out": (".npy", ".png"), "out_labels": (".npy",)},
+           "classifier": {"out": (".pt",)}, "time-to-good": {"out": (".pt",), "json": (".json",)},
+           "encoder": {"out": (".pt",)}, "encode": {"out": (".npy",)}, "complete": {"out": (".npy", ".png")}}
+
+
+def check_outputs(args) -> None:
+    """Each output of `args.command` that is given can be written, or a one-line ConfigError."""
+    for dest, endings in OUTPUTS.get(args.command, {}).items():
+        if getattr(args, dest, None):
+            check_output(getattr(args, dest), "--" + dest.replace("_", "-"), endings)
+
+
 COMMANDS = {"fields": cmd_fields, "train": cmd_train, "time-to-good": cmd_time_to_good, "sample": cmd_sample, "eval": cmd_eval, "classifier": cmd_classifier,
             "bench": cmd_bench, "semi": cmd_semi, "encoder": cmd_encoder, "encode": cmd_encode,
             "complete": cmd_complete}
@@ -493,6 +507,7 @@ COMMANDS = {"fields": cmd_fields, "train": cmd_train, "time-to-good": cmd_time_t
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_outputs(args)
         return COMMANDS[args.command](args)
     except GanlabError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -190,15 +190,16 @@ class Config:
     def __post_init__(self):
         for f in fields(self):
             object.__setattr__(self, f.name, _checked(f.name, getattr(self, f.name), f.metadata))
+        if self.model in CONV_MODELS and self.shape[1:] != (28, 28):
+            size = f"'s {self.shape[1]}x{self.shape[2]} images" if self.is_image else ""
+            raise ConfigError(f"model {self.model!r} is for 28x28 images (mnist, fashion-mnist), not {self.data!r}"
+                              f"{size}; use model {default_model(self.shape)!r}")
         if self.model in IMAGE_MODELS and not self.is_image:
             raise ConfigError(f"model {self.model!r} generates images, not {self.data!r} points; use model 'mlp'")
-        if self.model in CONV_MODELS and self.shape[1:] != (28, 28):
-            raise ConfigError(f"model {self.model!r} is for 28x28 images (mnist, fashion-mnist), not {self.data!r}'s "
-                              f"{self.shape[1]}x{self.shape[2]}; use model {default_model(self.shape)!r}")
         sides = SQUARE_SIDES.get(self.model)
         if sides and (self.shape[1] != self.shape[2] or self.shape[1] not in sides):
             raise ConfigError(f"model {self.model!r} is for square images of side {' or '.join(map(str, sides))}, "
-                              f"not {self.data!r}'s {self.shape[1]}x{self.shape[2]}; use model {default_model(self.shape)!r}")
+                              f"not {self.data!r}'s {self.shape[1]}x{self.shape[2]} images; use model {default_model(self.shape)!r}")
         if self.model in BATCHNORM_MODELS and self.batch_size < 2:
             raise ConfigError(f"batch_size must be >= 2 for the {self.model} model: its BatchNorm layers need "
                               f"at least 2 samples to normalise a batch")
@@ -291,7 +292,7 @@ def _checked(name: str, value, rule):
         prefix = rule.get("prefix")
         if prefix and isinstance(value, str) and value.startswith(prefix) and value[len(prefix):].strip():
             return value
-        if value not in rule["choices"] or isinstance(value, bool):
+        if value not in rule["choices"] or isinstance(value, bool) or not isinstance(value, type(rule["choices"][0])):
             raise ConfigError(f"unknown {name} {value!r}; choose one of: {allowed(name)}")
         return value
     lo, hi = rule["bounds"]

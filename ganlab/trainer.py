@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from . import distributed, optim
 from .allocator import keep_freed_blocks
-from .checkpoint import FORMAT, VERSION, check_state, load_checkpoint, points_of, save_atomic
+from .checkpoint import FORMAT, VERSION, check_state, load_checkpoint, non_finite_part, points_of, save_atomic
 from .config import DATASET_CLASSES, Config, config_from_dict, needs_new_run
 from .data import PointCloud, balanced_pick, load_dataset
 from .devices import resolve_device
@@ -489,6 +489,11 @@ class Trainer:
             raise CheckpointError(f"checkpoint does not fit this trainer: {', '.join(diff)} differ")
         step = check_state(sd, fixed_z_shape=self.fixed_z.shape, rng_state_shape=self.rng.get_state().shape,
                            device_type=self.device.type, n_keys=len(HISTORY_KEYS))
+        broken = non_finite_part(sd)
+        if broken:
+            raise CheckpointError(f"checkpoint holds NaN or inf in {broken}: the saved state itself is broken, so "
+                                  f"sampling would give NaN and resuming cannot help; use an earlier checkpoint, or "
+                                  f"start a new run")
         history = History.from_state(sd["history"], sd.get("history_stride", 1), step, self.device)
         # CPU and CUDA generators have different states: across devices the stream cannot continue;
         # nor can N ranks' streams become M ranks' ones.

@@ -119,11 +119,11 @@ def test_slow_motion_a_pinned_run_and_drawn_points_in_the_browser(tmp_path):
             page.get_by_role("button", name="Step", exact=True).click()
             page.wait_for_timeout(400)
         page.get_by_role("button", name="D step", exact=True).click()
-        page.get_by_text("Slow motion: one D step").wait_for(timeout=30_000)
+        page.get_by_text("Slow motion: one D step", exact=True).wait_for(timeout=30_000)
         page.get_by_text("the change").first.wait_for(timeout=30_000)
         page.screenshot(path=str(shots / "slow-motion-d-step.png"), full_page=True)
         page.get_by_role("button", name="G step", exact=True).click()
-        page.get_by_text("Slow motion: one G step").wait_for(timeout=30_000)
+        page.get_by_text("Slow motion: one G step", exact=True).wait_for(timeout=30_000)
         page.screenshot(path=str(shots / "slow-motion-g-step.png"), full_page=True)
 
         play_until(page, 200)                               # some training, then a pin and a new seed

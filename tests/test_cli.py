@@ -35,7 +35,7 @@ def test_periodic_checkpoints_and_throughput_line(tmp_path, capsys):
     saves = []
     import ganlab.trainer as trainer_module
     original = trainer_module.Trainer.save
-    trainer_module.Trainer.save = lambda self, path: (saves.append(self.step_count), original(self, path))
+    trainer_module.Trainer.save = lambda self, path, **kw: (saves.append(self.step_count), original(self, path, **kw))
     try:
         main(["train", "--resume", str(out), "--steps", "16", "--checkpoint-every", "7", "--out", str(out), "--quiet"])
     finally:

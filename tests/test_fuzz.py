@@ -21,9 +21,10 @@ from ganlab.cli import main
 from ganlab.errors import ConfigError, DivergenceError
 from ganlab.links import read_link
 
-CHOICES = {"data": ("gaussian1d", "ring", "grid", "mnist", "fashion-mnist", "digits", "points"),
+CHOICES = {"data": ("gaussian1d", "ring", "grid", "mnist", "fashion-mnist", "digits", "cifar10", "points"),
            # "seed" is the old name of "pytorch-mlp", still accepted
-           "model": ("mlp", "pytorch-mlp", "seed", "paper", "dcgan", "dcgan-deep", "improved-gan"),
+           "model": ("mlp", "pytorch-mlp", "seed", "paper", "dcgan", "dcgan-deep", "improved-gan", "pytorch-dcgan"),
+           "image_size": (32, 64), "channels": (1, 3),
            "loss": ("nonsat", "minimax", "features", "ls", "hinge", "wgan-gp"),
            "optimizer": ("adam", "sgd"),
            "prior": ("normal", "uniform"), "precision": ("fp32", "bf16"),
@@ -112,7 +113,8 @@ def expected_problem(c: dict) -> str | None:
     merged = {n: c.get(n, f.default) for n, f in Config.__dataclass_fields__.items()}
     is_int = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
     is_real = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)  # noqa: E731
-    bad = [n for n, allowed in CHOICES.items() if merged[n] not in allowed]
+    bad = [n for n, allowed in CHOICES.items()                  # a choice, of the choices' own type
+           if merged[n] not in allowed or isinstance(merged[n], bool) or not isinstance(merged[n], type(allowed[0]))]
     bad += [n for n, most in INT_LIMITS.items() if not (is_int(merged[n]) and 1 <= merged[n] <= most)]
     bad += [n for n in RATES if not (is_real(merged[n]) and 0 < merged[n] < math.inf)]
     bad += [n for n in REALS_0_1 if not (is_real(merged[n]) and 0 <= merged[n] < 1)]
@@ -127,6 +129,8 @@ def expected_problem(c: dict) -> str | None:
     if merged["model"] in ("dcgan", "dcgan-deep") and merged["data"] not in ("mnist", "fashion-mnist"):   # 28x28 only
         return "28x28"
     if merged["model"] == "improved-gan" and merged["data"] not in images:                 # a model of images
+        return "model"
+    if merged["model"] == "pytorch-dcgan":             # square 32x32 or 64x64 images: none of the sets drawn here
         return "model"
     if merged["model"] in ("pytorch-mlp", "seed", "dcgan", "dcgan-deep", "improved-gan") and merged["batch_size"] < 2:
         return "batch_size"                                                               # BatchNorm: two samples
