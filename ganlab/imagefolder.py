@@ -22,6 +22,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import DataError, first_line
+from .memory import available_memory, size_text
 
 EXTENSIONS = (".png", ".jpg", ".jpeg")
 PROBE = 256                 # files whose headers decide a folder's default channels
@@ -66,18 +67,6 @@ def folder_channels(root: str | os.PathLike) -> int:
     return 1
 
 
-def available_memory() -> int:
-    """Bytes of memory available to a new allocation (MemAvailable on Linux; total memory elsewhere)."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
 def load_folder(root: str | os.PathLike, image_size: int, channels: int, workers: int | None = None):
     """The images under `root` as data.ImageData: (N, channels * image_size**2) uint8 codes, pixel = code / 255."""
     from .data import ImageData
@@ -87,8 +76,8 @@ def load_folder(root: str | os.PathLike, image_size: int, channels: int, workers
     have = available_memory()
     if need > MEMORY_SHARE * have:
         fits = int(MEMORY_SHARE * have // (channels * image_size**2))
-        raise DataError(f"{len(files):,} images of {channels}x{image_size}x{image_size} take {_size(need)}, more "
-                        f"than half of the {_size(have)} of memory available: use --image-size 32, or a folder of "
+        raise DataError(f"{len(files):,} images of {channels}x{image_size}x{image_size} take {size_text(need)}, more "
+                        f"than half of the {size_text(have)} of memory available: use --image-size 32, or a folder of "
                         f"at most {fits:,} images")
     codes = np.empty((len(files), channels, image_size, image_size), np.uint8)
     mode = "L" if channels == 1 else "RGB"
@@ -113,13 +102,6 @@ def load_folder(root: str | os.PathLike, image_size: int, channels: int, workers
         codes, labels = codes[keep], [labels[i] for i in keep]
     return ImageData(None, torch.tensor(labels, dtype=torch.int64), (channels, image_size, image_size), levels=255,
                      codes=torch.from_numpy(codes.reshape(len(codes), -1)))
-
-
-def _size(n: int) -> str:
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n / 2**10:.1f} KiB"
 
 
 def _prepared(path: Path, size: int, mode: str) -> np.ndarray:
@@ -156,7 +138,7 @@ def unpack_zip(source, dest: str | os.PathLike, name: str = "the zip") -> Path:
     if hasattr(source, "seek"):
         source.seek(0)
     if size > MAX_ZIP_BYTES:
-        raise DataError(f"{name} is {_size(size)}; zips of images up to {_size(MAX_ZIP_BYTES)} are read")
+        raise DataError(f"{name} is {size_text(size)}; zips of images up to {size_text(MAX_ZIP_BYTES)} are read")
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -181,7 +163,7 @@ def unpack_zip(source, dest: str | os.PathLike, name: str = "the zip") -> Path:
                     while chunk := src.read(2**20):
                         written += len(chunk)
                         if written > MAX_UNPACKED_BYTES:
-                            raise DataError(f"{name} unpacks to more than {_size(MAX_UNPACKED_BYTES)}, the most "
+                            raise DataError(f"{name} unpacks to more than {size_text(MAX_UNPACKED_BYTES)}, the most "
                                             f"that is unpacked; make a smaller zip")
                         out.write(chunk)
         except BaseException as exc:

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import distributed, optim
+from . import distributed, memory, optim
 from .allocator import keep_freed_blocks
 from .checkpoint import FORMAT, VERSION, check_state, load_checkpoint, non_finite_part, points_of, save_atomic
 from .config import DATASET_CLASSES, Config, config_from_dict, needs_new_run
@@ -58,6 +58,7 @@ class Trainer:
         if ranks is not None and (compile or config.semi_labels):
             raise ConfigError("--compile and --semi-labels run in one process only; drop them, or run without torchrun")
         self.config, self.device, self.data_root, self.ranks = config, resolve_device(device), data_root, ranks
+        memory.check_fits(config, memory.device_memory(self.device))     # refuse before allocating, not be killed
         if self.device.type == "cpu":
             keep_freed_blocks()         # reuse activation buffers instead of faulting in new pages
         self.G, self.D = (net.to(self.device) for net in build_models(config))
