@@ -182,7 +182,7 @@ def bench_case(model: str, batch_size: int, iters: int, warmup: int, data_root, 
             return {**row, "diverged": str(exc)}
     row.update(ganlab_it_s=ips, ganlab_peak_mb=mem.peak / 2**20,
                ganlab_gflop_s=ips * iteration_flops(trainer) / 1e9, **_gpu_peak(trainer.device, "ganlab"))
-    bound = iteration_bound(trainer.G, trainer.D, batch_size, cfg.k, precision, bandwidth) \
+    bound = iteration_bound(trainer.G, trainer.D, batch_size, cfg.k, precision, bandwidth, cfg.optimizer) \
         if trainer.device.type == "cpu" else None
     if bound is not None:
         row.update(roofline=bound, share_of_bound=ips / bound["bound_it_s"])

@@ -3,7 +3,7 @@
 The floor is what the iteration cannot avoid: its matrix products, each timed alone on this machine
 with the layout autograd uses (forward x @ W^T, input gradient g @ W, weight gradient g^T @ x), in the
 precision the trainer computes them in, plus the optimizer's memory traffic (each parameter, its
-gradient and Adam's two moments read and written once per step) at a copy bandwidth measured in the
+gradient and the optimizer's moments read and written once per step) at a copy bandwidth measured in the
 same run. Everything else an iteration does (activations, BatchNorm, casts, Python) only adds to
 this sum, so 1 / floor bounds the iterations/s of the same computation from above, and the trainer's
 share of that bound says how close it runs to the machine's own limit.
@@ -19,9 +19,10 @@ import time
 import torch
 from torch import nn
 
-# Bytes an Adam step moves per parameter in fp32: the weight, its gradient, and the two moments,
-# each read once and written once.
-ADAM_BYTES_PER_PARAM = 4 * 2 * 4
+# Bytes an optimizer step moves per fp32 parameter: the weight, its gradient and the optimizer's
+# moments (Adam two, SGD with momentum one), each read once and written once.
+BYTES_PER_PARAM = {"adam": 4 * 2 * 4, "sgd": 4 * 2 * 3}
+ADAM_BYTES_PER_PARAM = BYTES_PER_PARAM["adam"]
 
 
 def linear_shapes(net: nn.Module) -> list[tuple[int, int]]:
@@ -73,7 +74,7 @@ def copy_bandwidth(megabytes: int = 256, seconds: float = 0.5) -> float:
 
 
 def iteration_bound(G: nn.Module, D: nn.Module, batch: int, k: int = 1, precision: str = "fp32",
-                    bandwidth: float | None = None) -> dict | None:
+                    bandwidth: float | None = None, optimizer: str = "adam") -> dict | None:
     """The floor of one iteration for this pair: {"gemm_ms", "optimizer_ms", "bound_it_s", ...}; None
     for a pair with convolutions."""
     if any(isinstance(m, nn.modules.conv._ConvNd) for m in (*G.modules(), *D.modules())):
@@ -84,6 +85,6 @@ def iteration_bound(G: nn.Module, D: nn.Module, batch: int, k: int = 1, precisio
     flop = sum(2 * rows * i * o for _, rows, i, o, _ in gemms)
     bandwidth = bandwidth or copy_bandwidth()
     params = sum(p.numel() for p in G.parameters()) + k * sum(p.numel() for p in D.parameters())
-    opt_s = params * ADAM_BYTES_PER_PARAM / bandwidth
+    opt_s = params * BYTES_PER_PARAM[optimizer] / bandwidth
     return {"gemm_ms": gemm_s * 1e3, "gemm_gflop_s": flop / gemm_s / 1e9, "optimizer_ms": opt_s * 1e3,
             "bandwidth_gb_s": bandwidth / 1e9, "bound_it_s": 1 / (gemm_s + opt_s)}
