@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -65,3 +66,15 @@ def tiny_mnist_root(tmp_path) -> tuple[Path, np.ndarray, np.ndarray]:
         write_idx(raw / f"{split}-images-idx3-ubyte", images)
         write_idx(raw / f"{split}-labels-idx1-ubyte", labels)
     return tmp_path, images, labels
+
+
+def same_weights_and_moments(a: dict, b: dict) -> bool:
+    """Two checkpoints' state dicts hold bit-identical weights of G and D and optimizer moments."""
+    for key in ("G", "D"):
+        if any(not torch.equal(a[key][k], b[key][k]) for k in a[key]):
+            return False
+    for key in ("opt_g", "opt_d"):
+        for i, st in a[key]["state"].items():
+            if any(torch.is_tensor(v) and not torch.equal(v, b[key]["state"][i][k]) for k, v in st.items()):
+                return False
+    return True

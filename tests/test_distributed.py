@@ -19,6 +19,8 @@ from ganlab import Trainer
 from ganlab.checkpoint import load_checkpoint
 from ganlab.evaluate import evaluate
 
+from conftest import same_weights_and_moments
+
 HERE = Path(__file__).resolve().parent
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore::FutureWarning"}
 pytestmark = pytest.mark.slow
@@ -45,14 +47,7 @@ def same_run(a: dict, b: dict) -> bool:
     streams = zip(a.get("rng_ranks", [a["rng"]["state"]]), b.get("rng_ranks", [b["rng"]["state"]]))
     if not all(torch.equal(x, y) for x, y in streams):
         return False
-    for key in ("G", "D"):
-        if any(not torch.equal(a[key][k], b[key][k]) for k in a[key]):
-            return False
-    for key in ("opt_g", "opt_d"):
-        for i, st in a[key]["state"].items():
-            if any(torch.is_tensor(v) and not torch.equal(v, b[key]["state"][i][k]) for k, v in st.items()):
-                return False
-    return True
+    return same_weights_and_moments(a, b)
 
 
 def test_ranks_keep_one_set_of_weights_and_batchnorm_spans_them():

@@ -23,7 +23,7 @@ from ganlab import checkpoint as ckpt_module
 from ganlab.errors import CheckpointError
 from ganlab.ui.checkpoints import load_trainer
 
-from conftest import RunsCode
+from conftest import RunsCode, same_weights_and_moments
 
 ROOT = Path(__file__).resolve().parents[1]
 KILLS = int(os.environ.get("GANLAB_KILLS", 20))
@@ -33,14 +33,7 @@ def _same_state(a: dict, b: dict) -> bool:
     """Bit-identical weights, optimizer moments and random stream."""
     if a["step"] != b["step"] or not torch.equal(a["rng"]["state"], b["rng"]["state"]):
         return False
-    for key in ("G", "D"):
-        if any(not torch.equal(a[key][k], b[key][k]) for k in a[key]):
-            return False
-    for key in ("opt_g", "opt_d"):
-        for i, st in a[key]["state"].items():
-            if any(torch.is_tensor(v) and not torch.equal(v, b[key]["state"][i][k]) for k, v in st.items()):
-                return False
-    return True
+    return same_weights_and_moments(a, b)
 
 
 @pytest.mark.slow
