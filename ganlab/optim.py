@@ -14,9 +14,11 @@ import torch
 from .config import Config
 
 
-def make_optimizer(net: torch.nn.Module, cfg: Config, lr: float) -> torch.optim.Optimizer:
+def make_optimizer(net: torch.nn.Module, cfg: Config, lr: float, capturable: bool = False) -> torch.optim.Optimizer:
+    """`capturable`: Adam's step counter on the device, for a step inside a CUDA graph (graphs.py)."""
     if cfg.optimizer == "adam":
-        make = lambda **kw: torch.optim.Adam(net.parameters(), lr=lr, betas=(cfg.beta1, cfg.beta2), **kw)  # noqa: E731
+        make = lambda **kw: torch.optim.Adam(net.parameters(), lr=lr, betas=(cfg.beta1, cfg.beta2),  # noqa: E731
+                                             capturable=capturable, **kw)
     else:
         make = lambda **kw: torch.optim.SGD(net.parameters(), lr=lr, momentum=cfg.momentum, **kw)  # noqa: E731
     # One fused kernel per step instead of a Python loop over parameters (docs/performance.md).

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import distributed, memory, optim
+from . import distributed, graphs, memory, optim
 from .allocator import keep_freed_blocks
 from .checkpoint import FORMAT, VERSION, check_state, load_checkpoint, non_finite_part, points_of, save_atomic
 from .config import DATASET_CLASSES, Config, config_from_dict, needs_new_run
@@ -48,16 +48,23 @@ FIXED_PER_CLASS = 8  # a conditional model's fixed batch: these many of the fixe
 
 class Trainer:
     def __init__(self, config: Config, device: str | torch.device = "auto", data_root=None, dataset=None,
-                 compile: bool = False, ranks: distributed.Ranks | None = None):
+                 compile: bool = False, ranks: distributed.Ranks | None = None, cuda_graph: bool = False):
         """`dataset` overrides loading `config.data` by name; it is required for data "points".
         `compile=True` runs the training passes through `torch.compile` (opt-in: it costs a compile
         of tens of seconds up front and pays only on long runs; docs/performance.md). `ranks` makes
-        this one process of a data-parallel job (distributed.py; its process group already started)."""
+        this one process of a data-parallel job (distributed.py; its process group already started).
+        `cuda_graph=True` replays each iteration of `step()` as one CUDA graph on a GPU (graphs.py;
+        on the CPU the same path runs eagerly)."""
         if config.data == "points" and dataset is None:
             raise ConfigError("data 'points' needs its points: pass dataset=load_points_csv(...)")
         if ranks is not None and (compile or config.semi_labels):
             raise ConfigError("--compile and --semi-labels run in one process only; drop them, or run without torchrun")
+        if cuda_graph and (compile or ranks is not None):
+            raise ConfigError("--cuda-graph runs one process without --compile; drop --compile, or run without torchrun")
+        if cuda_graph:
+            graphs.check_capturable(config)
         self.config, self.device, self.data_root, self.ranks = config, resolve_device(device), data_root, ranks
+        self.cuda_graph, self._graph = cuda_graph, None
         memory.check_fits(config, memory.device_memory(self.device))     # refuse before allocating, not be killed
         if self.device.type == "cpu":
             keep_freed_blocks()         # reuse activation buffers instead of faulting in new pages
@@ -80,8 +87,9 @@ class Trainer:
         self.rng = torch.Generator(self.device).manual_seed(
             config.seed if ranks is None else distributed.stream_seed(config.seed, ranks.rank))
         set_noise_generator(self.D, self.rng)
-        self.opt_g = optim.make_optimizer(self.G, config, config.lr_g)
-        self.opt_d = optim.make_optimizer(self.D, config, config.lr_d)
+        capturable = cuda_graph and self.device.type == "cuda"
+        self.opt_g = optim.make_optimizer(self.G, config, config.lr_g, capturable)
+        self.opt_d = optim.make_optimizer(self.D, config, config.lr_d, capturable)
         # Noise for views is drawn on the CPU and moved: CPU and CUDA generators give different
         # streams for one seed, and a seed should show the same samples on every device.
         fixed = torch.Generator().manual_seed(config.seed + 1)
@@ -148,6 +156,9 @@ class Trainer:
         structural = self.config.structural_diff(new)
         if structural:
             raise ConfigError(f"{needs_new_run(structural)}; build a new Trainer")
+        if self.cuda_graph:
+            graphs.check_capturable(new)
+            self._graph = None          # captured with the old numbers
         self.ema = _kept_average(self.ema, self.G, new.ema)
         self.d_ema = _kept_average(self.d_ema, self.D, new.ema if new.semi_labels else 0.0)
         self.config, self._pending = new, None     # D steps taken alone under the old settings end here
@@ -157,13 +168,21 @@ class Trainer:
     # ------------------------------------------------------------ training
     def _iteration(self, record: torch.Tensor) -> None:
         """One iteration of Algorithm 1: k steps ascending V in D, then one G step; its metrics go
-        into `record` (a row on the device: no host sync)."""
+        into `record` (a row on the device: no host sync). Tensor work only, so that a CUDA graph can
+        replay it: the Python bookkeeping that ends an iteration is `_end_iteration`."""
         cfg = self.config
         self._apply_schedule()
         autocast = self._autocast()
         for j in range(cfg.k):
             d = self._d_step(self.step_count * cfg.k + j, autocast)
         self._g_step(d, autocast, record)
+
+    def _end_iteration(self) -> None:
+        """After an iteration's G step: the weight averages take it in, and the count moves on."""
+        for avg in (self.ema, self.d_ema):
+            if avg is not None:
+                avg.update(self.step_count)
+        self.step_count += 1
 
     def _apply_schedule(self) -> None:
         """This iteration's lr and momentum into both optimizers, when the schedule moves them."""
@@ -177,7 +196,9 @@ class Trainer:
         self.D.train()
 
     def _autocast(self):
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16")
+        # A CUDA graph must not capture autocast's cache of cast weights: it lives for one capture.
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16",
+                              cache_enabled=not self.cuda_graph)
 
     def _d_step(self, d_step: int, autocast, train: bool = True):
         """D's step number `d_step` (counted over the run, for lazy R1's schedule); with `train` off,
@@ -213,15 +234,10 @@ class Trainer:
         with frozen(self.D):            # G's step needs gradients through D, not D's own weight grads
             loss_g = generator_phase(self._d, self._g_own, z, cfg.loss, autocast, c_fake, real)
             _descend(self.opt_g, loss_g)
-        for avg in (self.ema, self.d_ema):
-            if avg is not None:
-                avg.update(self.step_count)
-
         with torch.no_grad():
             record.copy_(torch.stack([d.value_loss, loss_g, d_display(d.real_logits, cfg.loss).mean(),
                                       d_display(d.fake_logits, cfg.loss).mean(),
                                       game_value(d.real_logits, d.fake_logits, cfg.loss)]))
-        self.step_count += 1
 
     # ------------------------------------------------------------ slow motion
     def d_step(self) -> float:
@@ -259,7 +275,11 @@ class Trainer:
         else:
             d = self._pending[1]
         self._pending = None
-        return self._record_rows(1, lambda rows: self._g_step(d, self._autocast(), rows[0]))
+
+        def g_only(rows):
+            self._g_step(d, self._autocast(), rows[0])
+            self._end_iteration()
+        return self._record_rows(1, g_only)
 
     def _draw_labels(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """n classes for G to draw, with the training data's class frequencies (Sec. 7.1: the labels
@@ -280,9 +300,14 @@ class Trainer:
         self._train_mode()
         self._pending = None            # D steps taken alone were extra ones; a full iteration starts here
 
+        if self.cuda_graph and self._graph is None:
+            self._graph = graphs.IterationGraph(self._iteration, self.rng, capture=self.device.type == "cuda")
+        iteration = self._graph or self._iteration
+
         def iterations(rows):
             for i in range(n):
-                self._iteration(rows[i])
+                iteration(rows[i])
+                self._end_iteration()
         return self._record_rows(n, iterations)
 
     def _record_rows(self, n: int, run) -> dict:
@@ -467,6 +492,7 @@ class Trainer:
                 avg.net.load_state_dict(state[key])
         self.rng.set_state(state["rng"])
         self.step_count, self._pending = state["step"], None
+        self._graph = None              # the optimizers' moments are new tensors: capture again
 
     def state_dict(self) -> dict:
         return {
@@ -537,7 +563,7 @@ class Trainer:
 
     @classmethod
     def load(cls, path, device: str | torch.device = "auto", data_root=None, compile: bool = False,
-             ranks: distributed.Ranks | None = None) -> "Trainer":
+             ranks: distributed.Ranks | None = None, cuda_graph: bool = False) -> "Trainer":
         """Rebuild a trainer from a checkpoint file, ready to `step()` on (as rank `ranks` of a torchrun job)."""
         dev = resolve_device(device)
         sd = load_checkpoint(path, map_location=dev)
@@ -546,7 +572,8 @@ class Trainer:
         except ConfigError as exc:
             raise CheckpointError(f"{path} holds an invalid config: {exc}") from None
         dataset = PointCloud(points_of(sd, path)) if cfg.data == "points" else None
-        trainer = cls(cfg, device=dev, data_root=data_root, dataset=dataset, compile=compile, ranks=ranks)
+        trainer = cls(cfg, device=dev, data_root=data_root, dataset=dataset, compile=compile, ranks=ranks,
+                      cuda_graph=cuda_graph)
         try:
             trainer.load_state_dict(sd)
         except CheckpointError as exc:
