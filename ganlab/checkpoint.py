@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from .errors import CheckpointError, first_line
+from .outputs import check_input, source_size
 
 FORMAT = "ganlab-checkpoint"
 VERSION = 2
@@ -104,19 +105,22 @@ def checkpoint_path_in(folder: str | os.PathLike, name: str) -> Path:
     return path
 
 
+def in_folder(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
+    """Whether `path`, its links followed, lies in `folder`. The app offers and loads from its
+    checkpoints folder only such files, so a link left there cannot make the server read a file
+    elsewhere; the CLI follows any link, since whoever typed the path chose where it leads."""
+    return Path(path).resolve().is_relative_to(Path(folder).resolve())
+
+
 def load_checkpoint_file(path, map_location="cpu"):
     """`torch.load(weights_only=True)` of a path or a binary file-like object (an upload); every
     failure is a one-line `CheckpointError`. No format checks: see `load_checkpoint`."""
     source = path
     if hasattr(path, "read"):
         path = getattr(path, "name", None) or "uploaded file"
-        size = source.seek(0, os.SEEK_END)
-        source.seek(0)
     else:
-        source = path = Path(path)
-        if not path.is_file():
-            raise CheckpointError(f"{path}: no such checkpoint file")
-        size = path.stat().st_size
+        source = path = check_input(path, "checkpoint", error=CheckpointError)
+    size = source_size(source)
     if size > MAX_BYTES:
         raise CheckpointError(f"{path} is {size / 2**20:,.0f} MB; a ganlab checkpoint is at most "
                               f"{MAX_BYTES / 2**20:,.0f} MB (the largest shipped one is 32 MB), so it is not read")

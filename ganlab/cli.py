@@ -30,13 +30,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import distributed
+from . import distributed, memory
 from .checkpoint import atomic_write, load_checkpoint
 from .config import (DATASETS, FIELD_TYPES, FIELDS, STRUCTURAL, Config, allowed, check_field, make_config,
                      needs_new_run, rules)
+from .data import check_data_root
 from .errors import CheckpointError, ConfigError, DivergenceError, GanlabError
 from .evaluate import METRICS, evaluate
-from .outputs import check_output
+from .outputs import check_input, check_output, check_space
 from .recipes import DEFAULT_RECIPE, RECIPES, recipe_for
 from .trainer import Trainer
 
@@ -246,6 +247,8 @@ def _train(args, device, ranks: distributed.Ranks | None) -> int:
         trainer = Trainer(make_config(args.recipe, **overrides), device=device, data_root=args.data_root,
                           compile=args.compile, ranks=ranks)
         how = f"recipe {recipe_for(trainer.config.model, args.recipe)}"
+    if main_rank:               # rank 0 writes the checkpoints
+        check_space({"--out": (args.out, memory.checkpoint_bytes(trainer.config))})
     trainer.load_data()         # load (and report missing data) before the progress bar starts
     cfg, start = trainer.config, trainer.step_count
     end = start + args.steps if end is None else end
@@ -278,33 +281,57 @@ def _train(args, device, ranks: distributed.Ranks | None) -> int:
 
 
 def cmd_sample(args) -> int:
+    from .sampling import chunk_rows, npy_bytes, sample_chunks, write_npy_chunks
+
     if args.n is not None and args.n < 1:
         raise ConfigError(f"--n must be >= 1, got {args.n}")
     trainer = Trainer.load(args.checkpoint, device=args.device)
-    if args.out_labels and not trainer.config.classes:
+    cfg = trainer.config
+    if args.out_labels and not cfg.classes:
         raise ConfigError(f"{args.checkpoint} is unconditional (trained without --cond): it has no labels for --out-labels")
     png = str(args.out).lower().endswith(".png")
-    if png and not trainer.config.is_image:
-        raise ConfigError(f"a .png grid needs image data; {trainer.config.data!r} samples go to a .npy file")
+    if png and not cfg.is_image:
+        raise ConfigError(f"a .png grid needs image data; {cfg.data!r} samples go to a .npy file")
     z = None
     if args.z:
         z = torch.from_numpy(read_npy(args.z, "--z")).float()
-        if z.ndim != 2 or z.shape[1] != trainer.config.latent_dim or not len(z):
+        if z.ndim != 2 or z.shape[1] != cfg.latent_dim or not len(z):
             raise ConfigError(f"--z {args.z} has shape {tuple(z.shape)}; this generator takes (N, "
-                              f"{trainer.config.latent_dim}) noise vectors")
+                              f"{cfg.latent_dim}) noise vectors")
         if not bool(torch.isfinite(z).all()):
             raise ConfigError(f"--z {args.z} holds NaN or inf values")
         if args.n is not None and args.n != len(z):
             raise ConfigError(f"--n {args.n} and --z with {len(z)} rows disagree; drop --n (one sample per row)")
-    x, labels = trainer.sample_labeled(None if z is not None else args.n or 64, seed=args.seed, z=z, labels=args.label)
+    n, numbers = len(z) if z is not None else args.n or 64, math.prod(cfg.shape)
+    # What the files take, before anything is drawn: a .npy of float32, a .png of at most three bytes
+    # (RGB) a number (its tiles' borders aside; compression only makes it smaller).
+    outputs = {"--out": (args.out, npy_bytes((n, numbers), 3 if png else 4))}
     if args.out_labels:
-        atomic_write(args.out_labels, lambda f: np.save(f, labels.numpy()))
+        outputs["--out-labels"] = (args.out_labels, npy_bytes((n,), 8))
+    per_sample = (3 if png else 4) * numbers + (8 if args.out_labels else 0)
+    check_space(outputs, fix=lambda free: f"use --n {max(0, (free - 256) // per_sample)} or less")
+    # Held for all n at once: the labels, and for a .png the samples (float32) with the float32 RGB
+    # grid that image_grid makes and copies twice on the way to bytes.
+    held = 8 * bool(cfg.classes) + (4 + 3 * 12) * numbers * png
+    rows = chunk_rows(cfg)
+    memory.check_sampling_fits(cfg, n, rows, held, memory.available_memory())
+    chunks = sample_chunks(trainer, n, args.seed, rows, z=z, label=args.label)
+    labels = []
+
+    def samples():
+        for x, y in chunks:
+            labels.append(y)
+            yield x
+
     if png:
-        write_grid(args.out, x, math.ceil(math.sqrt(len(x))))
-        print(f"wrote a grid of {len(x)} samples to {args.out}")
-        return 0
-    x = write_npy(args.out, x)
-    print(f"wrote {x.dtype} samples of shape {x.shape} to {args.out}")
+        x = torch.cat(list(samples()))
+        write_grid(args.out, x, math.ceil(math.sqrt(n)))
+    else:
+        atomic_write(args.out, lambda f: write_npy_chunks(f, samples(), (n, *cfg.shape)))
+    if args.out_labels:
+        atomic_write(args.out_labels, lambda f: np.save(f, torch.cat(labels).numpy()))
+    print(f"wrote a grid of {n} samples to {args.out}" if png else
+          f"wrote float32 samples of shape {(n, *cfg.shape)} to {args.out}")
     return 0
 
 
@@ -368,9 +395,11 @@ def cmd_encoder(args) -> int:
     steps = ENCODER_STEPS if args.steps is None else args.steps
     _check_range("--steps", steps, 1, MAX_STEPS)
     trainer = _encoder_trainer(args)
+    out = args.out or args.checkpoint
+    # The checkpoint written holds all the file read holds, and the encoder besides.
+    check_space({"--out": (out, Path(args.checkpoint).stat().st_size)})
     t0 = time.perf_counter()
     result = train_encoder(trainer, steps, seed=args.seed, progress=not args.quiet)
-    out = args.out or args.checkpoint
     trainer.save(out)
     print(f"trained the encoder {steps} steps in {time.perf_counter() - t0:.0f} s ({result['steps']} in all); "
           f"z error {result['z_mse']:.4f} per coordinate on G's samples; saved to {out}")
@@ -455,6 +484,8 @@ def cmd_time_to_good(args) -> int:
         raise ConfigError(f"time-to-good judges mnist or fashion-mnist generators, not {cfg.data!r}")
     if args.budget <= 0 or args.eval_every < 1:
         raise ConfigError("--budget must be > 0 and --eval-every >= 1")
+    if args.out:
+        check_space({"--out": (args.out, memory.checkpoint_bytes(cfg))})
     result = time_to_good(cfg, args.budget, args.eval_every, device=args.device, data_root=args.data_root,
                           log=lambda line: print(line, file=sys.stderr))
     if args.out:
@@ -499,6 +530,23 @@ def check_outputs(args) -> None:
             check_output(getattr(args, dest), "--" + dest.replace("_", "-"), endings)
 
 
+# Every file a command reads (its flag's dest) and what it holds, checked as the outputs are; a data
+# root is checked where it is given (it need not exist: MNIST and the like are downloaded into it).
+INPUTS = {"train": {"resume": "checkpoint"}, "sample": {"checkpoint": "checkpoint", "z": "--z"},
+          "eval": {"checkpoint": "checkpoint", "classifier": "classifier"}, "semi": {"checkpoint": "checkpoint"},
+          "encoder": {"checkpoint": "checkpoint"}, "encode": {"checkpoint": "checkpoint", "images": "--images"},
+          "complete": {"checkpoint": "checkpoint", "images": "--images"}}
+
+
+def check_inputs(args) -> None:
+    """Each file `args.command` reads, and its data root, can be read, or a one-line error."""
+    for dest, what in INPUTS.get(args.command, {}).items():
+        if getattr(args, dest, None):
+            check_input(getattr(args, dest), what)
+    if getattr(args, "data_root", None):
+        check_data_root(args.data_root)
+
+
 COMMANDS = {"fields": cmd_fields, "train": cmd_train, "time-to-good": cmd_time_to_good, "sample": cmd_sample, "eval": cmd_eval, "classifier": cmd_classifier,
             "bench": cmd_bench, "semi": cmd_semi, "encoder": cmd_encoder, "encode": cmd_encode,
             "complete": cmd_complete}
@@ -508,6 +556,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         check_outputs(args)
+        check_inputs(args)
         return COMMANDS[args.command](args)
     except GanlabError as exc:
         print(f"error: {exc}", file=sys.stderr)

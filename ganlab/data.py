@@ -18,6 +18,8 @@ import torch
 
 from .config import DATASET_CLASSES, FOLDER, IMAGE_DATASETS, TOY_DATASETS
 from .errors import DataError, first_line
+from .memory import size_text
+from .outputs import check_input, source_size
 
 
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
@@ -235,11 +237,22 @@ class PointCloud:
         return _draw_rows(self.points, n, generator)
 
 
+# A CSV of PointCloud.MAX_POINTS points, each written in full (two 20-character numbers), is 42 MB:
+# past this a file holds more points than are learnt from, and is refused before it is read.
+MAX_CSV_BYTES = 64 * 2**20
+
+
 def load_points_csv(source) -> PointCloud:
     """Read 2-D points from a CSV (a path or a file-like object): two numeric columns, an optional
     header line, at least 2 rows. Anything else is a one-line `DataError`."""
     import numpy as np
 
+    if not hasattr(source, "read"):
+        source = check_input(source, "points", error=DataError)
+    size = source_size(source)
+    if size > MAX_CSV_BYTES:
+        raise DataError(f"the points CSV is {size_text(size)}; up to {size_text(MAX_CSV_BYTES)} "
+                        f"({PointCloud.MAX_POINTS:,} points) are read")
     try:
         text = source.read() if hasattr(source, "read") else Path(source).read_bytes()
         if isinstance(text, bytes):
@@ -342,8 +355,19 @@ def _load_digits() -> ImageData:
     return ImageData(None, torch.as_tensor(bunch.target, dtype=torch.int64), (1, 8, 8), levels=16, codes=codes)
 
 
+def check_data_root(root: str | os.PathLike) -> Path:
+    """`root` if MNIST and the like can be read from it (or downloaded into it: it need not exist
+    yet); else a one-line DataError, rather than torchvision's advice to download into a file."""
+    root = Path(root).expanduser()
+    if root.exists() or root.is_symlink():
+        check_input(root, "data", folder=True, error=DataError)
+    return root
+
+
 def _load_torchvision(name: str, root: Path, train: bool) -> ImageData:
     from torchvision import datasets
+
+    check_data_root(root)
 
     cls = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST, "cifar10": datasets.CIFAR10}[name]
     try:

@@ -23,6 +23,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import DataError, first_line
 from .memory import available_memory, size_text
+from .outputs import check_input, source_size
 
 EXTENSIONS = (".png", ".jpg", ".jpeg")
 PROBE = 256                 # files whose headers decide a folder's default channels
@@ -38,13 +39,7 @@ MAX_ZIP_FILES = 200_000
 def image_files(root: str | os.PathLike) -> tuple[list[Path], list[int], list[str]]:
     """The image files under `root` (sorted), the class index of each and the class names; a one-line
     DataError for a path that is not a readable folder or holds no PNG/JPEG file."""
-    root = Path(root).expanduser()
-    if not root.exists():
-        raise DataError(f"image folder {root} does not exist")
-    if not root.is_dir():
-        raise DataError(f"{root} is a file, not a folder of images; give the folder that holds them")
-    if not os.access(root, os.R_OK | os.X_OK):
-        raise DataError(f"image folder {root} cannot be read (permission denied)")
+    root = check_input(root, "image", folder=True, error=DataError)
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
     if not files:
         raise DataError(f"image folder {root} holds no PNG or JPEG files ({', '.join(EXTENSIONS)})")
@@ -134,9 +129,7 @@ def unpack_zip(source, dest: str | os.PathLike, name: str = "the zip") -> Path:
     holding everything is unwrapped, so that its subfolders are the classes; other files, hidden
     files and macOS's __MACOSX folder are left out."""
     dest = Path(dest)
-    size = source.seek(0, os.SEEK_END) if hasattr(source, "seek") else Path(source).stat().st_size
-    if hasattr(source, "seek"):
-        source.seek(0)
+    size = source_size(source)
     if size > MAX_ZIP_BYTES:
         raise DataError(f"{name} is {size_text(size)}; zips of images up to {size_text(MAX_ZIP_BYTES)} are read")
     try:

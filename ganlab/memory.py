@@ -28,13 +28,8 @@ def training_bytes(cfg: Config) -> dict[str, int]:
     """Bytes a run of `cfg` holds while it trains: "networks" (weights, gradients, optimizer moments,
     averages), "activations" (those of the larger of one iteration's two graphs, kept for its backward pass) and
     "data" (the training set as uint8 codes, where its size is known before loading)."""
-    from .models import build_models
-
-    with torch.device("meta"):
-        G, D = build_models(cfg)
+    G, D = _meta_models(cfg)
     g, d = (sum(p.numel() for p in net.parameters()) for net in (G, D))
-    per_weight = 4 * (2 + (2 if cfg.optimizer == "adam" else 1))      # weight, gradient, moment(s)
-    averages = 4 * (g if cfg.ema else 0) + 4 * (d if cfg.ema and cfg.semi_labels else 0)
     m = cfg.batch_size
     g_out, d_out = _outputs_per_sample(G, cfg.latent_dim, cfg), _outputs_per_sample(D, math.prod(cfg.shape), cfg)
     # The D step keeps D's activations on 2m samples (G's fakes need none: no grad); the G step keeps
@@ -42,7 +37,37 @@ def training_bytes(cfg: Config) -> dict[str, int]:
     # layer's activations as it passes it, so the peak is the larger graph.
     activations = 4 * max(2 * m * d_out, m * (g_out + d_out))
     data = DATASET_SIZES.get(cfg.data, 0) * math.prod(cfg.shape) if cfg.is_image else 0
-    return {"networks": (g + d) * per_weight + averages, "activations": activations, "data": data}
+    return {"networks": 4 * (g + d) + _saved_state_bytes(cfg, g, d), "activations": activations, "data": data}
+
+
+def checkpoint_bytes(cfg: Config) -> int:
+    """The least a checkpoint of a run of `cfg` takes on disk: weights, optimizer moments and averages
+    (the fixed noise, the history and the RNG states add at most a few MB)."""
+    g, d = (sum(p.numel() for p in net.parameters()) for net in _meta_models(cfg))
+    return _saved_state_bytes(cfg, g, d)
+
+
+def sampling_bytes(cfg: Config, rows: int) -> int:
+    """Bytes G takes to draw `rows` samples at once beside its weights: the noise, every layer's
+    output (no graph is kept: sampling runs without gradients, so this overcounts) and two copies of
+    the samples (G's output, then the float32 copy given out)."""
+    G, _ = _meta_models(cfg)
+    return 4 * rows * (cfg.latent_dim + _outputs_per_sample(G, cfg.latent_dim, cfg) + 2 * math.prod(cfg.shape))
+
+
+def _meta_models(cfg: Config) -> tuple[nn.Module, nn.Module]:
+    from .models import build_models
+
+    with torch.device("meta"):
+        return build_models(cfg)
+
+
+def _saved_state_bytes(cfg: Config, g: int, d: int) -> int:
+    """Weights, optimizer moments and averages of networks of g and d weights (float32): what
+    a run keeps besides gradients, and what its checkpoint holds."""
+    moments = 2 if cfg.optimizer == "adam" else 1
+    averages = (g if cfg.ema else 0) + (d if cfg.ema and cfg.semi_labels else 0)
+    return 4 * ((g + d) * (1 + moments) + averages)
 
 
 def _outputs_per_sample(net: nn.Module, d_in: int, cfg: Config) -> int:
@@ -80,6 +105,20 @@ def check_fits(cfg: Config, available: int) -> None:
            "the networks alone do not fit: choose a smaller latent_dim, hidden or depth, or another model")
     raise ConfigError(f"this run needs about {size_text(total)} ({parts}), more than {SHARE:.0%} of the "
                       f"{size_text(available)} of memory available; {fix}")
+
+
+def check_sampling_fits(cfg: Config, n: int, rows: int, held: int, available: int) -> None:
+    """ConfigError when drawing n samples of `cfg`, `rows` at a time, would need more than SHARE of
+    `available` bytes; `held` is the bytes per sample kept for all n at once (labels; the samples of a
+    .png grid, which is made whole), so a refusal can name a count that fits."""
+    chunk = sampling_bytes(cfg, min(n, rows))
+    need, budget = chunk + held * n, SHARE * available
+    if need <= budget:
+        return
+    fits = int((budget - chunk) // held) if held and budget > chunk else 0
+    fix = f"ask for {fits} samples or fewer (--n {fits})" if fits >= 1 else "one chunk of samples alone does not fit"
+    raise ConfigError(f"{n:,} samples need about {size_text(need)} of memory, more than {SHARE:.0%} of the "
+                      f"{size_text(available)} available; {fix}")
 
 
 def available_memory() -> int:

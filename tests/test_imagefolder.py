@@ -93,7 +93,7 @@ def test_a_conv_pair_trains_on_a_folder_and_samples_at_its_size(tmp_path, size):
 def test_every_wrong_folder_is_refused_in_one_line_before_training(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     (tmp_path / "a-file.png").write_bytes(b"x")
-    cases = {tmp_path / "missing": "does not exist", tmp_path / "empty": "holds no PNG or JPEG files",
+    cases = {tmp_path / "missing": "no such image folder", tmp_path / "empty": "holds no PNG or JPEG files",
              tmp_path / "a-file.png": "is a file, not a folder"}
     for path, says in cases.items():
         out = tmp_path / "o.pt"

@@ -1,5 +1,6 @@
 """Saving and loading runs in the app. Every file goes through `Trainer.load`, i.e. the same
-`weights_only` path as the CLI; saves are confined to the checkpoint folder by name."""
+`weights_only` path as the CLI; saves are confined to the checkpoint folder by name, and loads to
+files that lie in it (a link out of it is neither offered nor followed)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from ..checkpoint import checkpoint_dir, checkpoint_path_in
+from ..checkpoint import checkpoint_dir, checkpoint_path_in, in_folder
 from ..errors import CheckpointError, GanlabError
 from ..trainer import Trainer
 from . import session
@@ -21,7 +22,7 @@ def list_checkpoints() -> list[Path]:
     """Generator checkpoints in the folder (the metric classifiers that live beside them are not)."""
     folder = checkpoint_dir()
     files = sorted(folder.glob("*.pt")) if folder.is_dir() else []
-    return [f for f in files if not f.name.startswith("classifier-")]
+    return [f for f in files if not f.name.startswith("classifier-") and in_folder(f, folder)]
 
 
 def trainer_bytes(trainer: Trainer) -> bytes:
@@ -31,10 +32,13 @@ def trainer_bytes(trainer: Trainer) -> bytes:
 
 
 def load_trainer(source) -> Trainer:
-    """A Trainer from a path or an uploaded file; errors stay one line."""
+    """A Trainer from a path in the checkpoints folder or an uploaded file; errors stay one line."""
     if hasattr(source, "size") and source.size > MAX_UPLOAD_MB * 2**20:
         raise CheckpointError(f"{source.name} is {source.size / 2**20:.0f} MB; the app accepts checkpoints up to "
                           f"{MAX_UPLOAD_MB} MB")
+    if isinstance(source, (str, Path)) and not in_folder(source, checkpoint_dir()):
+        raise CheckpointError(f"{source} leads out of {checkpoint_dir()} (a link to {Path(source).resolve()}); "
+                              f"the app loads only the files in that folder")
     if hasattr(source, "getvalue"):
         data = io.BytesIO(source.getvalue())
         data.name = getattr(source, "name", "uploaded file")

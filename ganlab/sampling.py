@@ -1,0 +1,82 @@
+"""Many samples from a generator, drawn and written a chunk at a time.
+
+`python -m ganlab sample --n 10000000` should take the memory of one chunk, not of ten million
+samples, and give the samples `Trainer.sample_labeled(n, seed=...)` gives for that seed, bit for
+bit. That method draws all of z from one generator seeded by `seed`, then (a conditional G) the
+labels from the same generator; here z is drawn from that stream a chunk at a time, and the labels
+after a first pass over it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+from .latent import sample_z
+from .memory import sampling_bytes
+
+CHUNK_BYTES = 2**28         # what one chunk may take while G draws it (memory.sampling_bytes)
+# torch.randn on the CPU turns its uniforms into normals 16 at a time, redrawing the last 16 when
+# the count is not a multiple of 16, and below 16 numbers it draws one by one: chunks of a multiple
+# of 16 rows, and a last chunk of at least 16 rows, read the stream exactly as one call does.
+ALIGN = 16
+
+
+def chunk_rows(cfg) -> int:
+    """Rows per chunk for a G of `cfg`: as many as fit CHUNK_BYTES, a multiple of ALIGN."""
+    return ALIGN * max(1, CHUNK_BYTES // sampling_bytes(cfg, ALIGN))
+
+
+def chunk_spans(n: int, rows: int) -> list[tuple[int, int]]:
+    """(start, stop) of each chunk of `rows` rows over n; a last chunk shorter than ALIGN joins the one before.
+
+    >>> chunk_spans(100, 32)
+    [(0, 32), (32, 64), (64, 100)]
+    """
+    spans = [(a, min(a + rows, n)) for a in range(0, n, rows)]
+    if len(spans) > 1 and spans[-1][1] - spans[-1][0] < ALIGN:
+        spans[-2:] = [(spans[-2][0], n)]
+    return spans
+
+
+def sample_chunks(trainer, n: int, seed: int, rows: int, z: torch.Tensor | None = None,
+                  label: int | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+    """(samples, labels) of each chunk of `trainer.sample_labeled(n, seed, z, label)`, in order,
+    `rows` (a multiple of ALIGN) at a time."""
+    cfg, spans = trainer.config, chunk_spans(n, rows)
+
+    def noise(gen: torch.Generator) -> Iterator[torch.Tensor]:
+        for a, b in spans:
+            yield z[a:b] if z is not None else sample_z(b - a, cfg.latent_dim, cfg.prior, gen)
+
+    labels = label
+    if cfg.classes and label is None:
+        # sample_labeled draws the labels after all of z from the same generator: run through the
+        # noise once to reach them (drawing z costs little beside G), then draw it again to use it.
+        gen = torch.Generator().manual_seed(seed)
+        for _ in noise(gen):
+            pass
+        labels = trainer._draw_labels(n, gen).cpu()
+    for (a, b), zc in zip(spans, noise(torch.Generator().manual_seed(seed))):
+        yield trainer.sample_labeled(z=zc, labels=labels[a:b] if isinstance(labels, torch.Tensor) else labels)
+
+
+def npy_bytes(shape: tuple[int, ...], itemsize: int = 4) -> int:
+    """Size of a .npy file of float32 (or `itemsize`-byte) values of `shape`: header and data."""
+    return 128 + itemsize * math.prod(shape)
+
+
+def write_npy_chunks(f, chunks: Iterator[torch.Tensor], shape: tuple[int, ...]) -> None:
+    """Write float32 arrays that together have `shape` (along the first axis) as one .npy file to
+    the open binary file `f`, one chunk at a time."""
+    np.lib.format.write_array_header_1_0(f, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
+                                             "fortran_order": False, "shape": shape})
+    rows = 0
+    for x in chunks:
+        f.write(np.ascontiguousarray(x.numpy(), np.float32).tobytes())
+        rows += len(x)
+    if rows != shape[0]:
+        raise RuntimeError(f"wrote {rows} rows of the {shape[0]} a .npy header promised")
