@@ -6,12 +6,15 @@ GANLAB_FUZZ_EXAMPLES sets the number of inputs per test (docs/reliability.md rec
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import math
 import os
 import tempfile
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -245,3 +248,92 @@ def test_any_link_opens_the_app_on_a_valid_config(params):
 def test_sizes_past_the_upper_bounds_are_refused_before_anything_is_allocated(name):
     with pytest.raises(ConfigError, match=f"{name} must be an integer from 1 to"):
         Config(**{name: INT_LIMITS[name] + 1})
+
+
+# ------------------------------------------------------------------ every command, every path it takes
+@functools.cache
+def path_pool() -> dict[str, str]:
+    """Files the command fuzzer hands out: good ones, and each kind of wrong path."""
+    from ganlab import make_config
+
+    root = Path(tempfile.mkdtemp(prefix="ganlab-fuzz-"))
+    t = Trainer(make_config(data="digits", hidden=16), device="cpu")
+    t.save(root / "good.pt")
+    np.save(root / "images.npy", np.zeros((2, 1, 8, 8), np.float32))
+    (root / "a-folder").mkdir()
+    (root / "text.pt").write_text("not a checkpoint")
+    (root / "dangling.pt").symlink_to(root / "gone.pt")
+    return {"good": str(root / "good.pt"), "images": str(root / "images.npy"), "root": str(root),
+            "folder": str(root / "a-folder"), "missing": str(root / "missing.pt"), "text": str(root / "text.pt"),
+            "dangling": str(root / "dangling.pt"), "device": "/dev/null",
+            "no-such-folder": str(root / "no-such-folder" / "x.pt"), "wrong-ending": str(root / "x.txt")}
+
+
+def base_argv(command: str, pool: dict) -> list[str]:
+    """A command line of `command` that would run, cheaply, with good paths."""
+    out = lambda name: ["--out", str(Path(pool["root"]) / name)]  # noqa: E731
+    return {"train": ["train", "--data", "ring", "--steps", "1", "--quiet", *out("t.pt")],
+            "sample": ["sample", pool["good"], *out("s.npy")], "eval": ["eval", pool["good"]],
+            "semi": ["semi", pool["good"], "--labels", "10"], "encoder": ["encoder", pool["good"], "--steps", "1", *out("e.pt")],
+            "encode": ["encode", pool["good"], "--images", pool["images"], *out("z.npy")],
+            "complete": ["complete", pool["good"], "--images", pool["images"], "--mask", "top", "--refine", "0",
+                         *out("c.npy")],
+            "classifier": ["classifier", "--data", "mnist", *out("k.pt")], "time-to-good": ["time-to-good", "--budget", "1"],
+            "bench": ["bench"], "fields": ["fields"]}[command]
+
+
+def path_slots() -> dict[str, dict[str, tuple[str, ...]]]:
+    """For each command, each path it takes (its flag's dest) and the wrong kinds to give it."""
+    from ganlab.cli import INPUTS, OUTPUTS, build_parser
+
+    reads, writes = ("missing", "folder", "dangling", "device", "text"), ("folder", "no-such-folder", "wrong-ending")
+    subparsers = next(a for a in build_parser()._actions if a.dest == "command").choices
+    slots = {}
+    for command, parser in subparsers.items():
+        dests = {a.dest for a in parser._actions}
+        # A file of the right kind but not a checkpoint is found out only by reading it, and eval
+        # reads --classifier only for MNIST-like data: "text" goes where a checkpoint is always read.
+        slots[command] = {**{d: reads if d in ("checkpoint", "resume") else reads[:-1] for d in INPUTS.get(command, {})}, **{d: writes for d in OUTPUTS.get(command, {})},
+                          **({"data_root": ("text", "dangling")} if "data_root" in dests else {})}
+    return slots
+
+
+def test_the_command_fuzzer_knows_every_command_and_every_path():
+    from ganlab.cli import COMMANDS
+
+    slots = path_slots()
+    assert set(slots) == set(COMMANDS)
+    # fields takes no path; every other command takes at least one, and the fuzzer gives each a wrong one.
+    assert [c for c, s in slots.items() if not s] == ["fields"]
+
+
+@st.composite
+def bad_path_argv(draw):
+    slots = {c: s for c, s in path_slots().items() if s}
+    command = draw(st.sampled_from(sorted(slots)))
+    dest = draw(st.sampled_from(sorted(slots[command])))
+    kind = draw(st.sampled_from(slots[command][dest]))
+    pool = path_pool()
+    argv = base_argv(command, pool)
+    if dest == "checkpoint":
+        argv[1] = pool[kind]
+    else:
+        argv += ["--" + dest.replace("_", "-"), pool[kind]]        # argparse: the last one wins
+    return argv, kind
+
+
+@settings(max_examples=int(os.environ.get("GANLAB_FUZZ_EXAMPLES", 100)), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(case=bad_path_argv())
+def test_every_command_refuses_a_wrong_path_in_one_line_before_any_work(case):
+    argv, kind = case
+    before = set(Path(path_pool()["root"]).rglob("*"))
+    err = io.StringIO()
+    t0 = time.perf_counter()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(argv)
+    event(f"{argv[0]}: {kind}")
+    lines = err.getvalue().splitlines()
+    assert code == 1 and len(lines) == 1 and lines[0].startswith("error: "), (argv, err.getvalue())
+    assert time.perf_counter() - t0 < 5, argv                   # refused, not run
+    assert set(Path(path_pool()["root"]).rglob("*")) == before, argv
