@@ -237,7 +237,7 @@ class PointCloud:
         return _draw_rows(self.points, n, generator)
 
 
-# A CSV of PointCloud.MAX_POINTS points, each written in full (two 20-character numbers), is 42 MB:
+# A CSV of PointCloud.MAX_POINTS points, each written in full (-0.3333333333333333,...: 40 bytes a line), is 40 MB:
 # past this a file holds more points than are learnt from, and is refused before it is read.
 MAX_CSV_BYTES = 64 * 2**20
 

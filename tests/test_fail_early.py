@@ -260,4 +260,5 @@ def test_a_points_csv_over_the_limit_is_refused_before_it_is_read(monkeypatch):
         load_points_csv(upload)
     assert len(load_points_csv(io.BytesIO(b"0,0\n1,1\n")).points) == 2
     # The limit holds the most points learnt from, written in full.
-    assert len(f"{-1 / 3!r},{-2 / 3!r}\n") * data.PointCloud.MAX_POINTS < 64 * 2**20
+    line = f"{-1 / 3!r},{-2 / 3!r}\n"
+    assert len(line) == 40 and len(line) * data.PointCloud.MAX_POINTS < 64 * 2**20
