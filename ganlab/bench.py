@@ -164,11 +164,13 @@ def _sync(device):
 
 
 def bench_case(model: str, batch_size: int, iters: int, warmup: int, data_root, device, with_seed: bool,
-               precision: str = "fp32", compile: bool = False, cond: str = "none", bandwidth: float | None = None) -> dict:
+               precision: str = "fp32", compile: bool = False, cond: str = "none", bandwidth: float | None = None,
+               cuda_graph: bool = False) -> dict:
     cfg = make_config(data="mnist", model=model, batch_size=batch_size, precision=precision, cond=cond)
-    trainer = Trainer(cfg, device=device, data_root=data_root, compile=compile)
+    trainer = Trainer(cfg, device=device, data_root=data_root, compile=compile, cuda_graph=cuda_graph)
     trainer.load_data()                                        # outside the timing
-    row = {"model": model, "batch_size": batch_size, "precision": precision, "compile": compile, "cond": cond}
+    row = {"model": model, "batch_size": batch_size, "precision": precision, "compile": compile, "cond": cond,
+           "cuda_graph": cuda_graph}
     if compile:                                                # compile outside the timing too
         t0 = time.perf_counter()
         trainer.step(2)
@@ -223,9 +225,10 @@ SWEEP_BATCHES = (16, 32, 64, 128, 256, 512, 1024)
 
 
 def run(iters: int = 300, warmup: int = 50, data_root=None, device="auto", compile: bool = False,
-        sweep: bool = False, cond: bool = False) -> dict:
+        sweep: bool = False, cond: bool = False, cuda_graph: bool = False) -> dict:
     """The standard cases, each model with its default recipe (dcgan-deep: fast-mnist, the
-    recommended MNIST setup); with `compile`, the pytorch-mlp pair compiled too; with `sweep`, that
+    recommended MNIST setup); with `compile`, the pytorch-mlp pair compiled too; with `cuda_graph`,
+    that pair with each iteration replayed as a CUDA graph too (graphs.py); with `sweep`, that
     pair (ganlab and the seed loop) over SWEEP_BATCHES, for the it/s-against-batch-size plot; with
     `cond`, instead, each MNIST model unconditional and with both conditional D's, one after the other,
     twice over (what a class costs an iteration)."""
@@ -233,20 +236,20 @@ def run(iters: int = 300, warmup: int = 50, data_root=None, device="auto", compi
 
     dev = resolve_device(device)
     mlp = "pytorch-mlp"
-    cases = [(mlp, 64, True, "fp32", False), (mlp, 256, True, "fp32", False), (mlp, 64, False, "bf16", False),
-             (mlp, 256, False, "bf16", False), ("paper", 100, False, "fp32", False), ("dcgan", 64, False, "fp32", False),
-             ("dcgan-deep", 64, False, "fp32", False), ("dcgan-deep", 64, False, "bf16", False)]
+    case = lambda m, b, p="fp32", seed=False, **kw: dict(model=m, batch_size=b, precision=p, with_seed=seed, **kw)  # noqa: E731
+    cases = [case(mlp, 64, seed=True), case(mlp, 256, seed=True), case(mlp, 64, "bf16"), case(mlp, 256, "bf16"),
+             case("paper", 100), case("dcgan", 64), case("dcgan-deep", 64), case("dcgan-deep", 64, "bf16")]
     if compile:
-        cases += [(mlp, 64, False, "fp32", True), (mlp, 256, False, "fp32", True)]
+        cases += [case(mlp, 64, compile=True), case(mlp, 256, compile=True)]
+    if cuda_graph:
+        cases += [case(mlp, b, p, cuda_graph=True) for b, p in ((64, "fp32"), (256, "fp32"), (64, "bf16"))]
     if sweep:
-        cases = [(mlp, b, True, p, False) for b in SWEEP_BATCHES for p in ("fp32", "bf16")]
-        cases = [(m, b, s and p == "fp32", p, c) for m, b, s, p, c in cases]
-    cases = [(*case, "none") for case in cases]
+        cases = [case(mlp, b, p, seed=p == "fp32") for b in SWEEP_BATCHES for p in ("fp32", "bf16")]
     if cond:
         pairs = [(mlp, 64, "fp32"), ("paper", 100, "fp32"), ("dcgan-deep", 64, "fp32"), ("dcgan-deep", 64, "bf16")]
-        cases = [(m, b, False, p, False, c) for m, b, p in pairs for _ in range(2) for c in ("none", "input", "projection")]
+        cases = [case(m, b, p, cond=c) for m, b, p in pairs for _ in range(2) for c in ("none", "input", "projection")]
     bandwidth = copy_bandwidth() if dev.type == "cpu" else None
-    rows = [bench_case(m, b, iters, warmup, data_root, dev, s, p, c, k, bandwidth) for m, b, s, p, c, k in cases]
+    rows = [bench_case(iters=iters, warmup=warmup, data_root=data_root, device=dev, bandwidth=bandwidth, **c) for c in cases]
     return {"device": str(dev), "cpu": cpu_model(), "threads": torch.get_num_threads(), "torch": torch.__version__,
             "gpu": torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,
             "matmul_gflop_s": matmul_gflops(device=dev), "rows": rows,
@@ -267,7 +270,7 @@ def format_table(result: dict) -> str:
         mem = f"{r['ganlab_peak_mb']:.0f} / {r['seed_peak_mb']:.0f}" if "seed_peak_mb" in r else f"{r['ganlab_peak_mb']:.0f}"
         if "ganlab_gpu_peak_mb" in r:
             mem += f"; GPU {r['ganlab_gpu_peak_mb']:.0f}" + (f" / {r['seed_gpu_peak_mb']:.0f}" if "seed_gpu_peak_mb" in r else "")
-        prec = r["precision"] + ("+compile" if r.get("compile") else "") + \
+        prec = r["precision"] + ("+compile" if r.get("compile") else "") + ("+graph" if r.get("cuda_graph") else "") + \
             (f"+{r['cond']}" if r.get("cond", "none") != "none" else "")
         bound = f"{r['roofline']['bound_it_s']:10.1f}  {r['share_of_bound']:4.0%}" if "roofline" in r else f"{'-':>10}  {'-':>5}"
         lines.append(f"{r['model']:<11} {r['batch_size']:>5}  {prec:<12} {r['ganlab_it_s']:6.1f}  {seed}  "

@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--compile", action="store_true", help="torch.compile the training passes (opt-in: "
                        "a compile of tens of seconds first; see docs/performance.md)")
+    train.add_argument("--cuda-graph", action="store_true", help="on a GPU, replay each iteration as one captured "
+                       "CUDA graph (no rate schedule or lazy R1; see docs/performance.md)")
     _add_config_flags(train)
 
     sample = sub.add_parser("sample", help="write samples from a checkpoint's G to a .npy file")
@@ -136,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_root(be)
     be.add_argument("--json", action="store_true", help="print JSON instead of a table")
     be.add_argument("--compile", action="store_true", help="also time the pytorch-mlp pair under torch.compile")
+    be.add_argument("--cuda-graph", action="store_true", help="also time the pytorch-mlp pair with each iteration "
+                    "replayed as a CUDA graph")
     be.add_argument("--sweep", action="store_true", help="instead, the pytorch-mlp pair (and the seed loop) at "
                     "batch sizes 16 to 1024, fp32 and bf16")
     be.add_argument("--cond", action="store_true", help="instead, each MNIST model unconditional and conditional "
@@ -232,7 +236,8 @@ def _train(args, device, ranks: distributed.Ranks | None) -> int:
     if args.resume:
         if args.recipe:
             raise ConfigError("--recipe starts a new run; with --resume, change single settings (--lr-g, --k, ...)")
-        trainer = Trainer.load(args.resume, device=device, data_root=args.data_root, compile=args.compile, ranks=ranks)
+        trainer = Trainer.load(args.resume, device=device, data_root=args.data_root, compile=args.compile, ranks=ranks,
+                               cuda_graph=args.cuda_graph)
         wanted = {k: check_field(k, v) for k, v in overrides.items()}
         clash = [k for k in STRUCTURAL if k in wanted and wanted[k] != getattr(trainer.config, k)]
         if clash:
@@ -245,7 +250,7 @@ def _train(args, device, ranks: distributed.Ranks | None) -> int:
         if "data" not in overrides:
             raise ConfigError(f"--data is required for a new run; choose one of: {', '.join(DATASETS)}, or folder:PATH")
         trainer = Trainer(make_config(args.recipe, **overrides), device=device, data_root=args.data_root,
-                          compile=args.compile, ranks=ranks)
+                          compile=args.compile, ranks=ranks, cuda_graph=args.cuda_graph)
         how = f"recipe {recipe_for(trainer.config.model, args.recipe)}"
     if main_rank:               # rank 0 writes the checkpoints
         check_space({"--out": (args.out, memory.checkpoint_bytes(trainer.config))})
@@ -468,10 +473,10 @@ def cmd_bench(args) -> int:
 
     if args.iters < 1 or args.warmup < 0:
         raise ConfigError("--iters must be >= 1 and --warmup >= 0")
-    if args.cond and (args.sweep or args.compile):
-        raise ConfigError("--cond runs its own cases; run it without --sweep and --compile")
+    if args.cond and (args.sweep or args.compile or args.cuda_graph):
+        raise ConfigError("--cond runs its own cases; run it without --sweep, --compile and --cuda-graph")
     result = run(iters=args.iters, warmup=args.warmup, data_root=args.data_root, device=args.device,
-                 compile=args.compile, sweep=args.sweep, cond=args.cond)
+                 compile=args.compile, sweep=args.sweep, cond=args.cond, cuda_graph=args.cuda_graph)
     print(json.dumps(result, indent=2) if args.json else format_table(result))
     return 0
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A short GPU run of the measurements in docs/performance.md ("CUDA") and docs/results.md:
-#   1. the bench on the GPU (nothing else running), 2. the tests that need CUDA, 3. the paper model
+#   1. the bench on the GPU (nothing else running; with the CUDA-graph cases), 2. the tests that need CUDA, 3. the paper model
 #   trained on for TRAIN_S seconds in three runs at once (the GPU idles between a small MLP's
 #   kernels, so three processes cost each little), 4. each run's Parzen estimate, 5. the two best
 #   checkpoints copied to $OUT, split into parts of $SPLIT bytes (default 15M, for transfers that
@@ -26,7 +26,7 @@ python3 -c "import torch, torchvision; print('torch', torch.__version__, 'torchv
   'cuda', torch.cuda.is_available() and torch.cuda.get_device_name())"
 
 log "bench on $DEVICE"
-python3 -m ganlab bench --device "$DEVICE" --iters "$BENCH_ITERS" --warmup 100 --json > "$OUT/bench-$DEVICE.json"
+python3 -m ganlab bench --device "$DEVICE" --iters "$BENCH_ITERS" --warmup 100 --cuda-graph --json > "$OUT/bench-$DEVICE.json"
 python3 -c "import json, sys; from ganlab.bench import format_table; print(format_table(json.load(open(sys.argv[1]))))" \
   "$OUT/bench-$DEVICE.json"
 
@@ -43,7 +43,7 @@ timeout "$TRAIN_S" python3 -m ganlab train --data mnist --model paper --out "$W/
   $common > "$W/c.log" 2>&1 &
 
 log "tests that need CUDA (beside the training: they are small)"
-python3 -m pytest -q -p no:cacheprovider tests/test_trainer.py tests/test_bench.py -k "cuda" -rs 2>&1 | tail -4
+python3 -m pytest -q -p no:cacheprovider tests/test_trainer.py tests/test_bench.py tests/test_graphs.py -k "cuda" -rs 2>&1 | tail -4
 wait
 for r in a b c; do echo "== $r"; tail -c 600 "$W/$r.log"; echo; done
 
