@@ -36,6 +36,7 @@ from .history import History
 from .latent import sample_z
 from .losses import d_display, discriminator_phase, g_push, game_value, generator_phase, r1_weight
 from .models import build_encoder, build_models, eval_mode, frozen, set_noise_generator
+from .snapshot import Snapshot
 
 # Per-iteration record, one row of the history tensor. d_real / d_fake are mean D(x) and mean
 # D(G(z)) on the last D step's batch (probabilities for the log losses, scores for the others:
@@ -96,6 +97,7 @@ class Trainer:
         self.fixed_z = sample_z(N_FIXED_Z, config.latent_dim, config.prior, fixed).to(self.device)
         self.step_count = 0
         self._pending = None            # (D steps taken, last D phase) of an iteration in slow motion
+        self._snapshot = Snapshot()     # the state a call that meets NaN/inf rolls back to
         self._history = History(len(HISTORY_KEYS), self.device)
         self._data = None if dataset is None else dataset.to(self.device)
         self.ema = _kept_average(None, self.G, config.ema)
@@ -247,14 +249,14 @@ class Trainer:
         self._train_mode()
         if self._pending is None:
             self._apply_schedule()
-        saved = copy.deepcopy(self._run_state())
+        saved = self._snapshot.take(self._run_state())
         pending = self._pending
         done = 0 if pending is None else pending[0]
         d = self._d_step(self.step_count * self.config.k + done, self._autocast())
         loss = float(d.value_loss.detach())
         # The loss is measured before the update: the weights it wrote are checked too.
         if not (math.isfinite(loss) and all(bool(torch.isfinite(p).all()) for p in self.D.parameters())):
-            self._load_run_state(saved, self.config.ema)
+            self._roll_back(saved)
             self._pending = pending
             raise DivergenceError(f"D's step gave a loss of {loss} or non-finite weights; rolled back; lower "
                                   f"lr_d (now {self.config.lr_d:g})")
@@ -312,7 +314,7 @@ class Trainer:
 
     def _record_rows(self, n: int, run) -> dict:
         """`run(rows)` fills n history rows; keep them if every loss is finite, else roll back."""
-        start, saved = self.step_count, copy.deepcopy(self._run_state())
+        start, saved = self.step_count, self._snapshot.take(self._run_state())
         rows = torch.empty(n, len(HISTORY_KEYS), device=self.device)
         run(rows)
         if self.ranks is not None:
@@ -320,7 +322,7 @@ class Trainer:
         finite = torch.isfinite(rows).all(dim=1)
         if not bool(finite.all()):
             bad = start + 1 + int((~finite).nonzero()[0])
-            self._load_run_state(saved, self.config.ema)
+            self._roll_back(saved)
             raise DivergenceError(f"losses became NaN/inf at step {bad}; rolled back to step {start}, the last "
                                   f"good state; lower the learning rates (lr_g={self.config.lr_g:g}, "
                                   f"lr_d={self.config.lr_d:g}) and resume")
@@ -477,6 +479,11 @@ class Trainer:
                 "opt_d": self.opt_d.state_dict(), "rng": self.rng.get_state(), "step": self.step_count,
                 **({"G_ema": self.G_ema.state_dict()} if self.G_ema is not None else {}),
                 **({"D_ema": self.d_ema.net.state_dict()} if self.d_ema is not None else {})}
+
+    def _roll_back(self, saved: dict) -> None:
+        # A copy, since the optimizers keep the tensors they load and would then update the snapshot's
+        # buffers in place; rare enough that its cost does not matter.
+        self._load_run_state(copy.deepcopy(saved), self.config.ema)
 
     def _load_run_state(self, state: dict, ema: float) -> None:
         """Load a `_run_state` (a rollback's or a file's) into the live modules; an average with decay

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import same_weights_and_moments
+
 from ganlab import ConfigError, DivergenceError, HISTORY_KEYS, Trainer, make_config
 from ganlab.config import Config
 from ganlab.data import load_dataset
@@ -157,6 +159,24 @@ def test_divergence_rolls_back_to_the_last_good_state():
     assert torch.equal(t.rng.get_state(), good["rng"]["state"])
     t.update(lr_d=1e-3, lr_g=1e-3)                     # and training can go on
     assert math.isfinite(t.step(5)["d_loss"])
+
+
+def test_a_second_rollback_restores_the_state_before_its_own_call():
+    # The rollback copy is kept in reused buffers: after one rollback, training must not write into
+    # the buffers the next rollback restores from.
+    t = Trainer(make_config(data="ring", seed=0), device="cpu")
+    t.step(5)
+    t.update(lr_d=1e30, lr_g=1e30)
+    with pytest.raises(DivergenceError):
+        t.step(20)
+    t.update(lr_d=1e-3, lr_g=1e-3)
+    t.step(3)
+    good = copy.deepcopy(t.state_dict())
+    t.update(lr_d=1e30, lr_g=1e30)
+    with pytest.raises(DivergenceError, match="rolled back to step 8"):
+        t.step(20)
+    assert same_weights_and_moments(good, t.state_dict())
+    assert torch.equal(t.rng.get_state(), good["rng"]["state"])
 
 
 def test_auto_device_is_cpu_without_cuda_and_cuda_is_refused_cleanly():
