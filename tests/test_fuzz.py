@@ -337,3 +337,83 @@ def test_every_command_refuses_a_wrong_path_in_one_line_before_any_work(case):
     assert code == 1 and len(lines) == 1 and lines[0].startswith("error: "), (argv, err.getvalue())
     assert time.perf_counter() - t0 < 5, argv                   # refused, not run
     assert set(Path(path_pool()["root"]).rglob("*")) == before, argv
+
+
+# A folder of one's own images (`data` "folder:PATH"), drawn with its contents: the documented rules
+# (README, "Your own images") decide which runs must train and which must be refused; either way, one
+# line and no traceback.
+FOLDER_MODELS = ("pytorch-dcgan", "mlp", "pytorch-mlp", "dcgan")
+
+
+@st.composite
+def image_folders(draw):
+    """(files, settings): files as (subfolder, name, kind, mode, width, height), kind one of image /
+    broken (not an image, with an image's ending) / text (another ending); settings for make_config."""
+    files = draw(st.lists(st.tuples(st.sampled_from(["", "cats", "dogs"]), st.integers(0, 10**6),
+                                    st.sampled_from(["image", "image", "image", "broken", "text"]),
+                                    st.sampled_from(["L", "RGB", "RGBA", "P"]),
+                                    st.integers(1, 80), st.integers(1, 80)), max_size=6))
+    fields = {"model": draw(st.sampled_from(FOLDER_MODELS)), "batch_size": draw(st.integers(1, 8)),
+              "hidden": 16, "depth": 1, "latent_dim": 8}
+    for name, values in (("image_size", (32, 64, 28)), ("channels", (1, 3)), ("cond", ("none", "input"))):
+        if draw(st.booleans()):
+            fields[name] = draw(st.sampled_from(values))
+    return files, fields
+
+
+def _write_folder(root: Path, files) -> int:
+    """Write `files` under root; the number of readable images."""
+    from PIL import Image
+
+    images = 0
+    for sub, key, kind, mode, w, h in files:
+        folder = root / sub
+        folder.mkdir(parents=True, exist_ok=True)
+        if kind == "image":
+            Image.new(mode, (w, h), color=key % 256 if mode in ("L", "P") else None).save(folder / f"{key}.png")
+            images += 1
+        else:
+            (folder / f"{key}.{'png' if kind == 'broken' else 'txt'}").write_text("not an image")
+    return images
+
+
+def folder_problems(fields: dict, images: int) -> tuple[list[str], bool]:
+    """The words a refusal may name, one for each documented rule the run breaks (any one of them
+    may be the first found), and whether the rules leave the outcome to the folder's contents."""
+    words = []
+    if fields.get("image_size", 32) not in (32, 64):
+        words.append("image_size")
+    if fields.get("cond", "none") != "none":
+        words.append("cond")
+    if fields["model"] == "dcgan":                                      # 28x28 images only
+        words.append("28x28")
+    if fields["model"] != "mlp" and fields["batch_size"] < 2:           # BatchNorm: two samples
+        words.append("batch_size")
+    if images == 0:
+        words.append("image")
+    # A batch larger than the set: refused or drawn with repeats, as the set's size decides.
+    return words, fields["batch_size"] > images
+
+
+@settings(max_examples=int(os.environ.get("GANLAB_FUZZ_EXAMPLES", 60)), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(case=image_folders())
+def test_an_image_folder_trains_a_step_or_is_refused_in_one_line(case, tmp_path_factory):
+    from ganlab import GanlabError, make_config
+
+    files, fields = case
+    root = tmp_path_factory.mktemp("folder")
+    words, either = folder_problems(fields, _write_folder(root, files))
+    try:
+        t = Trainer(make_config(data=f"folder:{root}", **fields), device="cpu")
+        stats = t.step(1)
+    except GanlabError as exc:
+        message = str(exc)
+        event("refused")
+        assert words or either, f"a run the rules allow was refused: {message}"
+        assert "\n" not in message, message
+        assert not words or any(w in message for w in words), (words, message)
+        return
+    event("trained")
+    assert not words, f"trained a run the rules refuse ({words})"
+    assert stats["step"] == 1
