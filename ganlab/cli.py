@@ -290,7 +290,7 @@ def cmd_sample(args) -> int:
 
     if args.n is not None and args.n < 1:
         raise ConfigError(f"--n must be >= 1, got {args.n}")
-    trainer = Trainer.load(args.checkpoint, device=args.device)
+    trainer = Trainer.load(args.checkpoint, device=args.device, training=False)
     cfg = trainer.config
     if args.out_labels and not cfg.classes:
         raise ConfigError(f"{args.checkpoint} is unconditional (trained without --cond): it has no labels for --out-labels")

@@ -55,7 +55,7 @@ def train_encoder(trainer, steps: int = ENCODER_STEPS, batch: int = ENCODER_BATC
         for i in tqdm(range(steps), disable=not progress, unit="step", dynamic_ncols=True):
             z = sample_z(batch, cfg.latent_dim, cfg.prior, gen)
             with torch.no_grad():
-                x = G(z, trainer._draw_labels(batch, gen)) if cfg.classes else G(z)
+                x = G(z, trainer.draw_labels(batch, gen)) if cfg.classes else G(z)
             loss = (E(x.float()) - z).square().mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -209,7 +209,7 @@ def complete(trainer, images, mask, n: int = 4, steps: int = 200, labels=None, s
     noise[::n] = 0
     starts = starts + START_SPREAD * noise
     if cfg.classes and labels is None:
-        classes = trainer._draw_labels(len(starts), gen.manual_seed(seed + 1))
+        classes = trainer.draw_labels(len(starts), gen.manual_seed(seed + 1))
     else:
         classes = check_labels(trainer, labels, len(x))
         classes = None if classes is None else classes.repeat_interleave(n)

@@ -91,16 +91,20 @@ def _outputs_per_sample(net: nn.Module, d_in: int, cfg: Config) -> int:
     return total
 
 
-def check_fits(cfg: Config, available: int) -> None:
+def check_fits(cfg: Config, available: int, training: bool = True) -> None:
     """ConfigError when a run of `cfg` would need more than SHARE of `available` bytes, naming its size
-    and the largest batch that fits (or, when the networks alone do not fit, that they are too large)."""
+    and the largest batch that fits (or, when the networks alone do not fit, that they are too large).
+    Without `training` (a checkpoint loaded to sample from) the networks alone are counted: the batch's
+    activations and the training data are then never allocated."""
     need = training_bytes(cfg)
+    if not training:
+        need = {**need, "activations": 0, "data": 0}
     total, budget = sum(need.values()), SHARE * available
     if total <= budget:
         return
     parts = ", ".join(f"{k} {size_text(v)}" for k, v in need.items() if v)
     fixed = need["networks"] + need["data"]
-    fits = int((budget - fixed) / need["activations"] * cfg.batch_size) if budget > fixed else 0
+    fits = int((budget - fixed) / need["activations"] * cfg.batch_size) if budget > fixed and training else 0
     fix = (f"use batch_size {fits:,} or less" if fits >= 2 else
            "the networks alone do not fit: choose a smaller latent_dim, hidden or depth, or another model")
     raise ConfigError(f"this run needs about {size_text(total)} ({parts}), more than {SHARE:.0%} of the "

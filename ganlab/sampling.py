@@ -59,7 +59,7 @@ def sample_chunks(trainer, n: int, seed: int, rows: int, z: torch.Tensor | None 
         gen = torch.Generator().manual_seed(seed)
         for _ in noise(gen):
             pass
-        labels = trainer._draw_labels(n, gen).cpu()
+        labels = trainer.draw_labels(n, gen).cpu()
     for (a, b), zc in zip(spans, noise(torch.Generator().manual_seed(seed))):
         yield trainer.sample_labeled(z=zc, labels=labels[a:b] if isinstance(labels, torch.Tensor) else labels)
 

@@ -49,13 +49,15 @@ FIXED_PER_CLASS = 8  # a conditional model's fixed batch: these many of the fixe
 
 class Trainer:
     def __init__(self, config: Config, device: str | torch.device = "auto", data_root=None, dataset=None,
-                 compile: bool = False, ranks: distributed.Ranks | None = None, cuda_graph: bool = False):
+                 compile: bool = False, ranks: distributed.Ranks | None = None, cuda_graph: bool = False,
+                 training: bool = True):
         """`dataset` overrides loading `config.data` by name; it is required for data "points".
         `compile=True` runs the training passes through `torch.compile` (opt-in: it costs a compile
         of tens of seconds up front and pays only on long runs; docs/performance.md). `ranks` makes
         this one process of a data-parallel job (distributed.py; its process group already started).
         `cuda_graph=True` replays each iteration of `step()` as one CUDA graph on a GPU (graphs.py;
-        on the CPU the same path runs eagerly)."""
+        on the CPU the same path runs eagerly). `training=False` is a trainer built only to sample
+        from: its memory check counts the networks, not a training batch and the data."""
         if config.data == "points" and dataset is None:
             raise ConfigError("data 'points' needs its points: pass dataset=load_points_csv(...)")
         if ranks is not None and (compile or config.semi_labels):
@@ -66,7 +68,7 @@ class Trainer:
             graphs.check_capturable(config)
         self.config, self.device, self.data_root, self.ranks = config, resolve_device(device), data_root, ranks
         self.cuda_graph, self._graph = cuda_graph, None
-        memory.check_fits(config, memory.device_memory(self.device))     # refuse before allocating, not be killed
+        memory.check_fits(config, memory.device_memory(self.device), training)  # refuse before allocating, not be killed
         if self.device.type == "cpu":
             keep_freed_blocks()         # reuse activation buffers instead of faulting in new pages
         self.G, self.D = (net.to(self.device) for net in build_models(config))
@@ -214,7 +216,7 @@ class Trainer:
             real = data.sample(m, self.rng)
         real.requires_grad_(r1 > 0)
         z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
-        c_fake = self._draw_labels(m) if cfg.classes else None
+        c_fake = self.draw_labels(m) if cfg.classes else None
         labelled = self.labelled.sample_labeled(m, self.rng) if cfg.semi_labels else None
         gp = cfg.gp if cfg.loss == "wgan-gp" and train else 0.0
         gp_eps = torch.rand(m, 1, generator=self.rng, device=self.device) if gp else None
@@ -231,7 +233,7 @@ class Trainer:
         """G's step, which ends an iteration: the row of `record` takes D's last phase `d` and G's loss."""
         cfg, m = self.config, self.config.batch_size
         z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
-        c_fake = self._draw_labels(m) if cfg.classes else None
+        c_fake = self.draw_labels(m) if cfg.classes else None
         real = self._data.sample(m, self.rng) if cfg.loss == "features" else None
         with frozen(self.D):            # G's step needs gradients through D, not D's own weight grads
             loss_g = generator_phase(self._d, self._g_own, z, cfg.loss, autocast, c_fake, real)
@@ -283,7 +285,7 @@ class Trainer:
             self._end_iteration()
         return self._record_rows(1, g_only)
 
-    def _draw_labels(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def draw_labels(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """n classes for G to draw, with the training data's class frequencies (Sec. 7.1: the labels
         of the fakes follow p(c), so D cannot tell real from fake by the label alone)."""
         freq = self.G.class_freq
@@ -386,7 +388,7 @@ class Trainer:
         elif z is None:
             z = sample_z(n, cfg.latent_dim, cfg.prior, gen)
         if cfg.classes:
-            labels = self._draw_labels(len(z), gen).cpu() if labels is None else one_each(labels, len(z), "sample")
+            labels = self.draw_labels(len(z), gen).cpu() if labels is None else one_each(labels, len(z), "sample")
         with eval_mode(self.sample_net) as net:
             x = (net(z.to(self.device), labels.to(self.device)) if cfg.classes else net(z.to(self.device))).float().cpu()
         return self._as_output(x), labels
@@ -570,8 +572,9 @@ class Trainer:
 
     @classmethod
     def load(cls, path, device: str | torch.device = "auto", data_root=None, compile: bool = False,
-             ranks: distributed.Ranks | None = None, cuda_graph: bool = False) -> "Trainer":
-        """Rebuild a trainer from a checkpoint file, ready to `step()` on (as rank `ranks` of a torchrun job)."""
+             ranks: distributed.Ranks | None = None, cuda_graph: bool = False, training: bool = True) -> "Trainer":
+        """Rebuild a trainer from a checkpoint file, ready to `step()` on (as rank `ranks` of a torchrun
+        job), or with `training` off, to sample from."""
         dev = resolve_device(device)
         sd = load_checkpoint(path, map_location=dev)
         try:
@@ -580,7 +583,7 @@ class Trainer:
             raise CheckpointError(f"{path} holds an invalid config: {exc}") from None
         dataset = PointCloud(points_of(sd, path)) if cfg.data == "points" else None
         trainer = cls(cfg, device=dev, data_root=data_root, dataset=dataset, compile=compile, ranks=ranks,
-                      cuda_graph=cuda_graph)
+                      cuda_graph=cuda_graph, training=training)
         try:
             trainer.load_state_dict(sd)
         except CheckpointError as exc:

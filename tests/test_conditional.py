@@ -30,7 +30,7 @@ def test_the_fakes_labels_follow_the_datas_class_frequencies():
     labels = torch.tensor([0] * 700 + [1] * 200 + [2] * 100)
     data = ImageData(torch.rand(1000, 64), labels % 10, (1, 8, 8))
     t = Trainer(make_config(data="digits", cond="projection", model="mlp"), device="cpu", dataset=data)
-    drawn = t._draw_labels(20_000)
+    drawn = t.draw_labels(20_000)
     share = torch.bincount(drawn, minlength=10).float() / len(drawn)
     assert torch.allclose(share[:3], torch.tensor([0.7, 0.2, 0.1]), atol=0.02) and share[3:].sum() == 0
     _, asked = t.sample_labeled(5000, seed=0)                    # sampling without a label: the same p(c)

@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -71,6 +72,20 @@ def test_the_trainer_refuses_before_allocating(monkeypatch):
     with pytest.raises(ConfigError, match="the networks alone do not fit"):
         Trainer(Config(data="ring", hidden=8192, depth=4), device="cpu")
     Trainer(Config(data="ring"), device="cpu").step(1)              # an ordinary run is untouched
+
+
+def test_a_checkpoint_too_big_to_train_here_can_still_be_sampled(tmp_path, monkeypatch):
+    from ganlab.cli import main
+
+    big_batch = Config(data="ring", hidden=512, depth=4, batch_size=65_536)
+    Trainer(big_batch.replace(batch_size=64), device="cpu").save(tmp_path / "run.pt")
+    sd = torch.load(tmp_path / "run.pt", weights_only=False)
+    sd["config"]["batch_size"] = 65_536                 # as if trained on a larger machine
+    torch.save(sd, tmp_path / "run.pt")
+    monkeypatch.setattr(memory, "available_memory", lambda: 64 * 2**20)
+    with pytest.raises(ConfigError, match="use batch_size"):
+        Trainer.load(tmp_path / "run.pt", device="cpu")                 # to train on: refused
+    assert main(["sample", str(tmp_path / "run.pt"), "--n", "100", "--out", str(tmp_path / "x.npy")]) == 0
 
 
 def test_the_estimate_is_within_a_factor_of_two_of_what_a_run_takes(tmp_path):
