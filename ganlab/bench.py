@@ -236,7 +236,8 @@ def run(iters: int = 300, warmup: int = 50, data_root=None, device="auto", compi
 
     dev = resolve_device(device)
     mlp = "pytorch-mlp"
-    case = lambda m, b, p="fp32", seed=False, **kw: dict(model=m, batch_size=b, precision=p, with_seed=seed, **kw)  # noqa: E731
+    def case(m, b, p="fp32", seed=False, **kw):
+        return dict(model=m, batch_size=b, precision=p, with_seed=seed, **kw)
     cases = [case(mlp, 64, seed=True), case(mlp, 256, seed=True), case(mlp, 64, "bf16"), case(mlp, 256, "bf16"),
              case("paper", 100), case("dcgan", 64), case("dcgan-deep", 64), case("dcgan-deep", 64, "bf16")]
     if compile:

@@ -236,8 +236,7 @@ def _train(args, device, ranks: distributed.Ranks | None) -> int:
     if args.resume:
         if args.recipe:
             raise ConfigError("--recipe starts a new run; with --resume, change single settings (--lr-g, --k, ...)")
-        trainer = Trainer.load(args.resume, device=device, data_root=args.data_root, compile=args.compile, ranks=ranks,
-                               cuda_graph=args.cuda_graph)
+        trainer = Trainer.load(args.resume, device=device, data_root=args.data_root, compile=args.compile, ranks=ranks)
         wanted = {k: check_field(k, v) for k, v in overrides.items()}
         clash = [k for k in STRUCTURAL if k in wanted and wanted[k] != getattr(trainer.config, k)]
         if clash:
@@ -245,6 +244,8 @@ def _train(args, device, ranks: distributed.Ranks | None) -> int:
                 f"--{k.replace('_', '-')} {wanted[k]} (checkpoint: {getattr(trainer.config, k)})" for k in clash)
                 + f"; {needs_new_run(clash)}: drop those flags, or start a new run without --resume")
         trainer.update(**wanted)
+        if args.cuda_graph:                 # after the changes: they may be what makes the run capturable
+            trainer.use_cuda_graph()
         how = f"resumed from {args.resume}"
     else:
         if "data" not in overrides:
@@ -252,11 +253,16 @@ def _train(args, device, ranks: distributed.Ranks | None) -> int:
         trainer = Trainer(make_config(args.recipe, **overrides), device=device, data_root=args.data_root,
                           compile=args.compile, ranks=ranks, cuda_graph=args.cuda_graph)
         how = f"recipe {recipe_for(trainer.config.model, args.recipe)}"
-    if main_rank:               # rank 0 writes the checkpoints
-        check_space({"--out": (args.out, memory.checkpoint_bytes(trainer.config))})
-    trainer.load_data()         # load (and report missing data) before the progress bar starts
     cfg, start = trainer.config, trainer.step_count
     end = start + args.steps if end is None else end
+    if main_rank:               # rank 0 writes the checkpoints
+        # A second save writes beside the first before it replaces it: twice the size when both are new.
+        twice = bool(args.checkpoint_every) and args.checkpoint_every < end - start and not Path(args.out).exists()
+        check_space({"--out": (args.out, (1 + twice) * memory.checkpoint_bytes(cfg))})
+    if args.cuda_graph and trainer.device.type != "cuda" and main_rank:
+        print("no CUDA device: --cuda-graph runs each iteration eagerly (the same path, nothing captured)",
+              file=sys.stderr)
+    trainer.load_data()         # load (and report missing data) before the progress bar starts
     save = functools.partial(trainer.save, args.out, target_step=end)
 
     def checkpoint(t: Trainer, stats: dict) -> None:
@@ -314,7 +320,10 @@ def cmd_sample(args) -> int:
     if args.out_labels:
         outputs["--out-labels"] = (args.out_labels, npy_bytes((n,), 8))
     per_sample = (3 if png else 4) * numbers + (8 if args.out_labels else 0)
-    check_space(outputs, fix=lambda free: f"use --n {max(0, (free - 256) // per_sample)} or less")
+    def fix(free: int) -> str:
+        fits = (free - 256) // per_sample
+        return f"use --n {fits} or less" if fits >= 1 else "free some space or write elsewhere"
+    check_space(outputs, fix=fix)
     # Held for all n at once: the labels, and for a .png the samples (float32) with the float32 RGB
     # grid that image_grid makes and copies twice on the way to bytes.
     held = 8 * bool(cfg.classes) + (4 + 3 * 12) * numbers * png

@@ -1,9 +1,9 @@
-"""One training iteration replayed as a CUDA graph: one launch per iteration instead of one per kernel.
+"""One training iteration replayed as a CUDA graph: one replay per iteration instead of a launch per kernel.
 
-On a GPU the seed pair's iteration is about 170 small kernels, each shorter to run than to launch,
-so the trainer ran at the rate the host can launch them (about 190 it/s on an H200 at every batch
-size, docs/performance.md). A CUDA graph records the iteration's kernels once and replays them all
-with one call (PyTorch's "whole network capture").
+On a GPU the seed pair's iteration is a long run of small kernels, each shorter to run than to
+launch, so the trainer runs at the rate the host launches them (docs/performance.md, "CUDA"). A CUDA
+graph records the iteration's kernels once and replays them all with one call (PyTorch's "whole
+network capture"); the copy of its record row and the weight averages' update stay outside it.
 
 What capture asks of the iteration, and how the trainer meets it:
 - no host syncs inside it: the trainer reads results back once per `step(n)`, never per iteration;
@@ -47,6 +47,8 @@ class IterationGraph:
         self.work, self.generator, self.capture = work, generator, capture
         self.warm = 0
         self.graph = self.row = None
+        # One side stream for every warm-up iteration: the caching allocator keeps blocks per stream.
+        self.side = torch.cuda.Stream() if capture else None
 
     def __call__(self, row: torch.Tensor) -> None:
         if self.warm < WARMUP:
@@ -66,16 +68,18 @@ class IterationGraph:
         # PyTorch's recipe warms up on a side stream, so that nothing of the warmup is left queued
         # on the stream the capture will record.
         if self.capture:
-            side = torch.cuda.Stream()
-            side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side):
+            self.side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(self.side):
                 self.work(row)
-            torch.cuda.current_stream().wait_stream(side)
+            torch.cuda.current_stream().wait_stream(self.side)
         else:
             self.work(row)
         self.warm += 1
 
     def _capture(self) -> None:
+        if not hasattr(torch.cuda.CUDAGraph, "register_generator_state"):
+            raise ConfigError(f"this torch ({torch.__version__}) cannot give a graph the trainer's own random "
+                              f"generator; --cuda-graph needs a newer torch, or train without it")
         graph = torch.cuda.CUDAGraph()
         graph.register_generator_state(self.generator)
         try:

@@ -26,7 +26,8 @@ SHARE = 0.8        # the most of the available memory a run may plan to take; th
 
 def training_bytes(cfg: Config) -> dict[str, int]:
     """Bytes a run of `cfg` holds while it trains: "networks" (weights, gradients, optimizer moments,
-    averages), "activations" (those of the larger of one iteration's two graphs, kept for its backward pass) and
+    averages, and a second copy of all but the gradients that a call of `step` keeps to roll back to),
+    "activations" (those of the larger of one iteration's two graphs, kept for its backward pass) and
     "data" (the training set as uint8 codes, where its size is known before loading)."""
     G, D = _meta_models(cfg)
     g, d = (sum(p.numel() for p in net.parameters()) for net in (G, D))
@@ -37,7 +38,7 @@ def training_bytes(cfg: Config) -> dict[str, int]:
     # layer's activations as it passes it, so the peak is the larger graph.
     activations = 4 * max(2 * m * d_out, m * (g_out + d_out))
     data = DATASET_SIZES.get(cfg.data, 0) * math.prod(cfg.shape) if cfg.is_image else 0
-    return {"networks": 4 * (g + d) + _saved_state_bytes(cfg, g, d), "activations": activations, "data": data}
+    return {"networks": 4 * (g + d) + 2 * _saved_state_bytes(cfg, g, d), "activations": activations, "data": data}
 
 
 def checkpoint_bytes(cfg: Config) -> int:
@@ -106,7 +107,8 @@ def check_fits(cfg: Config, available: int, training: bool = True) -> None:
     fixed = need["networks"] + need["data"]
     fits = int((budget - fixed) / need["activations"] * cfg.batch_size) if budget > fixed and training else 0
     fix = (f"use batch_size {fits:,} or less" if fits >= 2 else
-           "the networks alone do not fit: choose a smaller latent_dim, hidden or depth, or another model")
+           "the networks alone do not fit: choose a smaller latent_dim, hidden or depth, or another model" if training
+           else "this checkpoint's networks alone do not fit in this machine's memory")
     raise ConfigError(f"this run needs about {size_text(total)} ({parts}), more than {SHARE:.0%} of the "
                       f"{size_text(available)} of memory available; {fix}")
 

@@ -14,11 +14,9 @@ import torch
 from .config import Config
 
 
-def make_optimizer(net: torch.nn.Module, cfg: Config, lr: float, capturable: bool = False) -> torch.optim.Optimizer:
-    """`capturable`: Adam's step counter on the device, for a step inside a CUDA graph (graphs.py)."""
+def make_optimizer(net: torch.nn.Module, cfg: Config, lr: float) -> torch.optim.Optimizer:
     if cfg.optimizer == "adam":
-        make = lambda **kw: torch.optim.Adam(net.parameters(), lr=lr, betas=(cfg.beta1, cfg.beta2),  # noqa: E731
-                                             capturable=capturable, **kw)
+        make = lambda **kw: torch.optim.Adam(net.parameters(), lr=lr, betas=(cfg.beta1, cfg.beta2), **kw)  # noqa: E731
     else:
         make = lambda **kw: torch.optim.SGD(net.parameters(), lr=lr, momentum=cfg.momentum, **kw)  # noqa: E731
     # One fused kernel per step instead of a Python loop over parameters (docs/performance.md).
@@ -56,6 +54,15 @@ def apply(cfg: Config, step: int, opt_g: torch.optim.Optimizer, opt_d: torch.opt
             group["lr"] = lr
             if "momentum" in group:
                 group["momentum"] = now["momentum"]
+
+
+def set_capturable(on: bool, *opts: torch.optim.Optimizer) -> None:
+    """Adam's step counter on the device (`on`) or not. Loading an optimizer's state restores the
+    saved groups' flag too, so a run resumed into or out of a CUDA graph sets it again."""
+    for opt in opts:
+        for group in opt.param_groups:
+            if "capturable" in group:
+                group["capturable"] = on
 
 
 def set_betas(cfg: Config, *opts: torch.optim.Optimizer) -> None:

@@ -1,8 +1,9 @@
 """Many samples from a generator, drawn and written a chunk at a time.
 
 `python -m ganlab sample --n 10000000` should take the memory of one chunk, not of ten million
-samples, and give the samples `Trainer.sample_labeled(n, seed=...)` gives for that seed, bit for
-bit. That method draws all of z from one generator seeded by `seed`, then (a conditional G) the
+samples, and give the samples `Trainer.sample_labeled(n, seed=...)` gives for that seed: the same
+noise and labels, and on the CPU the same samples bit for bit (a GPU may pick another kernel for
+another batch size, and round a product differently). That method draws all of z from one generator seeded by `seed`, then (a conditional G) the
 labels from the same generator; here z is drawn from that stream a chunk at a time, and the labels
 after a first pass over it.
 """

@@ -1,11 +1,11 @@
 """A copy of the trainer's run state kept in buffers that are reused from one copy to the next.
 
 `Trainer.step(n)` copies the weights, the optimizer's moments and the stream before each call, so
-that a call that meets NaN/inf can be rolled back. `copy.deepcopy` made that copy in new tensors
-every time: about 2.6 ms a call for the seed pair on a 2-core CPU (a Python walk over ~600 objects
-and 24 MB of fresh memory), a fifth of an iteration's time when the app or slow motion steps a few
-iterations at a time (docs/performance.md). Here the tensors are copied into the buffers of the
-last copy, in one foreach call, and only the containers are rebuilt.
+that a call that meets NaN/inf can be rolled back. `copy.deepcopy` made that copy in new tensors on
+every call, a Python walk over every object of the state and fresh memory for every tensor, which
+showed in calls of one iteration (slow motion, the app's shortest refreshes; docs/performance.md,
+"Where the gap is"). Here the tensors are copied into the buffers of the last copy, in one foreach
+call, and only the containers are rebuilt.
 
 >>> snap = Snapshot()
 >>> live = {"w": torch.zeros(2), "step": 3}

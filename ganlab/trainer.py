@@ -31,7 +31,7 @@ from .config import DATASET_CLASSES, Config, config_from_dict, needs_new_run
 from .data import PointCloud, balanced_pick, load_dataset
 from .devices import resolve_device
 from .ema import WeightAverage
-from .errors import CheckpointError, ConfigError, DivergenceError
+from .errors import CheckpointError, ConfigError, DivergenceError, GanlabError
 from .history import History
 from .latent import sample_z
 from .losses import d_display, discriminator_phase, g_push, game_value, generator_phase, r1_weight
@@ -62,12 +62,8 @@ class Trainer:
             raise ConfigError("data 'points' needs its points: pass dataset=load_points_csv(...)")
         if ranks is not None and (compile or config.semi_labels):
             raise ConfigError("--compile and --semi-labels run in one process only; drop them, or run without torchrun")
-        if cuda_graph and (compile or ranks is not None):
-            raise ConfigError("--cuda-graph runs one process without --compile; drop --compile, or run without torchrun")
-        if cuda_graph:
-            graphs.check_capturable(config)
         self.config, self.device, self.data_root, self.ranks = config, resolve_device(device), data_root, ranks
-        self.cuda_graph, self._graph = cuda_graph, None
+        self.compiled, self.cuda_graph, self._graph = compile, False, None
         memory.check_fits(config, memory.device_memory(self.device), training)  # refuse before allocating, not be killed
         if self.device.type == "cpu":
             keep_freed_blocks()         # reuse activation buffers instead of faulting in new pages
@@ -90,9 +86,10 @@ class Trainer:
         self.rng = torch.Generator(self.device).manual_seed(
             config.seed if ranks is None else distributed.stream_seed(config.seed, ranks.rank))
         set_noise_generator(self.D, self.rng)
-        capturable = cuda_graph and self.device.type == "cuda"
-        self.opt_g = optim.make_optimizer(self.G, config, config.lr_g, capturable)
-        self.opt_d = optim.make_optimizer(self.D, config, config.lr_d, capturable)
+        self.opt_g = optim.make_optimizer(self.G, config, config.lr_g)
+        self.opt_d = optim.make_optimizer(self.D, config, config.lr_d)
+        if cuda_graph:
+            self.use_cuda_graph()
         # Noise for views is drawn on the CPU and moved: CPU and CUDA generators give different
         # streams for one seed, and a seed should show the same samples on every device.
         fixed = torch.Generator().manual_seed(config.seed + 1)
@@ -148,6 +145,18 @@ class Trainer:
     sample_net = property(lambda self: self.G_ema if self.ema is not None else self.G,
                           doc="The generator that samples, views and metrics use: the average when `ema` > 0.")
 
+    def use_cuda_graph(self, on: bool = True) -> None:
+        """Replay each iteration of `step()` as one CUDA graph from the next step on (graphs.py), or stop.
+        Refused, in one line, for settings a capture would freeze and with --compile or torchrun."""
+        if on and (self.compiled or self.ranks is not None):
+            raise ConfigError("--cuda-graph runs one process without --compile; drop --compile, or run without torchrun")
+        if on:
+            graphs.check_capturable(self.config)
+        self.cuda_graph, self._graph = on, None
+        optim.set_capturable(self._capture_on, self.opt_g, self.opt_d)
+
+    _capture_on = property(lambda self: self.cuda_graph and self.device.type == "cuda")
+
     def rates(self, step: int | None = None) -> dict[str, float]:
         """lr_g, lr_d and (SGD) momentum in force at iteration `step` (default: the next one)."""
         return optim.rates(self.config, self.step_count if step is None else step)
@@ -202,7 +211,7 @@ class Trainer:
     def _autocast(self):
         # A CUDA graph must not capture autocast's cache of cast weights: it lives for one capture.
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16",
-                              cache_enabled=not self.cuda_graph)
+                              cache_enabled=not self._capture_on)
 
     def _d_step(self, d_step: int, autocast, train: bool = True):
         """D's step number `d_step` (counted over the run, for lazy R1's schedule); with `train` off,
@@ -305,7 +314,7 @@ class Trainer:
         self._pending = None            # D steps taken alone were extra ones; a full iteration starts here
 
         if self.cuda_graph and self._graph is None:
-            self._graph = graphs.IterationGraph(self._iteration, self.rng, capture=self.device.type == "cuda")
+            self._graph = graphs.IterationGraph(self._iteration, self.rng, capture=self._capture_on)
         iteration = self._graph or self._iteration
 
         def iterations(rows):
@@ -318,7 +327,11 @@ class Trainer:
         """`run(rows)` fills n history rows; keep them if every loss is finite, else roll back."""
         start, saved = self.step_count, self._snapshot.take(self._run_state())
         rows = torch.empty(n, len(HISTORY_KEYS), device=self.device)
-        run(rows)
+        try:
+            run(rows)
+        except GanlabError:             # e.g. a capture refused after its warm-up iterations had run
+            self._roll_back(saved)
+            raise
         if self.ranks is not None:
             distributed.mean_over_ranks(rows)        # one history, and one verdict on divergence, for all ranks
         finite = torch.isfinite(rows).all(dim=1)
@@ -494,6 +507,7 @@ class Trainer:
         self.D.load_state_dict(state["D"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
+        optim.set_capturable(self._capture_on, self.opt_g, self.opt_d)     # the file's flag is not this run's
         self.ema = _kept_average(None, self.G, ema)
         self.d_ema = _kept_average(None, self.D, ema if self.config.semi_labels else 0.0)
         for avg, key in ((self.ema, "G_ema"), (self.d_ema, "D_ema")):

@@ -37,8 +37,9 @@ def load_trainer(source) -> Trainer:
         raise CheckpointError(f"{source.name} is {source.size / 2**20:.0f} MB; the app accepts checkpoints up to "
                           f"{MAX_UPLOAD_MB} MB")
     if isinstance(source, (str, Path)) and not in_folder(source, checkpoint_dir()):
-        raise CheckpointError(f"{source} leads out of {checkpoint_dir()} (a link to {Path(source).resolve()}); "
-                              f"the app loads only the files in that folder")
+        link = f" (a link to {Path(source).resolve()})" if Path(source).is_symlink() else ""
+        raise CheckpointError(f"{source} leads out of {checkpoint_dir()}{link}; the app loads only the files in "
+                              f"that folder")
     if hasattr(source, "getvalue"):
         data = io.BytesIO(source.getvalue())
         data.name = getattr(source, "name", "uploaded file")
