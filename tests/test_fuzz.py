@@ -298,13 +298,27 @@ def path_slots() -> dict[str, dict[str, tuple[str, ...]]]:
     return slots
 
 
+# Text options that are not paths the command fuzzer gives out: names from a list, and two that are
+# names or paths, checked elsewhere (data's folder:PATH by the image-folder fuzzer, complete's --mask
+# M.npy by tests/test_inference.py).
+NOT_PATHS = {"device", "model", "cond", "prior", "optimizer", "loss", "precision", "data", "mask"}
+
+
 def test_the_command_fuzzer_knows_every_command_and_every_path():
-    from ganlab.cli import COMMANDS
+    import argparse
+
+    from ganlab.cli import COMMANDS, build_parser
 
     slots = path_slots()
     assert set(slots) == set(COMMANDS)
     # fields takes no path; every other command takes at least one, and the fuzzer gives each a wrong one.
     assert [c for c, s in slots.items() if not s] == ["fields"]
+    # A new text option is either a path with its slot (cli.INPUTS / OUTPUTS) or named above.
+    subparsers = next(a for a in build_parser()._actions if a.dest == "command").choices
+    for command, parser in subparsers.items():
+        texts = {a.dest for a in parser._actions
+                 if isinstance(a, argparse._StoreAction) and a.type in (None, str) and a.choices is None}
+        assert texts - NOT_PATHS <= set(slots[command]), (command, texts - NOT_PATHS - set(slots[command]))
 
 
 @st.composite

@@ -98,7 +98,7 @@ def _bad_inputs(tmp_path):
         (["encode", "{e}", "--images", "{t}/big.npy"], "images must lie in \\[0, 1\\]"),
         (["encode", "{e}", "--images", "{t}/obj.npy"], "is not a .npy array"),
         (["encode", "{e}", "--images", "{t}/text.npy"], "is not a .npy array"),
-        (["encode", "{e}", "--images", "{t}/missing.npy"], "no such file"),
+        (["encode", "{e}", "--images", "{t}/missing.npy"], "no such --images file"),
         (["encode", "{plain}", "--images", "{t}/wrong.npy"], "has no encoder: train one with `python -m ganlab encoder"),
         (["sample", "{e}", "--z", "{t}/z9.npy"], "this generator takes \\(N, 8\\) noise vectors"),
         (["complete", "{e}", "--images", "{t}/wrong.npy", "--mask", "top"], "images must have shape"),
