@@ -2,6 +2,7 @@
 alternation (A, B, A, B, ...) so that drift of the machine falls on both alike.
 
     python docs/tools/bench_ab.py OLD_CHECKOUT NEW_CHECKOUT [--rounds 2] [--iters 300] [--out FILE.json]
+                                  [--cases seed:64:fp32,seed:256:fp32]   # model:batch:precision, default all
 
 Each checkout's own `ganlab.bench.bench_case` times each case in a fresh process (MNIST from
 $GANLAB_DATA); model names are ones both checkouts accept.
@@ -28,9 +29,9 @@ print(json.dumps({"threads": torch.get_num_threads(), "torch": torch.__version__
 """
 
 
-def run_tree(tree: str, iters: int, warmup: int) -> dict:
+def run_tree(tree: str, iters: int, warmup: int, cases: list) -> dict:
     env = {**os.environ, "PYTHONPATH": os.path.abspath(tree)}
-    out = subprocess.run([sys.executable, "-c", SNIPPET, json.dumps(CASES), str(iters), str(warmup)],
+    out = subprocess.run([sys.executable, "-c", SNIPPET, json.dumps(cases), str(iters), str(warmup)],
                          cwd=tree, env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -43,17 +44,19 @@ def main() -> None:
     ap.add_argument("--iters", type=int, default=300)
     ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--out")
+    ap.add_argument("--cases", help="model:batch:precision,... (default: every case above)")
     args = ap.parse_args()
+    cases = CASES if not args.cases else [(m, int(b), p) for m, b, p in (c.split(":") for c in args.cases.split(","))]
     runs = []
     for r in range(args.rounds):
         for label, tree in (("before", args.old), ("after", args.new)):
             t0 = time.time()
-            result = run_tree(tree, args.iters, args.warmup)
+            result = run_tree(tree, args.iters, args.warmup, cases)
             runs.append({"round": r, "checkout": label, **result})
             print(f"round {r} {label}: " + ", ".join(f"{x['model']} {x['batch_size']} {x['precision']} "
                   f"{x['ganlab_it_s']:.1f}" for x in result["rows"]) + f" ({time.time() - t0:.0f} s)", file=sys.stderr)
     summary = {}
-    for m, b, p in CASES:
+    for m, b, p in cases:
         for label in ("before", "after"):
             speeds = [x["ganlab_it_s"] for run in runs if run["checkout"] == label for x in run["rows"]
                       if (x["model"], x["batch_size"], x["precision"]) == (m, b, p)]
