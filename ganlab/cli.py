@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import distributed, memory
+from . import distributed, memory, sampling
 from .checkpoint import atomic_write, load_checkpoint
 from .config import (DATASETS, FIELD_TYPES, FIELDS, STRUCTURAL, Config, allowed, check_field, make_config,
                      needs_new_run, rules)
@@ -292,8 +292,6 @@ def _train(args, device, ranks: distributed.Ranks | None) -> int:
 
 
 def cmd_sample(args) -> int:
-    from .sampling import chunk_rows, npy_bytes, sample_chunks, write_npy_chunks
-
     if args.n is not None and args.n < 1:
         raise ConfigError(f"--n must be >= 1, got {args.n}")
     trainer = Trainer.load(args.checkpoint, device=args.device, training=False)
@@ -313,23 +311,20 @@ def cmd_sample(args) -> int:
             raise ConfigError(f"--z {args.z} holds NaN or inf values")
         if args.n is not None and args.n != len(z):
             raise ConfigError(f"--n {args.n} and --z with {len(z)} rows disagree; drop --n (one sample per row)")
-    n, numbers = len(z) if z is not None else args.n or 64, math.prod(cfg.shape)
-    # What the files take, before anything is drawn: a .npy of float32, a .png of at most three bytes
-    # (RGB) a number (its tiles' borders aside; compression only makes it smaller).
-    outputs = {"--out": (args.out, npy_bytes((n, numbers), 3 if png else 4))}
+    n = len(z) if z is not None else args.n or 64
+    # What the files and the memory take, before anything is drawn.
+    outputs = {"--out": (args.out, sampling.npy_bytes((n,), sampling.file_bytes_per_sample(cfg, png, labels=False)))}
     if args.out_labels:
-        outputs["--out-labels"] = (args.out_labels, npy_bytes((n,), 8))
-    per_sample = (3 if png else 4) * numbers + (8 if args.out_labels else 0)
+        outputs["--out-labels"] = (args.out_labels, sampling.npy_bytes((n,), 8))
+    per_sample = sampling.file_bytes_per_sample(cfg, png, labels=bool(args.out_labels))
+
     def fix(free: int) -> str:
         fits = (free - 256) // per_sample
         return f"use --n {fits} or less" if fits >= 1 else "free some space or write elsewhere"
     check_space(outputs, fix=fix)
-    # Held for all n at once: the labels, and for a .png the samples (float32) with the float32 RGB
-    # grid that image_grid makes and copies twice on the way to bytes.
-    held = 8 * bool(cfg.classes) + (4 + 3 * 12) * numbers * png
-    rows = chunk_rows(cfg)
-    memory.check_sampling_fits(cfg, n, rows, held, memory.available_memory())
-    chunks = sample_chunks(trainer, n, args.seed, rows, z=z, label=args.label)
+    rows = sampling.chunk_rows(cfg)
+    memory.check_sampling_fits(cfg, n, rows, sampling.held_bytes_per_sample(cfg, png), memory.available_memory())
+    chunks = sampling.sample_chunks(trainer, n, args.seed, rows, z=z, label=args.label)
     labels = []
 
     def samples():
@@ -341,7 +336,7 @@ def cmd_sample(args) -> int:
         x = torch.cat(list(samples()))
         write_grid(args.out, x, math.ceil(math.sqrt(n)))
     else:
-        atomic_write(args.out, lambda f: write_npy_chunks(f, samples(), (n, *cfg.shape)))
+        atomic_write(args.out, lambda f: sampling.write_npy_chunks(f, samples(), (n, *cfg.shape)))
     if args.out_labels:
         atomic_write(args.out_labels, lambda f: np.save(f, torch.cat(labels).numpy()))
     print(f"wrote a grid of {n} samples to {args.out}" if png else

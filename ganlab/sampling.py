@@ -65,6 +65,20 @@ def sample_chunks(trainer, n: int, seed: int, rows: int, z: torch.Tensor | None 
         yield trainer.sample_labeled(z=zc, labels=labels[a:b] if isinstance(labels, torch.Tensor) else labels)
 
 
+def file_bytes_per_sample(cfg, png: bool, labels: bool) -> int:
+    """Bytes one sample adds to what `sample` writes: float32 numbers to a .npy, or at most three
+    bytes (RGB) a number to a .png (its tiles' borders aside; compression only makes it smaller),
+    and an int64 label when labels are written too."""
+    return (3 if png else 4) * math.prod(cfg.shape) + (8 if labels else 0)
+
+
+def held_bytes_per_sample(cfg, png: bool) -> int:
+    """Bytes per sample that `sample` holds for all n at once, beside one chunk: a conditional G's
+    labels, and for a .png the samples (float32) with the float32 RGB grid that image_grid makes and
+    copies twice on the way to bytes."""
+    return 8 * bool(cfg.classes) + (4 + 3 * 12) * math.prod(cfg.shape) * png
+
+
 def npy_bytes(shape: tuple[int, ...], itemsize: int = 4) -> int:
     """Size of a .npy file of float32 (or `itemsize`-byte) values of `shape`: header and data."""
     return 128 + itemsize * math.prod(shape)

@@ -159,8 +159,8 @@ def test_a_grid_too_large_for_memory_is_refused_with_a_count_that_fits(runs, tmp
     fits = int(re.search(r"\(--n (\d+)\)", err).group(1))
     cfg = Trainer.load(runs["cond"], device="cpu").config
     rows = sampling.chunk_rows(cfg)
-    memory.check_sampling_fits(cfg, fits, rows, 8 + 40 * 64, 2**30)        # the count named fits as a grid
-    memory.check_sampling_fits(cfg, 400_000, rows, 8, 2**30)                 # and all of them fit as a .npy
+    memory.check_sampling_fits(cfg, fits, rows, sampling.held_bytes_per_sample(cfg, png=True), 2**30)  # fits as a grid
+    memory.check_sampling_fits(cfg, 400_000, rows, sampling.held_bytes_per_sample(cfg, png=False), 2**30)  # all, as a .npy
 
 
 def read_argv(command: str, dest: str, path: str, runs, tmp_path) -> list[str]:
