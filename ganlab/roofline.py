@@ -48,6 +48,13 @@ def iteration_gemms(g_layers, d_layers, m: int, k: int = 1) -> list[tuple[str, i
     return out
 
 
+def recorded_product(name: str, input_shapes) -> tuple[int, int, int]:
+    """(rows, inner, cols) of an mm(a, b) or addmm(bias, a, b) as torch.profiler records its inputs'
+    shapes, to match against `iteration_gemms`."""
+    a, b = input_shapes[1:3] if name == "aten::addmm" else input_shapes[:2]
+    return a[0], a[1], b[1]
+
+
 def time_gemm(rows: int, i: int, o: int, kind: str, dtype=torch.float32, seconds: float = 0.1) -> float:
     """Seconds for one product of this shape and kind, operands already in `dtype`."""
     w, x, g = (torch.randn(*shape).to(dtype) for shape in ((o, i), (rows, i), (rows, o)))

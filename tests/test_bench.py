@@ -3,7 +3,7 @@ import torch
 
 from ganlab import Trainer, make_config
 from ganlab.bench import format_table, forward_flops, iteration_flops, run
-from ganlab.roofline import ADAM_BYTES_PER_PARAM, iteration_bound, iteration_gemms, linear_shapes
+from ganlab.roofline import ADAM_BYTES_PER_PARAM, iteration_bound, iteration_gemms, linear_shapes, recorded_product
 
 
 def test_flop_count_of_the_seed_pair():
@@ -40,7 +40,7 @@ def test_the_bound_counts_every_matrix_product_an_iteration_runs(model, k):
     t.step(1)
     with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
         t.step(1)
-    ran = sorted(_mnk(e.name, e.input_shapes) for e in prof.events() if e.name in ("aten::mm", "aten::addmm"))
+    ran = sorted(recorded_product(e.name, e.input_shapes) for e in prof.events() if e.name in ("aten::mm", "aten::addmm"))
     listed = sorted({"fwd": (r, i, o), "dgrad": (r, o, i), "wgrad": (o, r, i)}[kind]
                     for _, r, i, o, kind in iteration_gemms(linear_shapes(t.G), linear_shapes(t.D), 8, k))
     assert ran == listed
@@ -59,12 +59,6 @@ def _random_images():
 
     codes = torch.randint(0, 256, (32, 784), dtype=torch.uint8)
     return ImageData(None, torch.zeros(32, dtype=torch.long), (1, 28, 28), levels=255, codes=codes)
-
-
-def _mnk(name: str, shapes) -> tuple[int, int, int]:
-    """(rows, inner, cols) of a recorded mm(a, b) or addmm(bias, a, b)."""
-    a, b = shapes[1:3] if name == "aten::addmm" else shapes[:2]
-    return a[0], a[1], b[1]
 
 
 def test_convolutions_are_counted_at_their_output_size():

@@ -3,7 +3,7 @@ alone (the bound `bench` prints), and what the iteration spends besides them.
 
     python docs/tools/gemm_in_situ.py [model=pytorch-mlp] [batch_size=64] [precision=fp32] [iters=200]
 
-MNIST-shaped random images (no data needed), 30 untimed iterations first. The in-iteration times come
+The trainer of profile_step.py (random MNIST-shaped images, no data needed). The in-iteration times come
 from torch.profiler (which adds a little to every operator); the alone times from
 `ganlab.roofline.time_gemm`, as the bound takes them.
 """
@@ -15,16 +15,10 @@ from collections import defaultdict
 import torch
 from torch.profiler import ProfilerActivity, profile
 
+from profile_step import random_mnist_trainer
+
 from ganlab.config import FIELD_TYPES, make_config
-from ganlab.data import ImageData
-from ganlab.roofline import iteration_gemms, linear_shapes, time_gemm
-from ganlab.trainer import Trainer
-
-
-def _mnk(name, shapes):
-    """(rows, inner, cols) of a recorded mm(a, b) or addmm(bias, a, b)."""
-    a, b = shapes[1:3] if name == "aten::addmm" else shapes[:2]
-    return a[0], a[1], b[1]
+from ganlab.roofline import iteration_gemms, linear_shapes, recorded_product, time_gemm
 
 
 def main(argv):
@@ -32,11 +26,7 @@ def main(argv):
     iters = int(fields.pop("iters", 200))
     fields.setdefault("model", "pytorch-mlp")
     cfg = make_config(data="mnist", **{k: FIELD_TYPES[k](v) for k, v in fields.items()})
-    codes = torch.randint(0, 256, (60_000, 784), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
-    images = ImageData(None, torch.zeros(60_000, dtype=torch.long), (1, 28, 28), levels=255, codes=codes)
-    probe = Trainer(cfg, device="cpu", dataset=images)
-    trainer = Trainer(cfg, device="cpu", dataset=images.for_training(*(probe.G.out_range or (0.0, 1.0))))
-    trainer.step(30)
+    trainer = random_mnist_trainer(cfg)
     t0 = time.perf_counter()
     trainer.step(iters)
     plain_ms = (time.perf_counter() - t0) / iters * 1e3
@@ -45,7 +35,7 @@ def main(argv):
     in_iteration = defaultdict(float)                   # (rows, inner, cols) -> microseconds per iteration
     for e in prof.key_averages(group_by_input_shape=True):
         if e.key in ("aten::mm", "aten::addmm"):
-            in_iteration[_mnk(e.key, e.input_shapes)] += e.self_cpu_time_total / iters
+            in_iteration[recorded_product(e.key, e.input_shapes)] += e.self_cpu_time_total / iters
     total_ms = sum(e.self_cpu_time_total for e in prof.key_averages()) / iters / 1e3
     dtype = torch.bfloat16 if cfg.precision == "bf16" else torch.float32
     parts = defaultdict(float)                          # part of the iteration -> microseconds alone
