@@ -36,6 +36,11 @@ def run_tree(tree: str, iters: int, warmup: int, cases: list) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _commit(tree: str) -> str:
+    out = subprocess.run(["git", "-C", tree, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return out.stdout.strip() or "unknown"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("old")
@@ -61,8 +66,12 @@ def main() -> None:
             speeds = [x["ganlab_it_s"] for run in runs if run["checkout"] == label for x in run["rows"]
                       if (x["model"], x["batch_size"], x["precision"]) == (m, b, p)]
             summary.setdefault(f"{m} {b} {p}", {})[label] = [round(s, 1) for s in speeds]
+    # The checkouts by commit, not by where they sit on one machine.
+    command = (f"python docs/tools/bench_ab.py OLD_CHECKOUT NEW_CHECKOUT --rounds {args.rounds} --iters {args.iters} "
+               f"--warmup {args.warmup}" + (f" --cases {args.cases}" if args.cases else "") + " --out FILE.json")
     result = {"machine": platform.processor() or platform.machine(), "date": time.strftime("%Y-%m-%d"),
-              "command": " ".join(sys.argv), "iters": args.iters, "warmup": args.warmup, "it_s": summary, "runs": runs}
+              "command": command, "old_commit": _commit(args.old), "new_commit": _commit(args.new),
+              "iters": args.iters, "warmup": args.warmup, "it_s": summary, "runs": runs}
     text = json.dumps(result, indent=2)
     if args.out:
         with open(args.out, "w") as f:
