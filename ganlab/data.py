@@ -17,8 +17,7 @@ from pathlib import Path
 import torch
 
 from .config import DATASET_CLASSES, FOLDER, IMAGE_DATASETS, TOY_DATASETS
-from .errors import DataError, first_line
-from .memory import size_text
+from .errors import DataError, first_line, size_text
 from .outputs import check_input, source_size
 
 

@@ -26,3 +26,11 @@ def first_line(exc: BaseException, limit: int = 200) -> str:
     """The first line of an exception's message, for wrapping foreign errors in one-line ones."""
     text = str(exc).strip()
     return text.splitlines()[0][:limit] if text else "no message"
+
+
+def size_text(n: float) -> str:
+    """A byte count as people read it in a message: 1.5 GiB, 12.0 MiB, 3.2 KiB."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n / 2**10:.1f} KiB"

@@ -21,8 +21,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import DataError, first_line
-from .memory import available_memory, size_text
+from .errors import DataError, first_line, size_text
+from .memory import available_memory
 from .outputs import check_input, source_size
 
 EXTENSIONS = (".png", ".jpg", ".jpeg")

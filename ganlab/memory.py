@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from .config import DATASET_SIZES, Config
-from .errors import ConfigError
+from .errors import ConfigError, size_text  # noqa: F401  (size_text: its old home)
 
 SHARE = 0.8        # the most of the available memory a run may plan to take; the rest is the process's own
 
@@ -142,11 +142,3 @@ def available_memory() -> int:
 def device_memory(device: torch.device) -> int:
     """Bytes free for a run on `device`: the GPU's free memory on CUDA, else the machine's."""
     return torch.cuda.mem_get_info(device)[0] if device.type == "cuda" else available_memory()
-
-
-def size_text(n: float) -> str:
-    """A byte count as people read it: 1.5 GiB, 12.0 MiB, 3.2 KiB."""
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n / 2**10:.1f} KiB"

@@ -14,8 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .errors import ConfigError
-from .memory import size_text
+from .errors import ConfigError, size_text
 
 
 def check_output(path: str | os.PathLike, flag: str, endings: tuple[str, ...]) -> Path:
