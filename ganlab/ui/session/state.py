@@ -1,0 +1,136 @@
+"""The tab's state: one `LabState` under one session-state key, its one accessor `get()`, and the
+settings widgets' keys. The only module that writes `st.session_state`; the rest of `ui.session`
+changes the `LabState` that `get()` returns."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import streamlit as st
+import torch
+
+from ...config import FIELDS, Config
+from ...data import PointCloud
+from ...links import read_link
+from ...trainer import Trainer
+
+KEY = "ganlab"
+RECIPE = "recipe"            # the recipe widget's key
+LOSS_SHOWN = "loss_shown"    # the loss the widgets showed before the last change: whose settings to undo
+
+
+def widget_key(name: str) -> str:
+    """The session-state key of config field `name`'s widget."""
+    return "cfg." + name
+
+
+@dataclass(frozen=True)
+class Status:
+    """Why training is paused. A divergence may be cured by new rates, so changing a setting clears
+    it; any other error (missing data) stays until a new run."""
+    message: str
+    diverged: bool = False
+
+
+@dataclass(frozen=True)
+class Timing:
+    iterations: int
+    train_s: float
+    draw_s: float
+
+
+@dataclass(frozen=True)
+class SlowStep:
+    """One step taken alone ("d" or "g") and the views before and after it (`plots.snapshot`)."""
+    kind: str
+    step: int                  # the trainer's step count after it
+    d_steps: int               # D steps taken alone in the current iteration
+    before: dict
+    after: dict
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A run pinned for comparison: a copy of it at the moment it was pinned, and its view then."""
+    trainer: Trainer
+    view: object               # plots.run_view's figure or image
+
+
+@dataclass
+class LabState:
+    trainer: Trainer
+    recipe: str                                  # the recipe the live run's settings started from
+    status: Status | None = None
+    ips: float | None = None                     # measured iterations/s, sizes the slice per refresh
+    timing: Timing | None = None                 # of the last refresh, for the status line
+    points: PointCloud | None = None             # an uploaded point set
+    points_name: tuple | None = None             # (name, size) of that upload, or ("drawing", n)
+    csv_read: tuple | None = None                # (name, size) of the last CSV read
+    notes: list[str] = field(default_factory=list)
+    explorer: tuple | None = None                # (source key, Trainer) shown by the latent explorer
+    message: tuple[str, str] | None = None       # ("success" | "error", text) of the last save / load
+    encodings: dict = field(default_factory=dict)  # z of real-image endpoints, by (generator, image, steps)
+    drawing_note: tuple[str, str] | None = None  # ("success" | "error", text) of the last "Train on these points"
+    images_note: tuple[str, str] | None = None   # ("success" | "error", text) of the last zip of images
+    pinned: list[Pin] = field(default_factory=list)          # runs beside the live one (links.MAX_PINS)
+    pending_pins: list = field(default_factory=list)        # (Config, iterations) from a link, not yet rebuilt
+    pin_note: str | None = None                             # why the last pin was refused
+    slow: SlowStep | None = None                 # what the last D step or G step taken alone changed
+    d_score: tuple | None = None                 # (id of the run, its step, evaluate.semi_classifier's result)
+
+
+def get() -> LabState:
+    """This tab's state; made once per session from the URL (a fresh run, no I/O until it trains)."""
+    if KEY not in st.session_state:
+        _leave_a_core_for_the_browser()
+        link = read_link(st.query_params.to_dict())
+        st.session_state[KEY] = LabState(Trainer(link.config, device="auto"), link.recipe, notes=link.notes,
+                                         pending_pins=link.pins)
+        sync_widgets_from(link.config, link.recipe)
+    return st.session_state[KEY]
+
+
+def _leave_a_core_for_the_browser() -> None:
+    """The browser drawing the charts runs on the same machine as the trainer. With every core
+    given to torch's OpenMP pool, its spinning threads fight the browser and a 2-core CPU trains
+    several times slower (README, "Responsiveness"); one core fewer avoids that."""
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+
+
+# ------------------------------------------------------------------ the widgets' keys
+def set_widgets(values: dict) -> None:
+    """Put values into widget keys (before the widgets are drawn, or in a callback)."""
+    for key, value in values.items():
+        st.session_state[key] = value
+
+
+def set_default(key: str, value) -> None:
+    """A widget's first value (a widget given both `value` and a session key is an error)."""
+    st.session_state.setdefault(key, value)
+
+
+def sync_widgets_from(cfg: Config, recipe: str | None = None) -> None:
+    """Put a config (and recipe) into the widget keys (before the widgets are drawn, or in a callback)."""
+    values = {widget_key(name): getattr(cfg, name) for name in FIELDS}
+    values[LOSS_SHOWN] = cfg.loss
+    if recipe is not None:
+        values[RECIPE] = recipe
+    set_widgets(values)
+
+
+# ------------------------------------------------------------------ lines shown once
+def take_notes() -> list[str]:
+    state = get()
+    notes, state.notes = state.notes, []
+    return notes
+
+
+def set_message(kind: str, text: str) -> None:
+    get().message = (kind, text)
+
+
+def take_message() -> tuple[str, str] | None:
+    state = get()
+    message, state.message = state.message, None
+    return message
