@@ -497,3 +497,68 @@ def test_a_loss_that_cannot_work_with_the_model_is_refused_in_one_line_and_the_r
     assert trainer(at) is run and run.config.loss == "nonsat" and run.step_count == 1
     assert [e.value for e in at.sidebar.error] == ["semi_labels reads D's real-vs-fake output as a probability, "
                                                    "which loss 'hinge' does not: use loss nonsat, minimax or features with it"]
+
+
+def test_d_scored_as_a_classifier_shows_for_its_own_run_only():
+    at = app({"data": "digits", "semi_labels": "100"})
+    at.button(key="step").click().run()
+    at.button(key="score_d").click().run()
+    assert not at.exception and [m.label for m in at.metric] == ["test error at step 1"]
+    at.button(key="reset").click().run()                     # a new run: the score was of the one before
+    assert not at.exception and not at.metric
+
+
+def _writes(path: Path, lab_state: bool) -> list[int]:
+    """The lines of a module that assign to, delete from or call a mutating method of
+    `st.session_state`; with `lab_state`, also those that change the `LabState` that `session.get()`
+    returns (directly, or through a name it was assigned to)."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+
+    def is_session_state(node) -> bool:
+        return isinstance(node, ast.Attribute) and node.attr == "session_state"
+
+    def is_get(node) -> bool:
+        return (lab_state and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "get" and getattr(node.func.value, "id", None) == "session")
+
+    held = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign) and is_get(node.value)
+            for t in node.targets if isinstance(t, ast.Name)}
+
+    def written(target) -> bool:
+        """`target` (a name, attribute or item) lies inside the session state."""
+        node = target
+        while isinstance(node, (ast.Attribute, ast.Subscript)) and not is_session_state(node):
+            node = node.value
+        held_state = is_get(node) or (isinstance(node, ast.Name) and node.id in held)
+        return is_session_state(node) or (node is not target and held_state)
+
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.Delete)):
+            targets = node.targets
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in {
+                "setdefault", "update", "pop", "popitem", "clear", "append", "__setitem__", "__delitem__"}:
+            targets = [ast.Subscript(node.func.value, ast.Constant(0))]     # the object the method changes
+        else:
+            continue
+        flat = [e for t in targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
+        lines += [node.lineno for e in flat if written(e)]
+    return sorted(lines)
+
+
+def test_session_state_has_one_writer():
+    """Pages read the tab's state and call `ganlab.ui.session` to change it; of that package, only
+    `state.py` touches `st.session_state`. (Widget keys that Streamlit itself writes are not
+    assignments, so they pass.)"""
+    root = Path(__file__).resolve().parents[1]
+    ui, session = root / "ganlab" / "ui", root / "ganlab" / "ui" / "session"
+    assert _writes(session / "state.py", lab_state=False)                 # the check does see writes
+    fronts = [root / "app.py", *(root / "app_pages").glob("*.py"), *ui.rglob("*.py")]
+    pages = {p.name: _writes(p, lab_state=True) for p in sorted(fronts) if p.parent != session}
+    assert {name: lines for name, lines in pages.items() if lines} == {}
+    parts = {p.name: _writes(p, lab_state=False) for p in sorted(session.glob("*.py")) if p.name != "state.py"}
+    assert {name: lines for name, lines in parts.items() if lines} == {}

@@ -377,9 +377,10 @@ def semi_panel(trainer) -> None:
     cfg = trainer.config
     st.subheader("D as a classifier")
     if st.button("Score D on the test set", key="score_d"):
-        st.session_state["d_score"] = (id(trainer), trainer.step_count, evaluate.semi_classifier(trainer))
-    run, step, result = st.session_state.get("d_score") or (None, None, None)
-    if result is not None and run == id(trainer):          # a score of this run, not of one before
+        session.record_d_score(trainer, evaluate.semi_classifier(trainer))
+    score = session.d_score(trainer)                    # a score of this run, not of one before
+    if score:
+        step, result = score
         st.metric(f"test error at step {step:,}", f"{100 * result['test_error']:.2f} %",
                   help=f"on {result['test_images']:,} images D never saw labelled")
     st.caption(f"D ends in {DATASET_CLASSES[cfg.data]} class logits, learnt from {cfg.semi_labels:,} labelled "
