@@ -1,7 +1,6 @@
 """Figures and images shared by the app and the notebooks, one module per kind of view. Returns
 Plotly figures, numpy images and GIF bytes; never imports Streamlit or ipywidgets. The torch work
-behind a figure (D on a grid, a KDE of pg) is done here, through the trainer's inference-mode
-probes, so pages stay free of tensor math.
+behind a figure (D on a grid, a KDE of pg) is done here, so pages stay free of tensor math.
 
 - curves.py: a run's losses, D's mean outputs and the game's value against its optimum; runs overlaid.
 - toy.py: the toy data's views over D(x) (the plane, the paper's Figure 1), a run's samples at a glance.
