@@ -102,6 +102,22 @@ def test_resume_with_a_config_that_does_not_fit_is_refused_and_nothing_is_damage
     assert code == 1 and "--latent-dim 3 (checkpoint: 2)" in err and ckpt.read_bytes() == before
 
 
+def test_resume_with_a_loss_that_gives_d_another_meaning_is_refused_in_one_line(tmp_path, capsys):
+    """nonsat's D gives a probability, wgan-gp's a critic's score: the weights mean something else,
+    so the change needs a new run (Config.structural_diff); minimax's D means what nonsat's does."""
+    ckpt = tmp_path / "r.pt"
+    assert main(["train", "--data", "ring", "--steps", "5", "--out", str(ckpt), "--quiet"]) == 0
+    before = ckpt.read_bytes()
+    capsys.readouterr()
+    assert main(["train", "--resume", str(ckpt), "--loss", "wgan-gp", "--steps", "5", "--out", str(ckpt)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: "), err
+    assert "--loss wgan-gp (checkpoint: nonsat)" in err and "D's output another meaning" in err, err
+    assert ckpt.read_bytes() == before
+    assert main(["train", "--resume", str(ckpt), "--loss", "minimax", "--steps", "1", "--out", str(ckpt),
+                 "--quiet"]) == 0
+
+
 def test_a_truncated_checkpoint_gives_no_traceback(tmp_path):
     ckpt = tmp_path / "r.pt"
     main(["train", "--data", "ring", "--steps", "5", "--out", str(ckpt), "--quiet"])
