@@ -17,10 +17,12 @@ import os
 import pickle
 import re
 import tempfile
+import warnings
 from pathlib import Path
 
 import torch
 
+from . import distributed
 from .errors import CheckpointError, first_line
 from .outputs import check_input, source_size
 
@@ -207,3 +209,34 @@ def points_of(sd: dict, path) -> torch.Tensor:
     if not isinstance(points, torch.Tensor) or points.ndim != 2 or points.shape[1] != 2 or len(points) < 2:
         raise CheckpointError(f"{path} is a 'points' run without a valid (N, 2) points tensor")
     return points.float()
+
+
+def world_size_of(sd: dict) -> int:
+    """The processes that trained a loaded checkpoint (1 for a file from before torchrun training),
+    checked with the streams it must then hold."""
+    world = sd.get("world_size", 1)
+    if isinstance(world, bool) or not isinstance(world, int) or world < 1:
+        raise CheckpointError(f"checkpoint world_size must be an integer >= 1, got {world!r}")
+    streams = sd.get("rng_ranks")
+    if world > 1 and not (isinstance(streams, list) and len(streams) == world
+                          and all(isinstance(t, torch.Tensor) and t.dtype == torch.uint8 for t in streams)):
+        raise CheckpointError(f"checkpoint of {world} processes without their {world} random streams (rng_ranks)")
+    return world
+
+
+def resumed_stream(sd: dict, device_type: str, rank: int, world: int, seed: int, step: int) -> torch.Tensor | int:
+    """The random stream process `rank` of `world` continues from a checkpoint: the saved generator
+    state where the file was written by as many processes on the same kind of device; else, with a
+    warning, the seed to re-derive it from. CPU and CUDA generators have different states, so across
+    devices the stream cannot continue; nor can N ranks' streams become M ranks' ones."""
+    saved_world = world_size_of(sd)
+    if saved_world != world:
+        warnings.warn(f"checkpoint was trained by {saved_world} process{'es' * (saved_world > 1)}, resuming in "
+                      f"{world}: each process's random stream is re-derived from (seed, rank, step), so this run "
+                      f"is not bit-identical to one continued by {saved_world}")
+        return distributed.stream_seed(seed, rank, step)
+    if sd["rng"]["device"] != device_type:
+        warnings.warn(f"checkpoint was trained on {sd['rng']['device']}, resuming on {device_type}: "
+                      f"random stream reseeded, so this run is not bit-identical to an uninterrupted one")
+        return seed + step if world == 1 else distributed.stream_seed(seed, rank, step)
+    return (sd["rng_ranks"][rank] if world > 1 else sd["rng"]["state"]).cpu()

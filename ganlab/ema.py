@@ -40,3 +40,14 @@ class WeightAverage:
         torch._foreach_lerp_(self._floats[0], self._floats[1], 1.0 - decay)
         for avg, now in self._others:                      # e.g. BatchNorm's batch counter
             avg.copy_(now)
+
+
+def kept(avg: WeightAverage | None, live: nn.Module, decay: float) -> WeightAverage | None:
+    """The average of `live` to keep at `decay`: `avg` itself, a new one starting from `live` as it is
+    now if there was none, or None when `decay` is 0 (off)."""
+    if not decay:
+        return None
+    if avg is None:
+        return WeightAverage(live, decay)
+    avg.decay = decay
+    return avg

@@ -21,6 +21,12 @@ import torch
 
 from .errors import CheckpointError
 
+# Per-iteration record, one row of the history tensor. d_real / d_fake are mean D(x) and mean
+# D(G(z)) on the last D step's batch (probabilities for the log losses, scores for the others:
+# `losses.d_display`); value is the game's value on that batch (`losses.game_value`: V(D, G) for the
+# log losses, -log 4 at the optimum).
+HISTORY_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "value")
+
 
 def strided_indices(n: int, max_rows: int) -> np.ndarray:
     """Indices of at most `max_rows` evenly spaced rows of n, the first and the last among them, so

@@ -23,9 +23,9 @@ import torch
 from tqdm.auto import tqdm
 
 from .errors import ConfigError
+from .labels import check, one_each
 from .latent import sample_z
 from .models import build_encoder, eval_mode, frozen
-from .trainer import one_each
 
 ENCODER_STEPS = 3000        # default training steps of E (batch 256)
 ENCODER_BATCH = 256
@@ -93,11 +93,11 @@ def check_labels(trainer, labels, n: int) -> torch.Tensor | None:
     """One class per image for a conditional G (one given for all, or one each), None for an
     unconditional one (which refuses a class)."""
     if not trainer.config.classes:
-        trainer._check_labels(labels)                  # refuses a class for an unconditional G
+        check(trainer.config, labels)                  # refuses a class for an unconditional G
         return None
     if labels is None:
         raise ConfigError("this generator is conditional: the search needs the class of the images (--label)")
-    return one_each(trainer._check_labels(labels), n, "image").to(trainer.device)
+    return one_each(check(trainer.config, labels), n, "image").to(trainer.device)
 
 
 def _need_encoder(trainer):

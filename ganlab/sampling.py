@@ -1,4 +1,5 @@
-"""Many samples from a generator, drawn and written a chunk at a time.
+"""Samples from a run's generator: `sample_labeled` (what `Trainer.sample` gives), G's outputs as
+images in [0, 1], and many samples drawn and written a chunk at a time.
 
 `python -m ganlab sample --n 10000000` should take the memory of one chunk, not of ten million
 samples, and give the samples `Trainer.sample_labeled(n, seed=...)` gives for that seed: the same
@@ -16,14 +17,65 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from . import labels as class_labels
 from .latent import sample_z
 from .memory import sampling_bytes
+from .models import eval_mode
 
+FIXED_PER_CLASS = 8  # a conditional model's fixed batch: these many of the fixed z, once per class
 CHUNK_BYTES = 2**28         # what one chunk may take while G draws it (memory.sampling_bytes)
 # torch.randn on the CPU turns its uniforms into normals 16 at a time, redrawing the last 16 when
 # the count is not a multiple of 16, and below 16 numbers it draws one by one: chunks of a multiple
 # of 16 rows, and a last chunk of at least 16 rows, read the stream exactly as one call does.
 ALIGN = 16
+
+
+@torch.inference_mode()
+def sample_labeled(trainer, n: int | None = None, seed: int | None = None, z: torch.Tensor | None = None,
+                   labels=None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Samples from G in eval mode (BatchNorm running statistics) on the CPU, and the class of each
+    (None for an unconditional G). Images come back as (n, C, H, W) in [0, 1]; toy data as (n, d).
+
+    With neither n nor z, the fixed noise batch is used. The training stream is never touched. For a
+    conditional G, `labels` is one class for every sample or one per sample; without it, classes are
+    drawn with the training data's frequencies (after z, from the same seed), and the fixed batch
+    shows one row per class, the same FIXED_PER_CLASS z in each row.
+    """
+    cfg = trainer.config
+    labels = class_labels.check(cfg, labels)
+    if z is None and n is None and cfg.classes and labels is None:
+        z = trainer.fixed_z[:FIXED_PER_CLASS].repeat(cfg.classes, 1)
+        labels = torch.arange(cfg.classes).repeat_interleave(FIXED_PER_CLASS)
+    # Noise drawn on the CPU and moved: CPU and CUDA generators give different streams for one seed,
+    # and a seed should show the same samples on every device.
+    gen = torch.Generator().manual_seed(cfg.seed if seed is None else seed)
+    if z is None and n is None:
+        z = trainer.fixed_z
+    elif z is None:
+        z = sample_z(n, cfg.latent_dim, cfg.prior, gen)
+    if cfg.classes:
+        labels = trainer.draw_labels(len(z), gen).cpu() if labels is None else class_labels.one_each(labels, len(z), "sample")
+    with eval_mode(trainer.sample_net) as net:
+        x = (net(z.to(trainer.device), labels.to(trainer.device)) if cfg.classes
+             else net(z.to(trainer.device))).float().cpu()
+    return as_output(trainer, x), labels
+
+
+def as_output(trainer, x: torch.Tensor) -> torch.Tensor:
+    """G's output as samples are given out: images (n, C, H, W) in [0, 1], toy points as they are."""
+    if trainer.config.is_image:
+        if trainer.G.out_range is not None:
+            lo, hi = trainer.G.out_range
+            x = ((x - lo) / (hi - lo)).clamp_(0.0, 1.0)
+        x = x.reshape(len(x), *trainer.config.shape)
+    return x
+
+
+def to_g_range(trainer, images: torch.Tensor) -> torch.Tensor:
+    """Images (n, C, H, W) or (n, C*H*W) in [0, 1] as G's flattened outputs (and D's inputs), on the
+    device: `as_output` undone. An unbounded G (model "mlp") was trained on [0, 1] pixels."""
+    lo, hi = trainer.G.out_range or (0.0, 1.0)
+    return images.reshape(len(images), -1).to(trainer.device, torch.float32) * (hi - lo) + lo
 
 
 def chunk_rows(cfg) -> int:

@@ -4,8 +4,12 @@ Shaped for an app as much as for a script: construction does no I/O (`load_data(
 first step calls it), `step(n)` advances exactly n iterations and returns plain numbers, lr / k / G
 loss change between steps without a reset, and `state_dict()` holds everything needed to continue
 bit-identically (weights, BatchNorm buffers, optimizer moments, the one RNG stream, the history).
-The objective of each phase is in `losses.py`, the optimizers and their schedule in `optim.py`, the
-weight average in `ema.py`, the file format and its checks in `checkpoint.py`.
+
+The trainer is the iteration and the state it needs. The objective of each phase is in `losses.py`,
+the optimizers and their schedule in `optim.py`, the weight average in `ema.py`, the file format and
+its checks in `checkpoint.py`; what the views ask of a run (D on a grid, G's push, classes) in
+`probes.py`, sampling in `sampling.py`, class labels in `labels.py`, one step at a time in
+`slowmotion.py`. The methods of the same names here call them, for older code.
 
 >>> t = Trainer(Config(data="ring", seed=0), device="cpu")
 >>> t.step(10)["step"]
@@ -16,35 +20,26 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import math
-import warnings
-from dataclasses import asdict
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import distributed, graphs, memory, optim
+from . import distributed, ema, graphs, labels, memory, optim, probes, runstate, sampling, slowmotion
 from .allocator import keep_freed_blocks
-from .checkpoint import FORMAT, VERSION, check_state, load_checkpoint, non_finite_part, points_of, save_atomic
+from .checkpoint import load_checkpoint, points_of, save_atomic
 from .config import DATASET_CLASSES, Config, config_from_dict, needs_new_run
 from .data import PointCloud, balanced_pick, load_dataset
 from .devices import resolve_device
-from .ema import WeightAverage
 from .errors import CheckpointError, ConfigError, DivergenceError, GanlabError
-from .history import History
+from .history import HISTORY_KEYS, History
 from .latent import sample_z
-from .losses import d_display, discriminator_phase, g_push, game_value, generator_phase, r1_weight
-from .models import build_encoder, build_models, eval_mode, frozen, set_noise_generator
+from .losses import d_display, discriminator_phase, game_value, generator_phase, r1_weight
+from .models import build_models, frozen, set_noise_generator
+from .sampling import FIXED_PER_CLASS  # noqa: F401  (the app reads it here)
 from .snapshot import Snapshot
 
-# Per-iteration record, one row of the history tensor. d_real / d_fake are mean D(x) and mean
-# D(G(z)) on the last D step's batch (probabilities for the log losses, scores for the others:
-# `losses.d_display`); value is the game's value on that batch (`losses.game_value`: V(D, G) for the
-# log losses, -log 4 at the optimum).
-HISTORY_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "value")
 N_FIXED_Z = 64  # the fixed noise batch whose samples the app shows sharpening over time
-FIXED_PER_CLASS = 8  # a conditional model's fixed batch: these many of the fixed z, once per class
 
 
 class Trainer:
@@ -99,9 +94,9 @@ class Trainer:
         self._snapshot = Snapshot()     # the state a call that meets NaN/inf rolls back to
         self._history = History(len(HISTORY_KEYS), self.device)
         self._data = None if dataset is None else dataset.to(self.device)
-        self.ema = _kept_average(None, self.G, config.ema)
+        self.ema = ema.kept(None, self.G, config.ema)
         # A semi-supervised D is also a classifier; Salimans et al. score it with averaged weights.
-        self.d_ema = _kept_average(None, self.D, config.ema if config.semi_labels else 0.0)
+        self.d_ema = ema.kept(None, self.D, config.ema if config.semi_labels else 0.0)
         self.labelled = self.labelled_index = None    # a semi-supervised D's labelled images (`semi_labels`)
         # The inference net E: x -> z of Sec. 7.2, trained after G on G's own samples (inference.py).
         self.encoder, self.encoder_steps, self.encoder_g_step = None, 0, 0   # E, its steps, G's step then
@@ -172,8 +167,8 @@ class Trainer:
         if self.cuda_graph:
             graphs.check_capturable(new)
             self._graph = None          # captured with the old numbers
-        self.ema = _kept_average(self.ema, self.G, new.ema)
-        self.d_ema = _kept_average(self.d_ema, self.D, new.ema if new.semi_labels else 0.0)
+        self.ema = ema.kept(self.ema, self.G, new.ema)
+        self.d_ema = ema.kept(self.d_ema, self.D, new.ema if new.semi_labels else 0.0)
         self.config, self._pending = new, None     # D steps taken alone under the old settings end here
         optim.set_betas(new, self.opt_g, self.opt_d)
         optim.apply(new, self.step_count, self.opt_g, self.opt_d)
@@ -252,54 +247,14 @@ class Trainer:
                                       d_display(d.fake_logits, cfg.loss).mean(),
                                       game_value(d.real_logits, d.fake_logits, cfg.loss)]))
 
-    # ------------------------------------------------------------ slow motion
-    def d_step(self) -> float:
-        """One D step alone, the next of the current iteration's k (slow motion, to see what one
-        step changes); return D's loss before it. The iteration ends at `g_step`; D steps beyond k
-        are extra D steps. Rolled back, with DivergenceError, if its loss is not finite."""
-        self._train_mode()
-        if self._pending is None:
-            self._apply_schedule()
-        saved = self._snapshot.take(self._run_state())
-        pending = self._pending
-        done = 0 if pending is None else pending[0]
-        d = self._d_step(self.step_count * self.config.k + done, self._autocast())
-        loss = float(d.value_loss.detach())
-        # The loss is measured before the update: the weights it wrote are checked too.
-        if not (math.isfinite(loss) and all(bool(torch.isfinite(p).all()) for p in self.D.parameters())):
-            self._roll_back(saved)
-            self._pending = pending
-            raise DivergenceError(f"D's step gave a loss of {loss} or non-finite weights; rolled back; lower "
-                                  f"lr_d (now {self.config.lr_d:g})")
-        self._pending = (done + 1, d)
-        return loss
-
-    pending_d_steps = property(lambda self: 0 if self._pending is None else self._pending[0],
-                               doc="D steps taken alone (`d_step`) in the iteration under way.")
-
-    def g_step(self) -> dict:
-        """G's step alone, ending the iteration (slow motion): step() as if this iteration's D steps
-        were the `d_step`s since the last iteration. With none, D's side of the record is measured on
-        a fresh batch without a step."""
-        self._train_mode()
-        if self._pending is None:
-            self._apply_schedule()
-            d = self._d_step(self.step_count * self.config.k, self._autocast(), train=False)
-        else:
-            d = self._pending[1]
-        self._pending = None
-
-        def g_only(rows):
-            self._g_step(d, self._autocast(), rows[0])
-            self._end_iteration()
-        return self._record_rows(1, g_only)
+    # One D step or one G step at a time (slowmotion.py), and the class labels training draws.
+    d_step, g_step = slowmotion.d_step, slowmotion.g_step
+    pending_d_steps = property(slowmotion.pending_d_steps)
 
     def draw_labels(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n classes for G to draw, with the training data's class frequencies (Sec. 7.1: the labels
-        of the fakes follow p(c), so D cannot tell real from fake by the label alone)."""
-        freq = self.G.class_freq
-        gen = self.rng if generator is None else generator
-        return torch.multinomial(freq.to(gen.device), n, replacement=True, generator=gen).to(freq.device)
+        """n classes for G with the training data's frequencies (Sec. 7.1), from the training stream
+        or `generator`."""
+        return labels.draw(self.G.class_freq, n, self.rng if generator is None else generator)
 
     def step(self, n: int = 1) -> dict:
         """Advance `n` iterations; return the step count and each history key's mean over them.
@@ -373,209 +328,27 @@ class Trainer:
 
     def sample(self, n: int | None = None, seed: int | None = None, z: torch.Tensor | None = None,
                labels=None) -> torch.Tensor:
-        """Samples from G in eval mode (BatchNorm running statistics), on the CPU.
-
-        Images come back as (n, C, H, W) in [0, 1]; toy data as (n, d). With neither n nor z, the
-        fixed noise batch is used. The training RNG is never touched. `labels` (conditional models:
-        one class for all, or one per sample) as in `sample_labeled`.
-        """
+        """Samples from G in eval mode, on the CPU: images (n, C, H, W) in [0, 1], toy data (n, d);
+        with neither n nor z, of the fixed noise batch (`sampling.sample_labeled`)."""
         return self.sample_labeled(n, seed, z, labels)[0]
 
-    @torch.inference_mode()
-    def sample_labeled(self, n: int | None = None, seed: int | None = None, z: torch.Tensor | None = None,
-                       labels=None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """`sample`, and the class of each sample (None for an unconditional G).
+    # What the views ask of a run and how samples are given out, each a function that takes a trainer.
+    sample_labeled, to_g_range, _as_output = sampling.sample_labeled, sampling.to_g_range, sampling.as_output
+    d_output, g_push, classify = probes.d_output, probes.g_push, probes.classify
+    sample_between_classes, _point_labels = probes.sample_between_classes, probes.point_labels
 
-        For a conditional G, `labels` is one class for every sample or a tensor of one per sample.
-        Without it, classes are drawn with the training data's frequencies (after z, from the same
-        seed); the fixed batch then shows one row per class, the same FIXED_PER_CLASS z in each row.
-        """
-        cfg = self.config
-        labels = self._check_labels(labels)
-        if z is None and n is None and cfg.classes and labels is None:
-            z = self.fixed_z[:FIXED_PER_CLASS].repeat(cfg.classes, 1)
-            labels = torch.arange(cfg.classes).repeat_interleave(FIXED_PER_CLASS)
-        gen = torch.Generator().manual_seed(cfg.seed if seed is None else seed)   # CPU: same z on any device
-        if z is None and n is None:
-            z = self.fixed_z
-        elif z is None:
-            z = sample_z(n, cfg.latent_dim, cfg.prior, gen)
-        if cfg.classes:
-            labels = self.draw_labels(len(z), gen).cpu() if labels is None else one_each(labels, len(z), "sample")
-        with eval_mode(self.sample_net) as net:
-            x = (net(z.to(self.device), labels.to(self.device)) if cfg.classes else net(z.to(self.device))).float().cpu()
-        return self._as_output(x), labels
-
-    def to_g_range(self, images: torch.Tensor) -> torch.Tensor:
-        """Images (n, C, H, W) or (n, C*H*W) in [0, 1] as G's flattened outputs (and D's inputs), on the
-        device: `_as_output` undone. An unbounded G (model "mlp") was trained on [0, 1] pixels."""
-        lo, hi = self.G.out_range or (0.0, 1.0)
-        return images.reshape(len(images), -1).to(self.device, torch.float32) * (hi - lo) + lo
-
-    def _as_output(self, x: torch.Tensor) -> torch.Tensor:
-        """G's output as samples are given out: images (n, C, H, W) in [0, 1], toy points as they are."""
-        if self.config.is_image:
-            if self.G.out_range is not None:
-                lo, hi = self.G.out_range
-                x = ((x - lo) / (hi - lo)).clamp_(0.0, 1.0)
-            x = x.reshape(len(x), *self.config.shape)
-        return x
-
-    @torch.inference_mode()
-    def sample_between_classes(self, z: torch.Tensor, a: int, b: int, steps: int) -> torch.Tensor:
-        """G at one z (shape (latent_dim,)) along the straight path from class a's embedding to class
-        b's: the style held, the class changing (a conditional G; shaped as `sample`)."""
-        self._check_labels([a, b])
-        net = self.sample_net
-        e = net.embed.weight[[a, b]].detach()
-        t = torch.linspace(0, 1, steps, device=e.device)[:, None]
-        with eval_mode(net):
-            x = net.from_embedding(z.to(self.device).expand(steps, -1), (1 - t) * e[0] + t * e[1]).float().cpu()
-        return self._as_output(x)
-
-    def _check_labels(self, labels) -> torch.Tensor | None:
-        """`labels` as a long tensor on the CPU, or ConfigError naming what is wrong."""
-        if labels is None:
-            return None
-        k = self.config.classes
-        if not k:
-            raise ConfigError(f"this {self.config.data} generator is unconditional (trained without --cond): "
-                              f"it cannot be asked for a class")
-        labels = torch.as_tensor(labels, dtype=torch.long).cpu()
-        if labels.numel() and (labels.min() < 0 or labels.max() >= k):
-            raise ConfigError(f"class {int(labels.max() if labels.max() >= k else labels.min())} is out of range: "
-                              f"this generator has classes 0 to {k - 1}")
-        return labels
-
-    @torch.inference_mode()
-    def d_output(self, x: torch.Tensor, labels=None) -> torch.Tensor:
-        """D(x) in eval mode (no dropout) for x of shape (n, dim), on the CPU: the probability that x
-        is real for the log losses, the score or critic value for the others (`losses.d_display`). A
-        conditional D judges each x as class `labels` (one for all, or one each); without it, on toy
-        data, as the mixture component nearest x."""
-        x = x.to(self.device, torch.float32)
-        with eval_mode(self.D):
-            out = self.D(x) if not self.config.classes else self.D(x, self._point_labels(x, labels))
-            return d_display(out.float(), self.config.loss).cpu()
-
-    def _point_labels(self, x: torch.Tensor, labels=None) -> torch.Tensor:
-        """The class a conditional D judges each point x as: `labels` (one for all, or one each), or on
-        toy data the mixture component nearest x; on the device."""
-        if labels is None:
-            if not hasattr(self.data, "centres"):
-                raise ConfigError("this discriminator is conditional: pass the class of each x (labels=...)")
-            labels = torch.cdist(x, self.data.centres.to(x)).argmin(1)
-        return one_each(self._check_labels(labels), len(x), "point").to(self.device)
-
-    @torch.inference_mode()
-    def classify(self, images: torch.Tensor, batch: int = 1000) -> torch.Tensor:
-        """A semi-supervised D's class for each image (n, C, H, W) or (n, C*H*W) in [0, 1], in eval
-        mode (no noise or dropout), on the CPU."""
-        if not self.config.semi_labels:
-            raise ConfigError("this discriminator is not a classifier: train with semi_labels > 0 (--semi-labels)")
-        with eval_mode(self.D if self.d_ema is None else self.d_ema.net) as net:
-            return torch.cat([net.class_logits(self.to_g_range(b)).argmax(1).cpu() for b in images.split(batch)])
-
-    def g_push(self, x: torch.Tensor, labels=None) -> torch.Tensor:
-        """Where G's next step pushes samples x (n, dim) of 2-D or 1-D data: -grad_x of the current G
-        loss, D in eval mode (no dropout), on the CPU (`losses.g_push`). A conditional D judges each x
-        as class `labels`, or as the component nearest it."""
-        x = x.to(self.device, torch.float32)
-        c = self._point_labels(x, labels) if self.config.classes else None
-        real = self.data.sample(len(x), torch.Generator(self.device).manual_seed(0)) \
-            if self.config.loss == "features" else None
-        with eval_mode(self.D), frozen(self.D):
-            return g_push(self.D, x, self.config.loss, c, real).cpu()
+    def _check_labels(self, wanted) -> torch.Tensor | None:
+        return labels.check(self.config, wanted)
 
     # ---------------------------------------------------------- state / I/O
-    def _run_state(self) -> dict:
-        """What a rollback restores: weights, optimizer moments, the average, the stream, the step."""
-        return {"G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
-                "opt_d": self.opt_d.state_dict(), "rng": self.rng.get_state(), "step": self.step_count,
-                **({"G_ema": self.G_ema.state_dict()} if self.G_ema is not None else {}),
-                **({"D_ema": self.d_ema.net.state_dict()} if self.d_ema is not None else {})}
+    # A run's state to and from a checkpoint dict (runstate.py), mirroring nn.Module's.
+    state_dict, load_state_dict = runstate.state_dict, runstate.load_state_dict
+    _run_state, _load_run_state = runstate.run_state, runstate.load_run_state
 
     def _roll_back(self, saved: dict) -> None:
         # A copy, since the optimizers keep the tensors they load and would then update the snapshot's
         # buffers in place; rare enough that its cost does not matter.
         self._load_run_state(copy.deepcopy(saved), self.config.ema)
-
-    def _load_run_state(self, state: dict, ema: float) -> None:
-        """Load a `_run_state` (a rollback's or a file's) into the live modules; an average with decay
-        `ema` starts at the loaded G when `state` has none (a file from before `ema` was on)."""
-        self.G.load_state_dict(state["G"])
-        self.D.load_state_dict(state["D"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-        optim.set_capturable(self._capture_on, self.opt_g, self.opt_d)     # the file's flag is not this run's
-        self.ema = _kept_average(None, self.G, ema)
-        self.d_ema = _kept_average(None, self.D, ema if self.config.semi_labels else 0.0)
-        for avg, key in ((self.ema, "G_ema"), (self.d_ema, "D_ema")):
-            if avg is not None and state.get(key) is not None:
-                avg.net.load_state_dict(state[key])
-        self.rng.set_state(state["rng"])
-        self.step_count, self._pending = state["step"], None
-        self._graph = None              # the optimizers' moments are new tensors: capture again
-
-    def state_dict(self) -> dict:
-        return {
-            "format": FORMAT, "version": VERSION, "config": asdict(self.config), **self._run_state(),
-            "rng": {"device": self.device.type, "state": self.rng.get_state()},
-            # The processes that trained it, and under torchrun each one's stream (rank 0's is "rng").
-            "world_size": 1 if self.ranks is None else self.ranks.world_size,
-            **({"rng_ranks": distributed.gather_streams(self.rng)} if self.ranks is not None else {}),
-            "fixed_z": self.fixed_z.cpu(),
-            **self._history.state(),     # "history" rows and their "history_stride"
-            # A user's own point set cannot be reloaded by name, so it travels with the run.
-            **({"points": self.data.points.cpu()} if self.config.data == "points" else {}),
-            **({"encoder": {"weights": self.encoder.state_dict(), "steps": self.encoder_steps,
-                            "g_step": self.encoder_g_step}} if self.encoder is not None else {}),
-        }
-
-    def load_state_dict(self, sd: dict) -> None:
-        cfg = config_from_dict(sd["config"])
-        diff = self.config.structural_diff(cfg)
-        if diff:
-            raise CheckpointError(f"checkpoint does not fit this trainer: {', '.join(diff)} differ")
-        step = check_state(sd, fixed_z_shape=self.fixed_z.shape, rng_state_shape=self.rng.get_state().shape,
-                           device_type=self.device.type, n_keys=len(HISTORY_KEYS))
-        broken = non_finite_part(sd)
-        if broken:
-            raise CheckpointError(f"checkpoint holds NaN or inf in {broken}: the saved state itself is broken, so "
-                                  f"sampling would give NaN and resuming cannot help; use an earlier checkpoint, or "
-                                  f"start a new run")
-        history = History.from_state(sd["history"], sd.get("history_stride", 1), step, self.device)
-        # CPU and CUDA generators have different states: across devices the stream cannot continue;
-        # nor can N ranks' streams become M ranks' ones.
-        rank, world = (0, 1) if self.ranks is None else (self.ranks.rank, self.ranks.world_size)
-        saved_world = _world_size_of(sd)
-        same_stream = sd["rng"]["device"] == self.device.type and saved_world == world
-        rng = (sd["rng_ranks"][rank] if world > 1 else sd["rng"]["state"]).cpu() if same_stream else self.rng.get_state()
-        try:
-            self._load_run_state({**sd, "step": step, "rng": rng}, cfg.ema)
-        except (RuntimeError, ValueError, KeyError, AttributeError, TypeError) as exc:
-            raise CheckpointError(f"checkpoint weights do not fit the model: {str(exc).splitlines()[0][:200]}") from None
-        if saved_world != world:
-            warnings.warn(f"checkpoint was trained by {saved_world} process{'es' * (saved_world > 1)}, resuming in "
-                          f"{world}: each process's random stream is re-derived from (seed, rank, step), so this run "
-                          f"is not bit-identical to one continued by {saved_world}")
-            self.rng.manual_seed(distributed.stream_seed(cfg.seed, rank, step))
-        elif not same_stream:
-            warnings.warn(f"checkpoint was trained on {sd['rng']['device']}, resuming on {self.device.type}: "
-                          f"random stream reseeded, so this run is not bit-identical to an uninterrupted one")
-            self.rng.manual_seed(cfg.seed + step if world == 1 else distributed.stream_seed(cfg.seed, rank, step))
-        self.config, self.fixed_z, self._history = cfg, sd["fixed_z"].to(self.device), history
-        if sd.get("encoder") is not None:
-            self._load_encoder(sd["encoder"])
-
-    def _load_encoder(self, saved: dict) -> None:
-        encoder = build_encoder(self.config).to(self.device)
-        try:
-            encoder.load_state_dict(saved["weights"])
-            steps, g_step = int(saved["steps"]), int(saved["g_step"])
-        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
-            raise CheckpointError(f"checkpoint encoder does not fit the model: {str(exc).splitlines()[0][:200]}") from None
-        self.encoder, self.encoder_steps, self.encoder_g_step = encoder.eval(), steps, g_step
 
     def save(self, path, **extra) -> None:
         """Write a checkpoint atomically (temp file + rename), with `extra` top-level keys. Under
@@ -603,37 +376,6 @@ class Trainer:
         except CheckpointError as exc:
             raise CheckpointError(f"{path}: {exc}") from None
         return trainer
-
-
-def _world_size_of(sd: dict) -> int:
-    """The processes that trained a loaded checkpoint (1 for a file from before torchrun training),
-    checked with the streams it must then hold."""
-    world = sd.get("world_size", 1)
-    if isinstance(world, bool) or not isinstance(world, int) or world < 1:
-        raise CheckpointError(f"checkpoint world_size must be an integer >= 1, got {world!r}")
-    streams = sd.get("rng_ranks")
-    if world > 1 and not (isinstance(streams, list) and len(streams) == world
-                          and all(isinstance(t, torch.Tensor) and t.dtype == torch.uint8 for t in streams)):
-        raise CheckpointError(f"checkpoint of {world} processes without their {world} random streams (rng_ranks)")
-    return world
-
-
-def _kept_average(avg: WeightAverage | None, live: torch.nn.Module, decay: float) -> WeightAverage | None:
-    """The average of `live` to keep at `decay`: `avg` itself, a new one starting from `live` as it is
-    now if there was none, or None when `decay` is 0 (off)."""
-    if not decay:
-        return None
-    if avg is None:
-        return WeightAverage(live, decay)
-    avg.decay = decay
-    return avg
-
-
-def one_each(labels: torch.Tensor, n: int, item: str) -> torch.Tensor:
-    """Checked `labels` as one per item: a single class for all n, or n of them."""
-    if labels.numel() not in (1, n):
-        raise ConfigError(f"{labels.numel()} labels for {n} {item}s: give one class, or one per {item}")
-    return labels.reshape(-1).expand(n)
 
 
 def _descend(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:

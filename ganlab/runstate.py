@@ -1,0 +1,101 @@
+"""A run's state as a checkpoint holds it, and back: what `Trainer.state_dict()` writes and
+`Trainer.load_state_dict()` reads (the file format and its checks are `checkpoint.py`'s).
+
+`run_state` is also what a rollback restores: weights, optimizer moments, the averages, the stream
+and the step, as references to the live tensors (`snapshot.py` copies them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import torch
+
+from . import distributed, ema, optim
+from .checkpoint import FORMAT, VERSION, check_state, non_finite_part, resumed_stream
+from .config import config_from_dict
+from .errors import CheckpointError
+from .history import HISTORY_KEYS, History
+from .models import build_encoder
+
+
+def run_state(trainer) -> dict:
+    """What a rollback restores: weights, optimizer moments, the average, the stream, the step."""
+    return {"G": trainer.G.state_dict(), "D": trainer.D.state_dict(), "opt_g": trainer.opt_g.state_dict(),
+            "opt_d": trainer.opt_d.state_dict(), "rng": trainer.rng.get_state(), "step": trainer.step_count,
+            **({"G_ema": trainer.G_ema.state_dict()} if trainer.G_ema is not None else {}),
+            **({"D_ema": trainer.d_ema.net.state_dict()} if trainer.d_ema is not None else {})}
+
+
+def load_run_state(trainer, state: dict, ema_decay: float) -> None:
+    """Load a `run_state` (a rollback's or a file's) into the live modules; an average with decay
+    `ema_decay` starts at the loaded G when `state` has none (a file from before `ema` was on)."""
+    trainer.G.load_state_dict(state["G"])
+    trainer.D.load_state_dict(state["D"])
+    trainer.opt_g.load_state_dict(state["opt_g"])
+    trainer.opt_d.load_state_dict(state["opt_d"])
+    optim.set_capturable(trainer._capture_on, trainer.opt_g, trainer.opt_d)     # the file's flag is not this run's
+    trainer.ema = ema.kept(None, trainer.G, ema_decay)
+    trainer.d_ema = ema.kept(None, trainer.D, ema_decay if trainer.config.semi_labels else 0.0)
+    for avg, key in ((trainer.ema, "G_ema"), (trainer.d_ema, "D_ema")):
+        if avg is not None and state.get(key) is not None:
+            avg.net.load_state_dict(state[key])
+    trainer.rng.set_state(state["rng"])
+    trainer.step_count, trainer._pending = state["step"], None
+    trainer._graph = None              # the optimizers' moments are new tensors: capture again
+
+
+def state_dict(trainer) -> dict:
+    """Everything a run needs to continue bit-identically, as plain tensors and containers."""
+    return {
+        "format": FORMAT, "version": VERSION, "config": asdict(trainer.config), **run_state(trainer),
+        "rng": {"device": trainer.device.type, "state": trainer.rng.get_state()},
+        # The processes that trained it, and under torchrun each one's stream (rank 0's is "rng").
+        "world_size": 1 if trainer.ranks is None else trainer.ranks.world_size,
+        **({"rng_ranks": distributed.gather_streams(trainer.rng)} if trainer.ranks is not None else {}),
+        "fixed_z": trainer.fixed_z.cpu(),
+        **trainer._history.state(),     # "history" rows and their "history_stride"
+        # A user's own point set cannot be reloaded by name, so it travels with the run.
+        **({"points": trainer.data.points.cpu()} if trainer.config.data == "points" else {}),
+        **({"encoder": {"weights": trainer.encoder.state_dict(), "steps": trainer.encoder_steps,
+                        "g_step": trainer.encoder_g_step}} if trainer.encoder is not None else {}),
+    }
+
+
+def load_state_dict(trainer, sd: dict) -> None:
+    """Continue from a `state_dict` (checked first: each fault a one-line CheckpointError)."""
+    cfg = config_from_dict(sd["config"])
+    diff = trainer.config.structural_diff(cfg)
+    if diff:
+        raise CheckpointError(f"checkpoint does not fit this trainer: {', '.join(diff)} differ")
+    step = check_state(sd, fixed_z_shape=trainer.fixed_z.shape, rng_state_shape=trainer.rng.get_state().shape,
+                       device_type=trainer.device.type, n_keys=len(HISTORY_KEYS))
+    broken = non_finite_part(sd)
+    if broken:
+        raise CheckpointError(f"checkpoint holds NaN or inf in {broken}: the saved state itself is broken, so "
+                              f"sampling would give NaN and resuming cannot help; use an earlier checkpoint, or "
+                              f"start a new run")
+    history = History.from_state(sd["history"], sd.get("history_stride", 1), step, trainer.device)
+    rank, world = (0, 1) if trainer.ranks is None else (trainer.ranks.rank, trainer.ranks.world_size)
+    stream = resumed_stream(sd, trainer.device.type, rank, world, cfg.seed, step)
+    try:
+        load_run_state(trainer, {**sd, "step": step, "rng": stream if isinstance(stream, torch.Tensor)
+                                 else trainer.rng.get_state()}, cfg.ema)
+    except (RuntimeError, ValueError, KeyError, AttributeError, TypeError) as exc:
+        raise CheckpointError(f"checkpoint weights do not fit the model: {str(exc).splitlines()[0][:200]}") from None
+    if not isinstance(stream, torch.Tensor):
+        trainer.rng.manual_seed(stream)
+    trainer.config, trainer.fixed_z, trainer._history = cfg, sd["fixed_z"].to(trainer.device), history
+    if sd.get("encoder") is not None:
+        load_encoder(trainer, sd["encoder"])
+
+
+def load_encoder(trainer, saved: dict) -> None:
+    encoder = build_encoder(trainer.config).to(trainer.device)
+    try:
+        encoder.load_state_dict(saved["weights"])
+        steps, g_step = int(saved["steps"]), int(saved["g_step"])
+    except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"checkpoint encoder does not fit the model: {str(exc).splitlines()[0][:200]}") from None
+    trainer.encoder, trainer.encoder_steps, trainer.encoder_g_step = encoder.eval(), steps, g_step
+
