@@ -1,39 +1,72 @@
 """A file a command will write, and a path it reads, checked before the command does any work.
 
 A mistake in an output path should cost a second, not a training run: a folder where a file was
-meant, a folder that does not exist, a place that cannot be written, or a name whose ending does not
-say what will be written are each refused in one line that names the path, before anything is
-loaded, trained or written (docs/reliability.md). So is a file larger than its disk's free space,
-and a path to read that is missing, of the wrong kind (a folder for a file, or the reverse) or
-unreadable.
+meant, a folder that does not exist, a place that cannot be written (tried with a small file, not
+judged from permission bits), or a name whose ending does not say what will be written are each
+refused in one line that names the path, before anything is loaded, trained or written
+(docs/reliability.md). So is a file larger than its disk's free space, and a path to read that is
+missing, of the wrong kind (a folder for a file, or the reverse) or unreadable.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from .errors import ConfigError, size_text
 
 
 def check_output(path: str | os.PathLike, flag: str, endings: tuple[str, ...]) -> Path:
-    """`path` if a file with one of `endings` can be written there; else ConfigError naming it."""
+    """`path` if a file with one of `endings` (any ending, when none are given) can be written
+    there; else ConfigError naming it."""
     p = Path(path).expanduser()
     said = " or ".join(endings)
     if p.is_dir():
-        raise ConfigError(f"{flag} {p} is a folder; give a file name in it ending in {said}")
-    if p.suffix.lower() not in endings:
+        raise ConfigError(f"{flag} {p} is a folder; give a file name in it" + (f" ending in {said}" if said else ""))
+    if endings and p.suffix.lower() not in endings:
         raise ConfigError(f"{flag} {p} should end in {said}, the kind of file it writes")
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():
         what = "is a file, not a folder" if folder.exists() else "does not exist"
         raise ConfigError(f"{flag} {p}: the folder {folder} {what}; create it first or choose another")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ConfigError(f"{flag} {p}: the folder {folder} cannot be written (permission denied)")
+    try_writing(folder, f"{flag} {p}")
     if p.exists() and not os.access(p, os.W_OK):
         raise ConfigError(f"{flag} {p} exists and cannot be written (permission denied)")
     return p
+
+
+# Why a folder refused a new file, in words; an errno not here is given as the system words it.
+REFUSALS = {errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+            errno.EROFS: "a read-only file system", errno.ENOSPC: "no space left on its disk",
+            errno.EDQUOT: "the disk quota is used up", errno.ENOENT: "it takes no new files"}
+
+
+def try_writing(folder: Path, what: str) -> None:
+    """ConfigError naming `what` unless a new file can be made in `folder` and a byte written to it.
+
+    Permission bits cannot say this: root passes `os.access` everywhere, yet /proc, a read-only
+    mount or a full disk takes no new file. So a file of a unique name is made, written, closed and
+    always removed, which is the one test that the folder cannot fool."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".ganlab-write-test-", dir=folder)
+    except OSError as exc:
+        raise ConfigError(f"{what}: the folder {folder} cannot be written ({_why(exc)})") from None
+    try:
+        with os.fdopen(fd, "wb") as f:        # a full disk gives the name, then refuses the byte
+            f.write(b"\0")
+    except OSError as exc:
+        raise ConfigError(f"{what}: the folder {folder} cannot be written ({_why(exc)})") from None
+    finally:
+        with contextlib.suppress(OSError):   # a folder that takes files but keeps them is past helping
+            os.unlink(probe)
+
+
+def _why(exc: OSError) -> str:
+    return REFUSALS.get(exc.errno) or (exc.strerror or str(exc)).lower()
 
 
 def check_space(outputs: dict[str, tuple[str | os.PathLike, int]], fix=None) -> None:

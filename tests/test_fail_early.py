@@ -4,11 +4,14 @@ numbers are NaN or inf is named as broken when it is read. Large sample requests
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
 import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +20,8 @@ import torch
 from ganlab import Trainer, make_config, memory, sampling
 from ganlab.cli import INPUTS, OUTPUTS, main
 from ganlab.data import load_points_csv
-from ganlab.errors import CheckpointError, DataError
+from ganlab.errors import CheckpointError, ConfigError, DataError
+from ganlab.outputs import check_output
 
 
 def argv_for(command: str, flag: str, path: str, tmp_path) -> list[str]:
@@ -42,6 +46,8 @@ def test_a_bad_output_path_is_refused_in_one_line_before_any_work(command, flag,
     (tmp_path / "a-folder").mkdir()
     bad = {tmp_path / "a-folder": "is a folder", tmp_path / "no-such-folder" / f"x{ending}": "does not exist",
            tmp_path / "wrong.txt": f"should end in {ending}"}
+    if Path("/proc/self").is_dir():             # a folder that exists and that root may write, by its bits
+        bad[Path("/proc") / f"x{ending}"] = "the folder /proc cannot be written"
     for path, says in bad.items():
         t0 = time.perf_counter()
         assert main(argv_for(command, flag, str(path), tmp_path)) == 1
@@ -51,12 +57,67 @@ def test_a_bad_output_path_is_refused_in_one_line_before_any_work(command, flag,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-folder"]            # and nothing written
 
 
-def test_a_folder_that_cannot_be_written_is_named(tmp_path, capsys, monkeypatch):
-    real_access = os.access
-    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p) == str(tmp_path) else real_access(p, mode, **kw))
+def refuse_new_files(monkeypatch, folder, code: int) -> None:
+    """New files in `folder` fail with errno `code`, as the system would fail them."""
+    real = tempfile.mkstemp
+
+    def mkstemp(*args, dir=None, **kw):
+        if str(dir) == str(folder):
+            raise OSError(code, os.strerror(code))
+        return real(*args, dir=dir, **kw)
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+
+
+@pytest.mark.parametrize("code,says", [(errno.EACCES, "permission denied"), (errno.EROFS, "a read-only file system"),
+                                       (errno.ENOSPC, "no space left on its disk")])
+def test_a_folder_that_cannot_be_written_is_named_with_the_reason(tmp_path, capsys, monkeypatch, code, says):
+    refuse_new_files(monkeypatch, tmp_path, code)
     assert main(["train", "--data", "ring", "--steps", "5", "--out", str(tmp_path / "r.pt")]) == 1
     err = capsys.readouterr().err
-    assert "cannot be written (permission denied)" in err and str(tmp_path) in err
+    assert err == f"error: --out {tmp_path / 'r.pt'}: the folder {tmp_path} cannot be written ({says})\n", err
+
+
+def test_a_folder_is_judged_by_writing_a_file_there_not_by_permission_bits(tmp_path, monkeypatch):
+    """os.access answers from the mode bits, and root passes it everywhere; the check makes a file."""
+    monkeypatch.setattr(os, "access", lambda *a, **kw: True)
+    refuse_new_files(monkeypatch, tmp_path, errno.ENOENT)            # /proc's answer
+    with pytest.raises(ConfigError, match=f"the folder {tmp_path} cannot be written \\(it takes no new files\\)"):
+        check_output(tmp_path / "r.pt", "--out", (".pt",))
+    monkeypatch.undo()
+    assert check_output(tmp_path / "r.pt", "--out", (".pt",)) == tmp_path / "r.pt"
+    assert not list(tmp_path.iterdir())                                   # the trial file is gone
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes into a folder whatever its mode, "
+                    "so a chmod 555 folder takes the file and there is no refusal to see")
+def test_a_folder_made_read_only_by_chmod_is_refused(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        assert main(["train", "--data", "ring", "--steps", "5", "--out", str(locked / "r.pt")]) == 1
+    finally:
+        locked.chmod(0o755)
+    assert "cannot be written (permission denied)" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="no /proc on this system")
+def test_a_classifier_for_proc_is_refused_at_once_without_training(real_data_root, capsys):
+    """/proc exists and root passes os.access there, but it takes no new file: refused before the epoch."""
+    t0 = time.perf_counter()
+    assert main(["classifier", "--data", "mnist", "--data-root", str(real_data_root), "--out", "/proc/c.pt"]) == 1
+    err = capsys.readouterr().err
+    assert time.perf_counter() - t0 < 3, "the classifier trained before its output was checked"
+    assert err == "error: --out /proc/c.pt: the folder /proc cannot be written (it takes no new files)\n", err
+
+
+def test_an_encoder_written_into_its_own_checkpoint_checks_that_folder(runs, tmp_path, monkeypatch, capsys):
+    ckpt = tmp_path / "cond.pt"
+    shutil.copy(runs["cond"], ckpt)
+    refuse_new_files(monkeypatch, tmp_path, errno.EROFS)
+    assert main(["encoder", str(ckpt), "--steps", "1"]) == 1
+    assert capsys.readouterr().err == f"error: checkpoint {ckpt}: the folder {tmp_path} cannot be written (a read-only " \
+        "file system)\n"
 
 
 @pytest.mark.parametrize("part,key", [("G", "net.0.weight"), ("opt_d", "state"), ("fixed_z", None)])

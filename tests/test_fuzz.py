@@ -6,10 +6,13 @@ GANLAB_FUZZ_EXAMPLES sets the number of inputs per test (docs/reliability.md rec
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import io
 import math
 import os
+import shutil
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -351,6 +354,95 @@ def test_every_command_refuses_a_wrong_path_in_one_line_before_any_work(case):
     assert code == 1 and len(lines) == 1 and lines[0].startswith("error: "), (argv, err.getvalue())
     assert time.perf_counter() - t0 < 5, argv                   # refused, not run
     assert set(Path(path_pool()["root"]).rglob("*")) == before, argv
+
+
+# Folders that exist, and whose permission bits let root in, but that take no new file: /proc, a
+# read-only mount, a full disk. Only a file made there tells; the bits (os.access) say yes.
+def _mount_tmpfs(folder: Path, options: str) -> str | None:
+    """Mount a tmpfs with `options` at `folder`; None once mounted, else why it could not be."""
+    if os.name != "posix" or os.geteuid() != 0:
+        return "mounting a file system needs root"
+    if shutil.which("mount") is None:
+        return "no mount command on this system"
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True, text=True)
+    if proc.returncode:
+        return f"`mount -t tmpfs -o {options}` is not permitted here: {(proc.stderr.strip() or str(proc.returncode)).splitlines()[0]}"
+    return None
+
+
+def _fill(folder: Path) -> None:
+    """Write into `folder` until its disk is full."""
+    fd = os.open(folder / "fill", os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(fd, bytes(4096)):
+            pass
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC, exc
+    finally:
+        os.close(fd)
+
+
+@pytest.fixture(scope="module")
+def refusing_folders(tmp_path_factory):
+    """{kind: (folder, None) or (None, why there is none here)}; the mounts made are undone after."""
+    root = tmp_path_factory.mktemp("refusing")
+    folders = {"proc": ("/proc", None) if Path("/proc/self").is_dir() else (None, "no /proc on this system")}
+    mounted = []
+    for kind, options in (("read-only", "ro,size=1m"), ("full", "size=4k")):
+        folder = root / kind
+        folder.mkdir()
+        why = _mount_tmpfs(folder, options)
+        if why is None:
+            mounted.append(folder)
+            if kind == "full":
+                _fill(folder)
+        folders[kind] = (None, why) if why else (str(folder), None)
+    yield folders
+    for folder in mounted:
+        if subprocess.run(["umount", str(folder)], capture_output=True).returncode:
+            subprocess.run(["umount", "-l", str(folder)], capture_output=True)     # busy: detach it now
+
+
+@pytest.fixture(params=["proc", "read-only", "full"])
+def refusing_folder(request, refusing_folders) -> str:
+    folder, why = refusing_folders[request.param]
+    if folder is None:
+        pytest.skip(f"no {request.param} folder to write into: {why}")
+    return folder
+
+
+@st.composite
+def output_slots(draw):
+    """A command and one file it writes (its flag's dest and ending)."""
+    from ganlab.cli import OUTPUTS
+
+    command = draw(st.sampled_from(sorted(OUTPUTS)))
+    dest = draw(st.sampled_from(sorted(OUTPUTS[command])))
+    return command, dest, draw(st.sampled_from(OUTPUTS[command][dest]))
+
+
+@settings(max_examples=int(os.environ.get("GANLAB_FUZZ_EXAMPLES", 30)), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(slot=output_slots())
+def test_every_command_refuses_an_output_whose_folder_takes_no_new_file(slot, refusing_folder):
+    command, dest, ending = slot
+    pool = path_pool()
+    target = str(Path(refusing_folder) / f"x{ending}")
+    argv = [*base_argv(command, pool), "--" + dest.replace("_", "-"), target]      # argparse: the last one wins
+    before = set(Path(pool["root"]).rglob("*"))
+    inside = None if refusing_folder == "/proc" else sorted(os.listdir(refusing_folder))
+    err = io.StringIO()
+    t0 = time.perf_counter()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(argv)
+    event(f"{command} {dest}")
+    lines = err.getvalue().splitlines()
+    assert code == 1 and len(lines) == 1, (argv, err.getvalue())
+    assert lines[0].startswith(f"error: --{dest.replace('_', '-')} {target}: the folder {refusing_folder} cannot be "
+                               "written ("), (argv, lines)
+    assert time.perf_counter() - t0 < 5, argv                   # refused, not run
+    assert set(Path(pool["root"]).rglob("*")) == before, argv
+    assert inside is None or sorted(os.listdir(refusing_folder)) == inside, argv    # the trial file is gone
 
 
 # A folder of one's own images (`data` "folder:PATH"), drawn with its contents: the documented rules

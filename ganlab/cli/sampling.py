@@ -20,7 +20,7 @@ import torch
 from .. import memory, sampling
 from ..checkpoint import atomic_write
 from ..errors import ConfigError
-from ..outputs import check_space
+from ..outputs import check_output, check_space
 from ..trainer import Trainer
 from .core import add_device, check_range
 
@@ -183,8 +183,10 @@ def cmd_encoder(args) -> int:
 
     steps = ENCODER_STEPS if args.steps is None else args.steps
     check_range("--steps", steps, 1, MAX_STEPS)
-    trainer = _encoder_trainer(args)
     out = args.out or args.checkpoint
+    if not args.out:            # the checkpoint itself is rewritten: its folder must take a new file
+        check_output(out, "checkpoint", ())
+    trainer = _encoder_trainer(args)
     # The checkpoint written holds all the file read holds, and the encoder besides.
     check_space({"--out": (out, Path(args.checkpoint).stat().st_size)})
     t0 = time.perf_counter()
