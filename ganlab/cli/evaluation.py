@@ -89,7 +89,8 @@ def cmd_time_to_good(args) -> int:
         result["trainer"].save(args.out)
     summary = {"model": cfg.model, "recipe": recipe_for(cfg.model, args.recipe), "data": cfg.data,
                "batch_size": cfg.batch_size, "lr_g": cfg.lr_g, "lr_d": cfg.lr_d, "k": cfg.k, "loss": cfg.loss,
-               "seconds_to_good": result["seconds"], "iterations": result["iterations"], "frechet_floor": result["floor"], "config": asdict(cfg), "trace": result["trace"]}
+               "seconds_to_good": result["seconds"], "iterations": result["iterations"],
+               "frechet_floor": result["floor"], "config": asdict(cfg), "trace": result["trace"]}
     if args.json:
         atomic_write(args.json, lambda f: f.write(json.dumps(summary, indent=2).encode()))
     last = result["trace"][-1]
