@@ -24,7 +24,7 @@ import torch
 
 from .config import Config
 from .errors import ConfigError
-from .optim import is_scheduled
+from .optim import is_scheduled, set_capturable
 
 WARMUP = 3  # eager iterations before capture: the optimizers create their moments, cuBLAS its workspace
 
@@ -89,3 +89,14 @@ class IterationGraph:
             raise ConfigError(f"this iteration cannot be captured as a CUDA graph ({str(exc).splitlines()[0][:160]}); "
                               f"train without --cuda-graph") from None
         self.graph = graph              # capture records without running: the first replay is this iteration
+
+
+def use(trainer, on: bool = True) -> None:
+    """Replay each iteration of the trainer's `step()` as one CUDA graph from the next step on, or
+    stop. Refused, in one line, for settings a capture would freeze and with --compile or torchrun."""
+    if on and (trainer.compiled or trainer.ranks is not None):
+        raise ConfigError("--cuda-graph runs one process without --compile; drop --compile, or run without torchrun")
+    if on:
+        check_capturable(trainer.config)
+    trainer.cuda_graph, trainer._graph = on, None
+    set_capturable(trainer._capture_on, trainer.opt_g, trainer.opt_d)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from .config import Config
+from .config import DATASET_CLASSES, Config
+from .data import balanced_pick
 from .errors import ConfigError
 
 
@@ -45,3 +46,19 @@ def one_each(labels: torch.Tensor, n: int, item: str) -> torch.Tensor:
     if labels.numel() not in (1, n):
         raise ConfigError(f"{labels.numel()} labels for {n} {item}s: give one class, or one per {item}")
     return labels.reshape(-1).expand(n)
+
+
+def adopt_data(trainer) -> None:
+    """What a run takes from its data once loaded: the class frequencies a conditional G draws labels
+    with, and a semi-supervised D's labelled images, the same for a seed on every load (drawn from
+    their own generator, not the training stream, so a resumed run finds the same images)."""
+    cfg, data = trainer.config, trainer._data
+    if cfg.classes:
+        freq = data.class_freq(cfg.classes)
+        for net in (trainer.G, trainer.G_ema):
+            if net is not None:
+                net.class_freq.copy_(freq)
+    if cfg.semi_labels:
+        k = DATASET_CLASSES[cfg.data]
+        trainer.labelled_index = balanced_pick(data.labels, cfg.semi_labels // k, k, torch.Generator().manual_seed(cfg.seed))
+        trainer.labelled = data.subset(trainer.labelled_index)

@@ -7,14 +7,18 @@ and the step, as references to the live tensors (`snapshot.py` copies them).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict
 
 import torch
 
 from . import distributed, ema, optim
-from .checkpoint import FORMAT, VERSION, check_state, non_finite_part, resumed_stream
+from .checkpoint import (FORMAT, VERSION, check_state, load_checkpoint, non_finite_part, points_of, resumed_stream,
+                         save_atomic)
 from .config import config_from_dict
-from .errors import CheckpointError
+from .data import PointCloud
+from .devices import resolve_device
+from .errors import CheckpointError, ConfigError
 from .history import HISTORY_KEYS, History
 from .models import build_encoder
 
@@ -43,6 +47,13 @@ def load_run_state(trainer, state: dict, ema_decay: float) -> None:
     trainer.rng.set_state(state["rng"])
     trainer.step_count, trainer._pending = state["step"], None
     trainer._graph = None              # the optimizers' moments are new tensors: capture again
+
+
+def roll_back(trainer, saved: dict) -> None:
+    """Back to a `run_state` taken before a call that met NaN/inf. A copy, since the optimizers keep
+    the tensors they load and would then update the snapshot's buffers in place; rare enough that its
+    cost does not matter."""
+    load_run_state(trainer, copy.deepcopy(saved), trainer.config.ema)
 
 
 def state_dict(trainer) -> dict:
@@ -99,3 +110,28 @@ def load_encoder(trainer, saved: dict) -> None:
         raise CheckpointError(f"checkpoint encoder does not fit the model: {str(exc).splitlines()[0][:200]}") from None
     trainer.encoder, trainer.encoder_steps, trainer.encoder_g_step = encoder.eval(), steps, g_step
 
+
+
+def load_file(cls, path, device="auto", **options):
+    """A `cls` (Trainer) rebuilt from the checkpoint file at `path`, each fault a one-line CheckpointError."""
+    dev = resolve_device(device)
+    sd = load_checkpoint(path, map_location=dev)
+    try:
+        cfg = config_from_dict(sd["config"])
+    except ConfigError as exc:
+        raise CheckpointError(f"{path} holds an invalid config: {exc}") from None
+    dataset = PointCloud(points_of(sd, path)) if cfg.data == "points" else None
+    trainer = cls(cfg, device=dev, dataset=dataset, **options)
+    try:
+        trainer.load_state_dict(sd)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+    return trainer
+
+
+def save(trainer, path, **extra) -> None:
+    """Write a checkpoint atomically (temp file + rename), with `extra` top-level keys. Under torchrun
+    every rank calls it (it gathers their streams) and rank 0 alone writes."""
+    sd = {**state_dict(trainer), **extra}
+    if trainer.ranks is None or trainer.ranks.is_main:
+        save_atomic(sd, path)

@@ -19,19 +19,16 @@ its checks in `checkpoint.py`; what the views ask of a run (D on a grid, G's pus
 from __future__ import annotations
 
 import contextlib
-import copy
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
-from . import distributed, ema, graphs, labels, memory, optim, probes, runstate, sampling, slowmotion
+from . import distributed, ema, graphs, labels, loop, memory, optim, probes, roles, runstate, sampling, slowmotion
 from .allocator import keep_freed_blocks
-from .checkpoint import load_checkpoint, points_of, save_atomic
-from .config import DATASET_CLASSES, Config, config_from_dict, needs_new_run
-from .data import PointCloud, balanced_pick, load_dataset
+from .config import Config, needs_new_run
+from .data import load_dataset
 from .devices import resolve_device
-from .errors import CheckpointError, ConfigError, DivergenceError, GanlabError
+from .errors import ConfigError, DivergenceError, GanlabError
 from .history import HISTORY_KEYS, History
 from .latent import sample_z
 from .losses import d_display, discriminator_phase, game_value, generator_phase, r1_weight
@@ -46,13 +43,10 @@ class Trainer:
     def __init__(self, config: Config, device: str | torch.device = "auto", data_root=None, dataset=None,
                  compile: bool = False, ranks: distributed.Ranks | None = None, cuda_graph: bool = False,
                  training: bool = True):
-        """`dataset` overrides loading `config.data` by name; it is required for data "points".
-        `compile=True` runs the training passes through `torch.compile` (opt-in: it costs a compile
-        of tens of seconds up front and pays only on long runs; docs/performance.md). `ranks` makes
-        this one process of a data-parallel job (distributed.py; its process group already started).
-        `cuda_graph=True` replays each iteration of `step()` as one CUDA graph on a GPU (graphs.py;
-        on the CPU the same path runs eagerly). `training=False` is a trainer built only to sample
-        from: its memory check counts the networks, not a training batch and the data."""
+        """`dataset` overrides loading `config.data` by name (required for "points"). `compile` runs
+        the passes through torch.compile (docs/performance.md), `ranks` makes this one process of a
+        torchrun job (distributed.py), `cuda_graph` replays each iteration as one CUDA graph (graphs.py);
+        `training=False` builds a trainer only to sample from (its memory check counts the networks)."""
         if config.data == "points" and dataset is None:
             raise ConfigError("data 'points' needs its points: pass dataset=load_points_csv(...)")
         if ranks is not None and (compile or config.semi_labels):
@@ -62,20 +56,8 @@ class Trainer:
         memory.check_fits(config, memory.device_memory(self.device), training)  # refuse before allocating, not be killed
         if self.device.type == "cpu":
             keep_freed_blocks()         # reuse activation buffers instead of faulting in new pages
-        self.G, self.D = (net.to(self.device) for net in build_models(config))
-        # The training passes go through these; the compiled wrappers share the modules' parameters,
-        # so state_dict(), sampling and checkpoints see the plain modules. `_g` and `_d` are each net
-        # as the other's step uses it, `_g_own` and `_d_own` as its own step, the one that trains it;
-        # `_d_penalty` is D in a step with R1 or WGAN-GP's penalty, whose double backward torch.compile
-        # does not do.
-        self._g, self._d = (torch.compile(self.G), torch.compile(self.D)) if compile else (self.G, self.D)
-        self._g_own, self._d_own, self._d_penalty = self._g, self._d, self.D
-        if ranks is not None:
-            # Only a net's own step goes through DDP, which averages its gradients over the ranks.
-            self.G, self.D = (distributed.sync_batchnorm(net, self.device) for net in (self.G, self.D))
-            self._g, self._d = self.G, self.D
-            self._g_own, self._d_own = (distributed.wrap(net, self.device) for net in (self.G, self.D))
-            self._d_penalty = self._d_own
+        G, D = (net.to(self.device) for net in build_models(config))
+        self.G, self.D, self.roles = roles.assign(G, D, compile, ranks, self.device)   # the nets the steps run
         # One generator feeds every random draw of training (batch indices, toy samples, z, dropout
         # masks): its state is the whole randomness a checkpoint must carry. Each rank has its own.
         self.rng = torch.Generator(self.device).manual_seed(
@@ -101,7 +83,7 @@ class Trainer:
         # The inference net E: x -> z of Sec. 7.2, trained after G on G's own samples (inference.py).
         self.encoder, self.encoder_steps, self.encoder_g_step = None, 0, 0   # E, its steps, G's step then
         if self._data is not None:
-            self._adopt_data()
+            labels.adopt_data(self)
 
     # ------------------------------------------------------------ settings
     def load_data(self):
@@ -113,43 +95,17 @@ class Trainer:
             if data.is_image and self.G.out_range is not None:
                 data = data.for_training(*self.G.out_range)
             self._data = data
-            self._adopt_data()
+            labels.adopt_data(self)
         return self._data
 
-    def _adopt_data(self) -> None:
-        """What a run takes from its data: the class frequencies a conditional G draws labels with,
-        and the labelled images of a semi-supervised D, the same for a seed on every load (drawn from
-        their own generator, not the training stream, so a resumed run finds the same images)."""
-        cfg = self.config
-        if cfg.classes:
-            freq = self._data.class_freq(cfg.classes)
-            for net in (self.G, self.G_ema):
-                if net is not None:
-                    net.class_freq.copy_(freq)
-        if cfg.semi_labels:
-            k = DATASET_CLASSES[cfg.data]
-            self.labelled_index = balanced_pick(self._data.labels, cfg.semi_labels // k, k,
-                                                torch.Generator().manual_seed(cfg.seed))
-            self.labelled = self._data.subset(self.labelled_index)
-
     data = property(load_data, doc="The training data on the device (loaded on first use).")
-
     data_loaded = property(lambda self: self._data is not None)
 
     G_ema = property(lambda self: self.ema.net if self.ema is not None else None, doc="G's weight average, if on.")
     sample_net = property(lambda self: self.G_ema if self.ema is not None else self.G,
                           doc="The generator that samples, views and metrics use: the average when `ema` > 0.")
 
-    def use_cuda_graph(self, on: bool = True) -> None:
-        """Replay each iteration of `step()` as one CUDA graph from the next step on (graphs.py), or stop.
-        Refused, in one line, for settings a capture would freeze and with --compile or torchrun."""
-        if on and (self.compiled or self.ranks is not None):
-            raise ConfigError("--cuda-graph runs one process without --compile; drop --compile, or run without torchrun")
-        if on:
-            graphs.check_capturable(self.config)
-        self.cuda_graph, self._graph = on, None
-        optim.set_capturable(self._capture_on, self.opt_g, self.opt_d)
-
+    use_cuda_graph = graphs.use     # replay each iteration of step() as one CUDA graph, or stop
     _capture_on = property(lambda self: self.cuda_graph and self.device.type == "cuda")
 
     def rates(self, step: int | None = None) -> dict[str, float]:
@@ -226,7 +182,7 @@ class Trainer:
         gp_eps = torch.rand(m, 1, generator=self.rng, device=self.device) if gp else None
         # The penalties need a double backward, which torch.compile does not do: plain D for them.
         with contextlib.nullcontext() if train else torch.no_grad():
-            d = discriminator_phase(self._d_penalty if r1 or gp else self._d_own, self._g, real, z, r1, autocast, c_real,
+            d = discriminator_phase(self.roles.d_penalty if r1 or gp else self.roles.d_own, self.roles.g, real, z, r1, autocast, c_real,
                                     c_fake, labelled, cfg.loss, gp, gp_eps)
         if train:
             _descend(self.opt_d, d.loss)
@@ -240,7 +196,7 @@ class Trainer:
         c_fake = self.draw_labels(m) if cfg.classes else None
         real = self._data.sample(m, self.rng) if cfg.loss == "features" else None
         with frozen(self.D):            # G's step needs gradients through D, not D's own weight grads
-            loss_g = generator_phase(self._d, self._g_own, z, cfg.loss, autocast, c_fake, real)
+            loss_g = generator_phase(self.roles.d, self.roles.g_own, z, cfg.loss, autocast, c_fake, real)
             _descend(self.opt_g, loss_g)
         with torch.no_grad():
             record.copy_(torch.stack([d.value_loss, loss_g, d_display(d.real_logits, cfg.loss).mean(),
@@ -299,24 +255,7 @@ class Trainer:
         self._history.extend(rows)      # only good rows are ever recorded
         return {"step": self.step_count, **dict(zip(HISTORY_KEYS, rows.mean(0).tolist()))}
 
-    def train(self, n: int, callback=None, chunk: int = 100, every: int | None = None,
-              progress: bool = True) -> dict:
-        """Run `n` iterations in chunks of `step()`, with a progress bar.
-
-        Chunks end at multiples of `chunk` and of `every`, so `callback(trainer, stats)`, called
-        after each chunk, sees exactly the steps a periodic checkpoint wants.
-        """
-        stats, end = {}, self.step_count + n
-        with tqdm(total=n, disable=not progress, unit="it", dynamic_ncols=True) as bar:
-            while self.step_count < end:
-                left = end - self.step_count
-                size = min(left, chunk - self.step_count % chunk, every - self.step_count % every if every else left)
-                stats = self.step(size)
-                bar.update(size)
-                bar.set_postfix(d_loss=f"{stats['d_loss']:.3f}", g_loss=f"{stats['g_loss']:.3f}")
-                if callback is not None:
-                    callback(self, stats)
-        return stats
+    train = loop.train     # n iterations in chunks of step(), with a progress bar and a callback
 
     # ------------------------------------------------------------- outputs
     def history(self, start: int = 0, stop: int | None = None, max_rows: int | None = None) -> dict[str, np.ndarray]:
@@ -335,47 +274,19 @@ class Trainer:
     # What the views ask of a run and how samples are given out, each a function that takes a trainer.
     sample_labeled, to_g_range, _as_output = sampling.sample_labeled, sampling.to_g_range, sampling.as_output
     d_output, g_push, classify = probes.d_output, probes.g_push, probes.classify
-    sample_between_classes, _point_labels = probes.sample_between_classes, probes.point_labels
-
-    def _check_labels(self, wanted) -> torch.Tensor | None:
-        return labels.check(self.config, wanted)
+    sample_between_classes = probes.sample_between_classes
 
     # ---------------------------------------------------------- state / I/O
     # A run's state to and from a checkpoint dict (runstate.py), mirroring nn.Module's.
     state_dict, load_state_dict = runstate.state_dict, runstate.load_state_dict
-    _run_state, _load_run_state = runstate.run_state, runstate.load_run_state
-
-    def _roll_back(self, saved: dict) -> None:
-        # A copy, since the optimizers keep the tensors they load and would then update the snapshot's
-        # buffers in place; rare enough that its cost does not matter.
-        self._load_run_state(copy.deepcopy(saved), self.config.ema)
-
-    def save(self, path, **extra) -> None:
-        """Write a checkpoint atomically (temp file + rename), with `extra` top-level keys. Under
-        torchrun every rank calls it (it gathers their streams) and rank 0 alone writes."""
-        sd = {**self.state_dict(), **extra}
-        if self.ranks is None or self.ranks.is_main:
-            save_atomic(sd, path)
+    _run_state, _load_run_state, _roll_back = runstate.run_state, runstate.load_run_state, runstate.roll_back
+    save = runstate.save     # atomically, with extra top-level keys; under torchrun rank 0 writes
 
     @classmethod
-    def load(cls, path, device: str | torch.device = "auto", data_root=None, compile: bool = False,
-             ranks: distributed.Ranks | None = None, cuda_graph: bool = False, training: bool = True) -> "Trainer":
-        """Rebuild a trainer from a checkpoint file, ready to `step()` on (as rank `ranks` of a torchrun
-        job), or with `training` off, to sample from."""
-        dev = resolve_device(device)
-        sd = load_checkpoint(path, map_location=dev)
-        try:
-            cfg = config_from_dict(sd["config"])
-        except ConfigError as exc:
-            raise CheckpointError(f"{path} holds an invalid config: {exc}") from None
-        dataset = PointCloud(points_of(sd, path)) if cfg.data == "points" else None
-        trainer = cls(cfg, device=dev, data_root=data_root, dataset=dataset, compile=compile, ranks=ranks,
-                      cuda_graph=cuda_graph, training=training)
-        try:
-            trainer.load_state_dict(sd)
-        except CheckpointError as exc:
-            raise CheckpointError(f"{path}: {exc}") from None
-        return trainer
+    def load(cls, path, device: str | torch.device = "auto", **options) -> "Trainer":
+        """Rebuild a trainer from a checkpoint file, ready to `step()` on; `options` as the constructor's
+        (data_root, compile, ranks, cuda_graph, training=False to sample from)."""
+        return runstate.load_file(cls, path, device, **options)
 
 
 def _descend(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
