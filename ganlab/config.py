@@ -360,7 +360,7 @@ def make_config(recipe: str | None = None, **overrides) -> Config:
     _check_keys(overrides)
     data = check_field("data", overrides.get("data", Config.data))
     if data.startswith(FOLDER):
-        from .imagefolder import folder_channels        # reads a few image headers: only for a folder
+        from .folderscan import folder_channels        # reads a few image headers: only for a folder
 
         # The full path: a checkpoint resumed from another working folder still finds its images.
         data = FOLDER + str(Path(data[len(FOLDER):]).expanduser().resolve())

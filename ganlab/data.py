@@ -338,7 +338,8 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, train: bool =
     if name.startswith(FOLDER):
         from .imagefolder import load_folder
 
-        return load_folder(name[len(FOLDER):], image_size, channels).to(device)
+        codes, labels = load_folder(name[len(FOLDER):], image_size, channels)
+        return ImageData(None, labels, (channels, image_size, image_size), levels=255, codes=codes).to(device)
     if name in IMAGE_DATASETS:
         return _load_torchvision(name, Path(root) if root else default_data_root(), train).to(device)
     raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(TOY_DATASETS + IMAGE_DATASETS)}, "

@@ -19,53 +19,23 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from .errors import DataError, first_line, size_text
 from .memory import available_memory
-from .outputs import check_input, source_size
+from .folderscan import EXTENSIONS, UNREADABLE, image_files
+from .outputs import source_size
 
-EXTENSIONS = (".png", ".jpg", ".jpeg")
-PROBE = 256                 # files whose headers decide a folder's default channels
-GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
 MEMORY_SHARE = 0.5          # the most of the available memory a folder's codes may take
-UNREADABLE = (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError)
 # An uploaded zip of images: the upload's size, what it may unpack to, and how many files it may hold.
 MAX_ZIP_BYTES = 200 * 2**20
 MAX_UNPACKED_BYTES = 2 * 2**30
 MAX_ZIP_FILES = 200_000
 
 
-def image_files(root: str | os.PathLike) -> tuple[list[Path], list[int], list[str]]:
-    """The image files under `root` (sorted), the class index of each and the class names; a one-line
-    DataError for a path that is not a readable folder or holds no PNG/JPEG file."""
-    root = check_input(root, "image", folder=True, error=DataError)
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
-    if not files:
-        raise DataError(f"image folder {root} holds no PNG or JPEG files ({', '.join(EXTENSIONS)})")
-    tops = [p.relative_to(root).parts[0] if len(p.relative_to(root).parts) > 1 else "" for p in files]
-    names = sorted(set(tops))
-    index = {name: i for i, name in enumerate(names)}
-    return files, [index[t] for t in tops], names
-
-
-def folder_channels(root: str | os.PathLike) -> int:
-    """1 when the folder's first PROBE images (by path) are all grey, else 3: the channels a run on it
-    takes by default (read from the files' headers only)."""
-    for path in image_files(root)[0][:PROBE]:
-        try:
-            with Image.open(path) as image:
-                if image.mode not in GREY_MODES:
-                    return 3
-        except UNREADABLE:
-            continue                    # counted when the folder is loaded
-    return 1
-
-
 def load_folder(root: str | os.PathLike, image_size: int, channels: int, workers: int | None = None):
-    """The images under `root` as data.ImageData: (N, channels * image_size**2) uint8 codes, pixel = code / 255."""
-    from .data import ImageData
-
+    """The images under `root` as (codes, labels): (N, channels * image_size**2) uint8 codes, pixel =
+    code / 255, and each image's class (data.ImageData holds them)."""
     files, labels, _ = image_files(root)
     need = len(files) * channels * image_size**2
     have = available_memory()
@@ -95,8 +65,7 @@ def load_folder(root: str | os.PathLike, image_size: int, channels: int, workers
             raise DataError(f"none of the {len(files):,} image files in {root} could be read")
         keep = np.setdiff1d(np.arange(len(files)), bad)
         codes, labels = codes[keep], [labels[i] for i in keep]
-    return ImageData(None, torch.tensor(labels, dtype=torch.int64), (channels, image_size, image_size), levels=255,
-                     codes=torch.from_numpy(codes.reshape(len(codes), -1)))
+    return torch.from_numpy(codes.reshape(len(codes), -1)), torch.tensor(labels, dtype=torch.int64)
 
 
 def _prepared(path: Path, size: int, mode: str) -> np.ndarray:
