@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .errors import ConfigError
+from .lossdefs import LOSS, named
 from .recipes import DATA_PRESETS, LOSS_PRESETS, RECIPES, recipe_for
 
 TOY_DATASETS = ("gaussian1d", "ring", "grid")
@@ -64,19 +65,19 @@ CONV_MODELS = ("dcgan", "dcgan-deep")                 # built for 28x28 images o
 SQUARE_SIDES = {"pytorch-dcgan": (32, 64)}            # built for square images of these sides
 IMAGE_MODELS = (*CONV_MODELS, "improved-gan", *SQUARE_SIDES)          # G's output is an image's pixel range
 BATCHNORM_MODELS = ("pytorch-mlp", "improved-gan", *CONV_MODELS, *SQUARE_SIDES)   # G normalises over the batch
-# The game's losses: the paper's two (Sec. 3), feature matching for G (Salimans et al., 2016), and
-# the family that followed, each changing both players' objectives (losses.py).
-LOSSES = {"nonsat": "ascend log D(G(z)) (the paper's Sec. 3 fix)",
-          "minimax": "descend log(1 - D(G(z))) (Eq. 1 as written)",
-          "features": "G matches the mean of D's last hidden layer on real and fake (Salimans et al., 2016)",
-          "ls": "least squares: D's score to 1 on real, 0 on fake; G's to 1 (Mao et al., 2017)",
-          "hinge": "a margin of 1 for the critic, G ascends its score (Lim & Ye, 2017; Miyato et al., 2018)",
-          "wgan-gp": "a Wasserstein critic kept 1-Lipschitz by a gradient penalty of weight gp (Gulrajani et al., 2017)"}
-# What D's output means under each loss: a logit whose sigmoid is a probability (the log losses), a
-# least-squares score, or an unbounded critic. A run can switch between losses that share a meaning;
-# one that changes it makes the trained D a different kind of function, so it needs a new run.
-D_MEANING = {"nonsat": "probability", "minimax": "probability", "features": "probability",
-             "ls": "score", "hinge": "critic", "wgan-gp": "critic"}
+# The game's losses are entries of `lossdefs.LOSS`; these views keep the old names: each loss and
+# what it is, and what D's output means under it (a switch across meanings needs a new run).
+LOSSES = {name: loss.about for name, loss in LOSS.items()}
+D_MEANING = {name: loss.meaning for name, loss in LOSS.items()}
+
+
+def listed(names, last: str = "or") -> str:
+    """Names in words: "a, b or c".
+
+    >>> listed(["nonsat", "minimax", "features"]), listed(["ls", "wgan-gp"], "and")
+    ('nonsat, minimax or features', 'ls and wgan-gp')
+    """
+    return ", ".join(names[:-1]) + f" {last} " + names[-1] if len(names) > 1 else "".join(names)
 
 
 def _rule(default, help: str, *, structural: bool = False, label: str | None = None, **rule):
@@ -150,11 +151,12 @@ class Config:
     # ---- how it is trained: these apply to a live run between steps
     loss: str = choice("nonsat", LOSSES, "the game's loss: the paper's nonsat (Sec. 3) or minimax (Eq. 1), "
                        "feature matching, least squares, hinge or WGAN-GP; one that changes what D's output "
-                       "means (probability, score, critic) needs a new run; ls and wgan-gp bring their papers' settings",
+                       f"means (probability, score, critic) needs a new run; {listed(list(LOSS_PRESETS), 'and')} bring "
+                       "their papers' settings",
                        label="Loss", described=LOSSES, own_settings=True)
     gp: float = real(10.0, 0, 1e4, "λ, the weight of WGAN-GP's gradient penalty E(‖∇ₓD(x̂)‖ − 1)² (Gulrajani et al. "
                      "used 10)", label="λ of the gradient penalty", ladder=(0.0, 0.1, 1.0, 10.0, 100.0),
-                     only_for={"loss": "wgan-gp"})
+                     only_for={"loss": named(penalty=True)})
     k: int = integer(1, 1, 1000, "D steps per G step (Algorithm 1; the paper used 1)",
                      label="k: D steps per G step", widget_max=20)
     batch_size: int = integer(256, 1, 65_536, "m in Algorithm 1: real and noise samples per step",
@@ -211,11 +213,11 @@ class Config:
                               f"{self.data!r} has no classes: use cond 'none'")
         if self.semi_labels:
             self._check_semi()
-        if self.semi_labels and D_MEANING[self.loss] != "probability":
+        if self.semi_labels and LOSS[self.loss].meaning != "probability":
             raise ConfigError(f"semi_labels reads D's real-vs-fake output as a probability, which loss "
-                              f"{self.loss!r} does not: use loss nonsat, minimax or features with it")
-        if self.loss == "features" and self.cond != "none":
-            raise ConfigError("loss 'features' matches D's class-free features, so G would learn nothing of "
+                              f"{self.loss!r} does not: use loss {listed(named(meaning='probability'))} with it")
+        if LOSS[self.loss].g_needs_real and self.cond != "none":
+            raise ConfigError(f"loss {self.loss!r} matches D's class-free features, so G would learn nothing of "
                               "the class: use cond 'none' with it, or another loss")
         size = DATASET_SIZES.get(self.data)
         if size is not None and self.batch_size > size:
@@ -267,7 +269,7 @@ class Config:
         """Names of the fields that differ and would need a new run: the structural ones, and the loss
         when the new one gives D's output another meaning (`D_MEANING`)."""
         names = [f for f in STRUCTURAL if getattr(self, f) != getattr(other, f)]
-        return names + (["loss"] if D_MEANING[self.loss] != D_MEANING[other.loss] else [])
+        return names + (["loss"] if LOSS[self.loss].meaning != LOSS[other.loss].meaning else [])
 
     def differing(self, other: "Config") -> list[str]:
         """Names of every field in which `other` differs from this config, in declaration order."""
@@ -317,7 +319,7 @@ STRUCTURAL = tuple(f.name for f in fields(Config) if f.metadata["structural"])
 def rules(name: str) -> dict:
     """The declared rules of field `name`: help, structural, label, and choices (+ aliases, described:
     a line per choice) or bounds (+ says, the range in words); brings_settings for data and model,
-    own_settings for loss (`recipes.LOSS_PRESETS`);
+    own_settings for loss (each loss's `settings`, `lossdefs.LOSS`);
     optional app hints: ladder (typical values), widget_max, only_for ({field: value or tuple of values} it applies
     to), advanced.
 
@@ -372,7 +374,7 @@ def make_config(recipe: str | None = None, **overrides) -> Config:
         raise ConfigError(f"unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}")
     settings = {**RECIPES[recipe].settings, **DATA_PRESETS.get(data, {})}
     loss = check_field("loss", overrides.get("loss", settings.get("loss", Config.loss)))
-    settings.update(LOSS_PRESETS.get(loss, {}))
+    settings.update(LOSS[loss].settings)
     return Config(**{**settings, **overrides, "data": data, "model": model})
 
 

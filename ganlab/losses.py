@@ -1,98 +1,58 @@
-"""The value function, the two players' losses, and the objective of each phase of Algorithm 1.
+"""The two players' losses, the penalties, and the objective of each phase of Algorithm 1.
 
-The losses are pure functions of D's raw outputs. For the paper's log losses the output is a logit
-l with D(x) = sigmoid(l): log D = -softplus(-l) and log(1 - D) = -softplus(l). Written this way they
-never take log(0) when D saturates, which is exactly the regime Sec. 3 of the paper is about. The
-family beyond the paper (`ls`, `hinge`, `wgan-gp`) reads the same output as a score, not a logit
-(`config.D_MEANING`). The phases (`discriminator_phase`,
-`generator_phase`) run the networks and return what each optimizer descends, as stylegan2-ada's
-`loss.py` holds its phases and their regularisers; the trainer only orders them.
+Each loss is one entry of `lossdefs.LOSS`: its objectives are pure functions of D's raw outputs
+(logits for the paper's log losses, scores for the family beyond it), written there once; the
+functions here look a loss up by name. The phases (`discriminator_phase`, `generator_phase`) run the
+networks and return what each optimizer descends, as stylegan2-ada's `loss.py` holds its phases and
+their regularisers; the trainer only orders them.
 """
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 
-from .config import D_MEANING
+from .lossdefs import LOSS, feature_matching, named, value
 
-
-def value(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """Monte-Carlo estimate of V(D, G) = E[log D(x)] + E[log(1 - D(G(z)))] (Eq. 1).
-
-    At the global optimum D = 1/2 everywhere and V = -log 4 (Theorem 1).
-    """
-    return -F.softplus(-real_logits).mean() - F.softplus(fake_logits).mean()
+__all__ = ["DPhase", "OPTIMUM", "class_loss", "d_display", "d_loss", "discriminator_phase", "feature_matching",
+           "g_loss", "g_push", "game_value", "generator_phase", "gradient_penalty", "r1_penalty", "r1_weight", "value"]
 
 
 def d_loss(real_out: torch.Tensor, fake_out: torch.Tensor, kind: str = "nonsat") -> torch.Tensor:
-    """What D descends on its outputs for real x and for G(z), for loss `kind`.
+    """What D descends on its outputs for real x and for G(z), for loss `kind` (`lossdefs.LOSS`).
 
-    The log losses (nonsat, minimax, features): D ascends V (Algorithm 1), i.e. descends -V, the binary
-    cross-entropy with real = 1, fake = 0. "ls" (Mao et al., 2017, Eq. 2 with a = 0, b = c = 1): half
-    the squared distance of D's score to 1 on real and to 0 on fake. "hinge" (Lim & Ye, 2017;
-    Miyato et al., 2018): a margin of 1 on each side. "wgan-gp" (Gulrajani et al., 2017): the critic
-    maximises E[D(x)] - E[D(G(z))]; its gradient penalty is `gradient_penalty`.
+    >>> float(d_loss(torch.zeros(4), torch.zeros(4), "hinge"))
+    2.0
     """
-    if D_MEANING[kind] == "probability":
-        return -value(real_out, fake_out)
-    if kind == "ls":
-        return 0.5 * ((real_out - 1).square().mean() + fake_out.square().mean())
-    if kind == "hinge":
-        return F.relu(1 - real_out).mean() + F.relu(1 + fake_out).mean()
-    if kind == "wgan-gp":
-        return fake_out.mean() - real_out.mean()
-    raise ValueError(f"unknown loss {kind!r}")
+    if kind not in LOSS:
+        raise ValueError(f"unknown loss {kind!r}")
+    return LOSS[kind].d_loss(real_out, fake_out)
 
 
 def g_loss(fake_out: torch.Tensor, kind: str = "nonsat") -> torch.Tensor:
-    """G's loss on D's outputs for G(z).
-
-    "minimax": descend log(1 - D(G(z))), the game as written in Eq. 1 and Algorithm 1. Its gradient
-    vanishes when D confidently rejects fakes (early training), the saturation of Sec. 3.
-    "nonsat": ascend log D(G(z)) instead, the paper's recommended fix: same fixed point, strong
-    gradients early. "ls": bring D's score of G(z) to 1, the real target. "hinge" and "wgan-gp":
-    ascend the critic's score of G(z), as both papers do.
-    """
-    if kind == "minimax":
-        return -F.softplus(fake_out).mean()
-    if kind == "nonsat":
-        return F.softplus(-fake_out).mean()
-    if kind == "ls":
-        return 0.5 * (fake_out - 1).square().mean()
-    if kind in ("hinge", "wgan-gp"):
-        return -fake_out.mean()
-    raise ValueError(f"unknown G loss {kind!r}; choose one of: minimax, nonsat, ls, hinge, wgan-gp")
+    """G's loss on D's outputs for G(z), for a loss whose G reads D's outputs (not feature matching)."""
+    if kind not in LOSS or LOSS[kind].g_needs_real:
+        raise ValueError(f"unknown G loss {kind!r}; choose one of: {', '.join(named(g_needs_real=False))}")
+    return LOSS[kind].g_loss(fake_out)
 
 
 def game_value(real_out: torch.Tensor, fake_out: torch.Tensor, kind: str) -> torch.Tensor:
     """The number the history records as the game's value, with a known optimum (`OPTIMUM`): V for
     the log losses, -(D's loss) for ls and hinge, and for wgan-gp the critic's estimate of the
     Wasserstein-1 distance, E[D(x)] - E[D(G(z))]."""
-    if D_MEANING[kind] == "probability":
-        return value(real_out, fake_out)
-    if kind == "wgan-gp":
-        return real_out.mean() - fake_out.mean()
-    return -d_loss(real_out, fake_out, kind)
+    return LOSS[kind].value(real_out, fake_out)
 
 
-# What `game_value` is called and where it ends when pg = pdata (None: it has no such value).
-# Log losses: V = -log 4 (Theorem 1). ls: the best D for a fixed G, (b pdata + a pg) / (pdata + pg)
-# (Mao et al., 2017; a = 0, b = 1 here), is 1/2, so each half of D's loss is 1/8. hinge: at pg = pdata any D in [-1, 1] is optimal and
-# its loss is 2. wgan-gp: the distance is 0.
-OPTIMUM = {**{kind: ("V(D, G)", -math.log(4.0), "−log 4") for kind, meaning in D_MEANING.items()
-              if meaning == "probability"},
-           "ls": ("−D's loss", -0.25, "−1/4"), "hinge": ("−D's loss", -2.0, "−2"),
-           "wgan-gp": ("E D(x) − E D(G(z)), the critic's W₁", 0.0, "0")}
+# What `game_value` is called and where it ends when pg = pdata: a view of the entries.
+OPTIMUM = {name: (loss.value_name, loss.optimum, loss.optimum_text) for name, loss in LOSS.items()}
 
 
 def d_display(out: torch.Tensor, kind: str) -> torch.Tensor:
     """D's output as the views show it: the probability sigmoid(l) for the log losses, the score as
     it is for the others (a least-squares target of 1 for real and 0 for fake, or a critic)."""
-    return torch.sigmoid(out) if D_MEANING[kind] == "probability" else out
+    return LOSS[kind].shown(out)
 
 
 def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor,
@@ -131,13 +91,6 @@ def r1_weight(gamma: float, every: int, d_step: int) -> float:
     [6.0, 0.0, 0.0, 6.0]
     """
     return gamma * every if gamma > 0 and d_step % every == 0 else 0.0
-
-
-def feature_matching(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
-    """||E f(x) - E f(G(z))||^2 over D's last hidden layer f, per unit (Salimans et al., 2016, Sec. 3.1):
-    G matches the statistics D finds most telling instead of maximising D's output, so it cannot
-    overtrain on the current D; the objective their semi-supervised D was trained against."""
-    return (real_features.mean(0) - fake_features.mean(0)).square().mean()
 
 
 def class_loss(class_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -190,11 +143,11 @@ def g_push(D, x: torch.Tensor, kind: str, c: torch.Tensor | None = None,
     """-grad_x of G's loss at samples x (n, dim): the direction in data space in which G's next step
     moves each sample, each sample's loss summed, not averaged, so the arrows do not shrink with n. D's
     weights are left out of the graph. With the minimax loss and a D that confidently rejects x, it
-    vanishes (Sec. 3). Feature matching compares x, as a batch, with `real`."""
+    vanishes (Sec. 3). A loss that matches features compares x, as a batch, with `real`."""
     x = x.detach().clone().requires_grad_(True)         # a copy: samples may come from inference mode
     with torch.enable_grad():
-        if kind == "features":
-            loss = feature_matching(D.features(real).detach(), D.features(x)) * len(x)
+        if LOSS[kind].g_needs_real:
+            loss = LOSS[kind].g_loss(D.features(real).detach(), D.features(x)) * len(x)
         else:
             logits = (D(x) if c is None else D(x, c)).float()
             loss = g_loss(logits, kind) * len(x)
@@ -205,12 +158,12 @@ def g_push(D, x: torch.Tensor, kind: str, c: torch.Tensor | None = None,
 def generator_phase(D, G, z: torch.Tensor, kind: str, autocast, c: torch.Tensor | None = None,
                     real: torch.Tensor | None = None) -> torch.Tensor:
     """G's step objective on G(z) (G(z, c) and D(., c) for a conditional pair); the caller keeps
-    D's weights out of the graph. Feature matching (`kind` "features") compares G(z) with `real`."""
+    D's weights out of the graph. A loss that matches features (`g_needs_real`) compares G(z) with `real`."""
     with autocast:
         fake = G(z) if c is None else G(z, c)
-        if kind == "features":
+        if LOSS[kind].g_needs_real:
             with torch.no_grad():
                 target = D.features(real).float()
-            return feature_matching(target, D.features(fake).float())
+            return LOSS[kind].g_loss(target, D.features(fake).float())
         fake_logits = (D(fake) if c is None else D(fake, c)).float()
     return g_loss(fake_logits, kind)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .lossdefs import LOSS
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -57,11 +59,8 @@ DATA_PRESETS: dict[str, dict] = {"gaussian1d": dict(latent_dim=1, prior="uniform
                                  "ring": dict(latent_dim=2), "grid": dict(latent_dim=2, r1=1.0)}
 
 
-# Per-loss settings, applied after the dataset's: what each loss's own paper trained with, where the
-# recipe's would not do: Mao et al. (2017) trained least squares with Adam at 2e-4; Gulrajani et al.
-# (2017)'s Algorithm 1 takes 5 critic steps per G step with Adam's betas (0, 0.9). With the toy recipe's
-# settings instead, both lost most of ring's modes (docs/results.md, "A family of losses").
-LOSS_PRESETS: dict[str, dict] = {"ls": dict(lr_g=2e-4, lr_d=2e-4), "wgan-gp": dict(k=5, beta1=0.0, beta2=0.9)}
+# Per-loss settings, applied after the dataset's: each loss's own (`lossdefs.LOSS`, with the reasons).
+LOSS_PRESETS: dict[str, dict] = {name: loss.settings for name, loss in LOSS.items() if loss.settings}
 
 
 def recipe_for(model: str, recipe: str | None = None) -> str:

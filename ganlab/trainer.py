@@ -31,6 +31,7 @@ from .devices import resolve_device
 from .errors import ConfigError, DivergenceError, GanlabError
 from .history import HISTORY_KEYS, History
 from .latent import sample_z
+from .lossdefs import LOSS
 from .losses import d_display, discriminator_phase, game_value, generator_phase, r1_weight
 from .models import build_models, frozen, set_noise_generator
 from .sampling import FIXED_PER_CLASS  # noqa: F401  (the app reads it here)
@@ -178,7 +179,7 @@ class Trainer:
         z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
         c_fake = self.draw_labels(m) if cfg.classes else None
         labelled = self.labelled.sample_labeled(m, self.rng) if cfg.semi_labels else None
-        gp = cfg.gp if cfg.loss == "wgan-gp" and train else 0.0
+        gp = cfg.gp if LOSS[cfg.loss].penalty and train else 0.0
         gp_eps = torch.rand(m, 1, generator=self.rng, device=self.device) if gp else None
         # The penalties need a double backward, which torch.compile does not do: plain D for them.
         with contextlib.nullcontext() if train else torch.no_grad():
@@ -194,7 +195,7 @@ class Trainer:
         cfg, m = self.config, self.config.batch_size
         z = sample_z(m, cfg.latent_dim, cfg.prior, self.rng)
         c_fake = self.draw_labels(m) if cfg.classes else None
-        real = self._data.sample(m, self.rng) if cfg.loss == "features" else None
+        real = self._data.sample(m, self.rng) if LOSS[cfg.loss].g_needs_real else None
         with frozen(self.D):            # G's step needs gradients through D, not D's own weight grads
             loss_g = generator_phase(self.roles.d, self.roles.g_own, z, cfg.loss, autocast, c_fake, real)
             _descend(self.opt_g, loss_g)

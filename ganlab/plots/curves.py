@@ -8,15 +8,14 @@ import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..config import D_MEANING
 from ..history import strided_indices
-from ..losses import OPTIMUM
+from ..lossdefs import LOSS
 from .style import COLORS
 
 
 def history_figure(history: dict[str, np.ndarray], start_step: int = 0, max_points: int = 1500,
                    loss: str = "nonsat") -> go.Figure:
-    """Losses, mean D(x) / D(G(z)), and the game's value against its optimum (`losses.OPTIMUM`: V(D, G)
+    """Losses, mean D(x) / D(G(z)), and the game's value against its optimum (`lossdefs.LOSS`: V(D, G)
     and -log 4, Theorem 1, for the paper's losses), as D's outputs mean under `loss`.
 
     Long histories are strided to `max_points` so a redraw stays cheap at 100k iterations; a
@@ -25,8 +24,8 @@ def history_figure(history: dict[str, np.ndarray], start_step: int = 0, max_poin
     idx = strided_indices(len(history["d_loss"]), max_points)
     # Trainer.history() says which iteration each row ends at; a bare array is one row per iteration.
     steps = history["step"][idx] if "step" in history else start_step + idx + 1
-    critic = D_MEANING[loss] == "critic"
-    name, optimum, optimum_text = OPTIMUM[loss]
+    critic = LOSS[loss].meaning == "critic"
+    name, optimum, optimum_text = LOSS[loss].value_name, LOSS[loss].optimum, LOSS[loss].optimum_text
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                         subplot_titles=("losses", "mean critic score of x and G(z)" if critic else
                                         "mean D(x) and D(G(z))", f"{name}"))
@@ -46,7 +45,7 @@ def history_figure(history: dict[str, np.ndarray], start_step: int = 0, max_poin
 
 def compare_figure(runs: list[tuple[str, dict, str]], max_points: int = 600) -> go.Figure:
     """Runs' curves overlaid, one colour per run: G's and D's losses, and each run's game value less
-    its own optimum (`losses.OPTIMUM`), the one scale on which different losses can be read together:
+    its own optimum (`lossdefs.LOSS`), the one scale on which different losses can be read together:
     0 where the run's game would end at pg = pdata. `runs` holds (label, history, loss)."""
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                         subplot_titles=("G loss", "D loss", "game value − its optimum"))
@@ -55,7 +54,7 @@ def compare_figure(runs: list[tuple[str, dict, str]], max_points: int = 600) -> 
         idx = strided_indices(len(history["d_loss"]), max_points)
         steps, colour = history["step"][idx], palette[i % len(palette)]
         for row, values in ((1, history["g_loss"][idx]), (2, history["d_loss"][idx]),
-                            (3, history["value"][idx] - OPTIMUM[loss][1])):
+                            (3, history["value"][idx] - LOSS[loss].optimum)):
             fig.add_scatter(x=steps, y=values, name=label, legendgroup=label, showlegend=row == 1,
                             line=dict(color=colour, width=1.2), row=row, col=1)
     fig.add_hline(y=0.0, line_dash="dash", line_color="gray", row=3, col=1)

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from ..config import D_MEANING
+from ..lossdefs import LOSS
 from ..latent import prior_quantiles
 from ..metrics import kde_log_density, optimal_discriminator
 from .images import image_grid
@@ -28,7 +28,7 @@ def d_colour_range(values: torch.Tensor, loss: str) -> tuple[float, float, str]:
     """(zmin, zmax, title) of D's heatmap: [0, 1] for a probability; for a least-squares score,
     symmetric about its optimum 1/2; for a critic, about 0. Wide enough for 99 % of the values, so
     one outlier does not wash the surface out."""
-    meaning = D_MEANING[loss]
+    meaning = LOSS[loss].meaning
     if meaning == "probability":
         return 0.0, 1.0, "D"
     mid = 0.5 if meaning == "score" else 0.0
@@ -53,7 +53,7 @@ def has_dstar(trainer) -> bool:
     """Whether the view can draw D* = pdata / (pdata + pg): pdata must be known, and D's loss one whose
     optimum is that ratio (the log losses, and least squares with targets 0 and 1: Mao et al., Prop. 1).
     A critic's optimum has no closed form."""
-    return hasattr(trainer.data, "log_prob") and D_MEANING[trainer.config.loss] != "critic"
+    return hasattr(trainer.data, "log_prob") and LOSS[trainer.config.loss].meaning != "critic"
 
 
 def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool = False, label: int | None = None,
@@ -142,7 +142,7 @@ def figure1(trainer, n: int = 2000, n_lines: int = 25, resolution: int = 300) ->
     x = xs.squeeze(1).numpy()
     fig.add_scatter(x=x, y=log_pdata.exp().numpy(), name="pdata", line=dict(color=COLORS["real"], dash="dot"), row=1, col=1)
     fig.add_scatter(x=x, y=log_pg.exp().numpy(), name="pg", line_color=COLORS["fake"], row=1, col=1)
-    d, critic = trainer.d_output(xs), D_MEANING[trainer.config.loss] == "critic"
+    d, critic = trainer.d_output(xs), LOSS[trainer.config.loss].meaning == "critic"
     if critic:              # an unbounded critic, drawn on the densities' axis: only its shape counts
         d = (d - d.min()) / (d.max() - d.min()).clamp_min(1e-12)
     fig.add_scatter(x=x, y=d.numpy(), name="critic, scaled to [0, 1]" if critic else "D(x)",

@@ -7,11 +7,12 @@ import time
 import streamlit as st
 
 from .. import evaluate, plots
-from ..config import D_MEANING, DATASET_CLASSES, FIELDS, FOLDER, STRUCTURAL, Config, needs_new_run, rules
+from ..config import DATASET_CLASSES, FIELDS, FOLDER, STRUCTURAL, Config, needs_new_run, rules
 from ..data import class_names, points_from_drawing
 from ..trainer import FIXED_PER_CLASS
 from ..errors import GanlabError
 from ..imagefolder import MAX_ZIP_BYTES
+from ..lossdefs import LOSS, MEANINGS
 from ..recipes import RECIPES
 from . import session
 from .checkpoints import checkpoint_section
@@ -257,24 +258,6 @@ def class_picker(cfg) -> int | None:
                         format_func=lambda c: "every class" if c is None else f"{c}: {names[c]}")
 
 
-# What the colour of D's surface is, for each meaning of D's output (config.D_MEANING).
-D_WORDS = {"probability": "D(x), the probability D gives that x is real (red ≈ 0, blue ≈ 1)",
-           "score": "D's least-squares score (its targets: 1 for real, blue; 0 for fake, red; 1/2 at the optimum)",
-           "critic": "the critic's score (higher, blue, for what it takes as real; only differences count)"}
-_LOG_GAME = ("D ascends V(D, G) = E[log D(x)] + E[log(1 − D(G(z)))]; G descends it (Algorithm 1). At the "
-             "global optimum pg = pdata, D(x) = D(G(z)) = 1/2 and V = −log 4 ≈ −1.386 (Theorem 1), the dashed line.")
-# The game each loss plays and its optimum, as the value panel shows it (losses.OPTIMUM).
-VALUE_WORDS = {"nonsat": _LOG_GAME, "minimax": _LOG_GAME, "features": _LOG_GAME + " G matches D's features instead.",
-               "ls": "Least squares (Mao et al., 2017): D regresses its score to 1 on real and 0 on fake, G its "
-                     "score of G(z) to 1. At pg = pdata the best D is 1/2 everywhere and −D's loss is −1/4, the "
-                     "dashed line.",
-               "hinge": "Hinge (Lim & Ye, 2017): the critic wants a margin of 1 on each side, G raises its score. At "
-                        "pg = pdata no critic beats a loss of 2: −D's loss ends at −2, the dashed line.",
-               "wgan-gp": "WGAN-GP (Gulrajani et al., 2017): the critic estimates the Wasserstein-1 distance "
-                          "E D(x) − E D(G(z)), kept 1-Lipschitz by a gradient penalty; G lowers it. It is 0 at pg = "
-                          "pdata, the dashed line; the critic's scores themselves have no fixed level."}
-
-
 def slow_motion_panel(trainer) -> None:
     """What the last D step or G step taken alone changed, while it is still the latest thing done."""
     slow = session.get().slow
@@ -332,7 +315,7 @@ def draw(trainer) -> None:
             st.subheader("Real vs generated, over D")
             c1, c2, c3 = st.columns(3)
             show_dstar = plots.has_dstar(trainer) and c1.checkbox("compare with the optimal D*", key="show_dstar")
-            if D_MEANING[cfg.loss] == "critic":
+            if LOSS[cfg.loss].meaning == "critic":
                 c1.caption(f"{cfg.loss}'s critic has no closed-form optimum to compare with")
             arrows = c2.checkbox("G's push on its samples", key="show_arrows",
                                  help="an arrow on each shown sample: −∇ₓ of G's loss, where G's next step moves it")
@@ -342,7 +325,7 @@ def draw(trainer) -> None:
                                                manifold=manifold), key="toy2d")
             with st.expander("What am I looking at?"):
                 st.markdown(
-                    f"Black: real samples; green: G's samples. The colour is {D_WORDS[D_MEANING[cfg.loss]]}. "
+                    f"Black: real samples; green: G's samples. The colour is {MEANINGS[LOSS[cfg.loss].meaning]}. "
                     "D* = pdata / (pdata + pg) is the best possible "
                     "discriminator against the current G (Proposition 1), with pdata exact and pg estimated "
                     "from G's samples. When G has learnt the data, D* = 1/2 everywhere. The orange arrows "
@@ -360,7 +343,7 @@ def draw(trainer) -> None:
             st.info("Press **Play** (or **Step**) to start training.")
         with st.expander("What do these curves mean?"):
             st.markdown(
-                f"{VALUE_WORDS[cfg.loss]} k is the number of D steps per G step: a larger k keeps D "
+                f"{LOSS[cfg.loss].words} k is the number of D steps per G step: a larger k keeps D "
                 "near D*, which Proposition 2 assumes, yet on `ring` k = 5 collapses G onto one or two "
                 "modes where k = 1 covers all eight (notebook 5). With the minimax G loss, G's gradient vanishes when D "
                 "rejects fakes confidently (Sec. 3); nonsat fixes that. "

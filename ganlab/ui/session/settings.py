@@ -9,7 +9,8 @@ import streamlit as st
 from ...config import DATASET_SHAPES, DATASETS, FIELD_TYPES, FIELDS, FOLDER, Config, default_model, make_config
 from ...errors import GanlabError
 from ...links import write_link
-from ...recipes import LOSS_PRESETS, recipe_for
+from ...lossdefs import LOSS
+from ...recipes import recipe_for
 from .state import LOSS_SHOWN, RECIPE, get, set_default, set_widgets, sync_widgets_from, widget_key
 
 MY_IMAGES = "my images"      # the data widget's choice for a zip of one's own images (a folder once unpacked)
@@ -54,7 +55,7 @@ def on_preset_change(changed: str) -> None:
 
 
 def on_loss_change() -> None:
-    """A new loss: the settings its paper trained with (`recipes.LOSS_PRESETS`) come with it, and those
+    """A new loss: the settings its paper trained with (its entry's `settings`) come with it, and those
     the old loss had brought go back to what the recipe and dataset give; every other setting stays."""
     ss, state = st.session_state, get()
     old, new = ss.get(LOSS_SHOWN, state.trainer.config.loss), ss[widget_key("loss")]
@@ -63,8 +64,7 @@ def on_loss_change() -> None:
         base = make_config(ss[RECIPE], data=ss[widget_key("data")], model=ss[widget_key("model")], loss=new)
     except GanlabError:
         return
-    set_widgets({widget_key(name): getattr(base, name) for name in {**LOSS_PRESETS.get(old, {}),
-                                                                      **LOSS_PRESETS.get(new, {})}})
+    set_widgets({widget_key(name): getattr(base, name) for name in {**LOSS[old].settings, **LOSS[new].settings}})
 
 
 def apply_in_place(changes: dict) -> None:
