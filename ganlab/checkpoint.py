@@ -1,17 +1,27 @@
 """Checkpoint files: one `torch.save` dict of plain tensors and containers, written atomically and
 read back with `weights_only=True`, so loading a file never runs code from it.
 
-Layout (version 2): format, version, config (asdict), step, G, D, opt_g, opt_d (state dicts),
-rng ({"device": str, "state": uint8 tensor}), fixed_z, history ((rows, 5) float32 tensor: one row
-per iteration, or per `history_stride` iterations past 65,536 of them; a file without
-`history_stride` has stride 1); G_ema when G's weights are averaged (and D_ema, a semi-supervised D's
-average), points for a user's own data, encoder ({"weights": state dict, "steps": int}) once an
-inference net is trained (version 2; a version 1 file is the same without it and loads as it was).
+Layout (version 2). Always there: format, version, config (asdict), step, G, D (state dicts), rng
+({"device": str, "state": uint8 tensor}), fixed_z, history ((rows, 5) float32 tensor: one row per
+iteration, or per `history_stride` iterations past 65,536 of them; a file without `history_stride`
+has stride 1). Where the run has them: G_ema when G's weights are averaged (and D_ema, a
+semi-supervised D's average), points for a user's own data, encoder ({"weights": state dict,
+"steps": int, "g_step": int}) once an inference net is trained (version 2; a version 1 file is the
+same without it and loads as it was).
+
+Optional: opt_g and opt_d, the optimizers' state dicts. Every file training writes holds them, and
+resuming from one is bit-identical to a run never stopped. The shipped files in checkpoints/ leave
+them out (docs/tools/slim_checkpoints.py; they were most of each file, and sampling, evaluation and
+the app never read them): such a file loads for everything, and training on from it starts the
+optimizers' moments fresh, with a warning. A shipped file may also hold its weights (G, D, their
+averages, the encoder) in bfloat16; `load_checkpoint` casts them back to float32.
+
 The checks of what a file holds live here too, beside the format they check.
 """
 
 from __future__ import annotations
 
+import copy
 import glob
 import os
 import pickle
@@ -32,7 +42,10 @@ READABLE = (1, 2)       # versions this ganlab reads
 # Refused before reading: far above any model ganlab builds, and a guard against a file that would
 # fill memory when loaded.
 MAX_BYTES = 2**30
-REQUIRED = ("config", "step", "G", "D", "opt_g", "opt_d", "rng", "fixed_z", "history")
+REQUIRED = ("config", "step", "G", "D", "rng", "fixed_z", "history")
+MOMENTS = ("opt_g", "opt_d")    # optional: a slimmed file has neither (see above)
+# The parts that hold weights, which a slimmed file may store in bfloat16.
+WEIGHTS = ("G", "D", "G_ema", "D_ema")
 
 
 def atomic_write(path: str | os.PathLike, write) -> None:
@@ -125,7 +138,7 @@ def load_checkpoint_file(path, map_location="cpu"):
     size = source_size(source)
     if size > MAX_BYTES:
         raise CheckpointError(f"{path} is {size / 2**20:,.0f} MB; a ganlab checkpoint is at most "
-                              f"{MAX_BYTES / 2**20:,.0f} MB (the largest shipped one is 32 MB), so it is not read")
+                              f"{MAX_BYTES / 2**20:,.0f} MB, far above any model it builds, so it is not read")
     try:
         return torch.load(source, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -152,7 +165,33 @@ def load_checkpoint(path, map_location="cpu") -> dict:
     missing = [k for k in REQUIRED if k not in obj]
     if missing:
         raise CheckpointError(f"{path} is an incomplete ganlab checkpoint (missing: {', '.join(missing)})")
-    return obj
+    return widened(obj)
+
+
+def holds_moments(sd: dict) -> bool:
+    """Whether a checkpoint carries both optimizers' state, so that resuming it is bit-identical
+    (every file training writes does; a slimmed shipped file does not)."""
+    return all(sd.get(k) is not None for k in MOMENTS)
+
+
+def widened(sd: dict) -> dict:
+    """`sd` with the bfloat16 tensors of its weights (a slimmed file's) cast to float32, the dtype
+    every ganlab model keeps its parameters in, also when it trains under bf16 autocast."""
+    out = {**sd, **{k: _widen(sd[k]) for k in WEIGHTS if k in sd}}
+    if isinstance(sd.get("encoder"), dict):
+        out["encoder"] = {**sd["encoder"], "weights": _widen(sd["encoder"].get("weights"))}
+    return out
+
+
+def _widen(state):
+    narrow = [k for k, v in state.items() if isinstance(v, torch.Tensor) and v.dtype == torch.bfloat16] \
+        if isinstance(state, dict) else []
+    if not narrow:
+        return state            # a file training wrote, as it was read (or a wrong kind, for the loader to refuse)
+    state = copy.copy(state)    # keeps a state dict's `_metadata` (module versions) with it
+    for k in narrow:
+        state[k] = state[k].float()
+    return state
 
 
 

@@ -3,18 +3,23 @@
 
 `run_state` is also what a rollback restores: weights, optimizer moments, the averages, the stream
 and the step, as references to the live tensors (`snapshot.py` copies them).
+
+A file without optimizer state (a slimmed shipped one; `checkpoint.py`) loads like any other; its
+optimizers start with fresh moments, and the first step after the load says so in one warning.
 """
 
 from __future__ import annotations
 
 import copy
+import warnings
+import weakref
 from dataclasses import asdict
 
 import torch
 
 from . import distributed, ema, optim
-from .checkpoint import (FORMAT, VERSION, check_state, load_checkpoint, non_finite_part, points_of, resumed_stream,
-                         save_atomic)
+from .checkpoint import (FORMAT, VERSION, check_state, holds_moments, load_checkpoint, non_finite_part, points_of,
+                         resumed_stream, save_atomic)
 from .config import config_from_dict
 from .data import PointCloud
 from .devices import resolve_device
@@ -36,8 +41,11 @@ def load_run_state(trainer, state: dict, ema_decay: float) -> None:
     `ema_decay` starts at the loaded G when `state` has none (a file from before `ema` was on)."""
     trainer.G.load_state_dict(state["G"])
     trainer.D.load_state_dict(state["D"])
-    trainer.opt_g.load_state_dict(state["opt_g"])
-    trainer.opt_d.load_state_dict(state["opt_d"])
+    for opt, key in ((trainer.opt_g, "opt_g"), (trainer.opt_d, "opt_d")):
+        if state.get(key) is not None:
+            opt.load_state_dict(state[key])
+        else:                           # a slimmed file: moments start fresh (`load_state_dict` warns)
+            opt.state.clear()
     optim.set_capturable(trainer._capture_on, trainer.opt_g, trainer.opt_d)     # the file's flag is not this run's
     trainer.ema = ema.kept(None, trainer.G, ema_decay)
     trainer.d_ema = ema.kept(None, trainer.D, ema_decay if trainer.config.semi_labels else 0.0)
@@ -97,8 +105,38 @@ def load_state_dict(trainer, sd: dict) -> None:
     if not isinstance(stream, torch.Tensor):
         trainer.rng.manual_seed(stream)
     trainer.config, trainer.fixed_z, trainer._history = cfg, sd["fixed_z"].to(trainer.device), history
+    fresh_moments_notice(trainer)       # what an earlier load of this trainer left to say holds no more
+    if not holds_moments(sd):           # no saved param groups either: the rates the config sets at this step
+        optim.set_betas(cfg, trainer.opt_g, trainer.opt_d)
+        optim.apply(cfg, step, trainer.opt_g, trainer.opt_d)
+        _warn_at_first_step(trainer)
     if sd.get("encoder") is not None:
         load_encoder(trainer, sd["encoder"])
+
+
+FRESH_MOMENTS = ("the checkpoint holds no optimizer state (a slimmed, shipped file): both optimizers' moments start "
+                 "fresh, so this run is not bit-identical to one that kept them")
+_unsaid: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()    # trainer -> its first-step hooks
+
+
+def _warn_at_first_step(trainer) -> None:
+    """Warn once, at the first optimizer step, that the moments started fresh: a file loaded only to
+    sample, evaluate or explore never steps, and stays silent."""
+    def warn(*_):
+        if fresh_moments_notice(trainer):
+            warnings.warn(FRESH_MOMENTS)
+
+    _unsaid[trainer] = [opt.register_step_pre_hook(warn) for opt in (trainer.opt_g, trainer.opt_d)]
+
+
+def fresh_moments_notice(trainer) -> str | None:
+    """The one-line notice that `trainer` was loaded from a file without optimizer state and has not
+    stepped since, else None. Taking it withdraws the warning of the first step, for a caller that
+    prints the notice itself (the CLI's resume line)."""
+    hooks = _unsaid.pop(trainer, None)
+    for hook in hooks or ():
+        hook.remove()
+    return FRESH_MOMENTS if hooks is not None else None
 
 
 def load_encoder(trainer, saved: dict) -> None:

@@ -1,12 +1,18 @@
+import importlib.util
 import pickle
+import warnings
+from pathlib import Path
 
 import pytest
 import torch
 
 from ganlab import CheckpointError, Trainer, make_config
 from ganlab.checkpoint import load_checkpoint
+from ganlab.cli import main
 
 from conftest import RunsCode
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -103,3 +109,82 @@ def test_a_failed_save_leaves_the_old_file_intact(ckpt, monkeypatch):
         t.save(ckpt)
     assert ckpt.read_bytes() == before
     assert [p.name for p in ckpt.parent.iterdir()] == [ckpt.name]
+
+
+# A slimmed file (docs/tools/slim_checkpoints.py, how checkpoints/ is shipped): no optimizer state,
+# weights perhaps in bfloat16. Everything reads it; training on from it starts fresh moments and says so.
+
+def _slim_tool():
+    spec = importlib.util.spec_from_file_location("slim_checkpoints", ROOT / "docs" / "tools" / "slim_checkpoints.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def slim(ckpt, tmp_path):
+    path = tmp_path / "slim.pt"
+    assert _slim_tool().main([str(ckpt), "--out", str(path), "--bf16"]) == 0
+    return path
+
+
+def test_the_slimmer_drops_the_moments_and_narrows_only_the_weights(ckpt, slim):
+    full, sd = torch.load(ckpt, weights_only=True), torch.load(slim, weights_only=True)
+    assert "opt_g" not in sd and "opt_d" not in sd and set(full) - set(sd) == {"opt_g", "opt_d"}
+    assert all(v.dtype == torch.bfloat16 for key in ("G", "D") for v in sd[key].values())
+    assert torch.equal(sd["fixed_z"], full["fixed_z"]) and torch.equal(sd["history"], full["history"])
+    assert torch.equal(sd["rng"]["state"], full["rng"]["state"]) and sd["step"] == full["step"]
+    assert _slim_tool().main([str(slim), "--out", str(slim)]) == 1       # slim already: nothing to slim from
+
+
+def test_a_slim_file_loads_as_float32_and_samples_without_a_warning(ckpt, slim, recwarn):
+    full, t = Trainer.load(ckpt, device="cpu"), Trainer.load(slim, device="cpu")
+    for name, p in t.G.named_parameters():
+        assert p.dtype == torch.float32
+        assert torch.equal(p, dict(full.G.named_parameters())[name].bfloat16().float())
+    assert t.step_count == full.step_count and t.sample(8).shape == (8, 2)
+    assert not [w for w in recwarn if "optimizer" in str(w.message)]
+
+
+def test_training_on_from_a_slim_file_starts_fresh_moments_and_warns_once(ckpt, slim):
+    t = Trainer.load(slim, device="cpu")
+    assert not t.opt_g.state and not t.opt_d.state
+    with pytest.warns(UserWarning, match="no optimizer state .* moments start fresh, so this run is not bit-identical"):
+        t.step(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t.step(1)                                           # said once
+        Trainer.load(ckpt, device="cpu").step(1)            # a file training wrote: nothing to say
+    assert t.step_count == 3 + 3 and t.opt_g.state
+
+
+def test_a_slim_state_loaded_into_a_live_trainer_clears_its_moments_and_takes_the_files_rates(ckpt, slim):
+    t = Trainer(make_config(data="ring", seed=0, lr_g=5e-4), device="cpu")
+    t.step(2)
+    t.load_state_dict(load_checkpoint(slim))
+    assert not t.opt_g.state and not t.opt_d.state
+    assert t.opt_g.param_groups[0]["lr"] == t.config.lr_g == make_config(data="ring").lr_g
+    t.load_state_dict(load_checkpoint(ckpt))                # a full file after it: nothing left to say
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t.step(1)
+
+
+def test_resume_from_a_slim_file_says_so_in_one_line(slim, tmp_path, capsys):
+    out = tmp_path / "on.pt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                      # the CLI's line in place of the warning
+        assert main(["train", "--resume", str(slim), "--steps", "2", "--out", str(out), "--quiet"]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if "optimizer" in line]
+    assert len(lines) == 1 and lines[0].startswith(f"{slim}: holds no optimizer state"), lines
+    assert "moments start fresh" in lines[0] and "not bit-identical" in lines[0]
+    resumed = torch.load(out, weights_only=True)
+    assert resumed["step"] == 5 and resumed["opt_g"]["state"] and resumed["G"]["net.0.weight"].dtype == torch.float32
+
+
+def test_a_file_without_a_part_every_run_has_is_still_refused(ckpt):
+    sd = torch.load(ckpt, weights_only=True)
+    del sd["fixed_z"], sd["opt_g"]
+    torch.save(sd, ckpt)
+    with pytest.raises(CheckpointError, match=r"incomplete ganlab checkpoint \(missing: fixed_z\)"):
+        Trainer.load(ckpt, device="cpu")

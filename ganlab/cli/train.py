@@ -19,6 +19,7 @@ from ..config import DATASETS, check_field, make_config, needs_new_run
 from ..errors import CheckpointError, ConfigError, DivergenceError
 from ..outputs import check_space
 from ..recipes import recipe_for
+from ..runstate import fresh_moments_notice
 from ..trainer import Trainer
 from .core import add_config_flags, add_data_root, add_device, flag, overrides
 
@@ -86,6 +87,9 @@ def _train(args, device, ranks: distributed.Ranks | None) -> int:
     if args.resume:
         trainer = _resumed(args, device, ranks)
         how = f"resumed from {args.resume}"
+        fresh = fresh_moments_notice(trainer)   # said here, in place of the warning of the first step
+        if fresh and main_rank:
+            print(f"{args.resume}: {fresh.removeprefix('the checkpoint ')}", file=sys.stderr)
     else:
         given = overrides(args)
         if "data" not in given:
