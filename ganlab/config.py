@@ -17,54 +17,22 @@ import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+# The datasets' and models' entries, and their views under the names other modules import from here.
+from .catalog import (BATCHNORM_MODELS, CONV_MODELS, DATASET_CLASSES, DATASET_SHAPES, DATASET_SIZES,  # noqa: F401
+                      DATASETS, IMAGE_DATASETS, IMAGE_MODELS, LABELLED_IMAGES, MODEL, MODEL_ALIASES, MODELS,
+                      SMALLEST_CLASS, SQUARE_SIDES, TOY_DATASETS)
 from .errors import ConfigError
 from .lossdefs import LOSS, named
 from .recipes import DATA_PRESETS, LOSS_PRESETS, RECIPES, recipe_for
 
-TOY_DATASETS = ("gaussian1d", "ring", "grid")
-IMAGE_DATASETS = ("mnist", "fashion-mnist", "digits", "cifar10")
-LABELLED_IMAGES = IMAGE_DATASETS      # every named image set here comes with its labels
 # A folder of a person's own images: `data` is this prefix and the folder's path (imagefolder.py).
 FOLDER = "folder:"
-# Every dataset and what it is; "points" is a user's own 2-D point set (an uploaded CSV), passed to
-# the Trainer as a dataset.
-DATASETS = {"gaussian1d": "Figure 1's 1-D Gaussian", "ring": "8 Gaussians", "grid": "25 Gaussians",
-            "mnist": "28×28 digits", "fashion-mnist": "28×28 clothes", "digits": "8×8 digits, bundled",
-            "cifar10": "32×32 colour photos", "points": "my own points, drawn or a CSV"}
-# Shape of one sample, so models can be built (and checkpoints sampled) without loading any data; a
-# folder's is (channels, image_size, image_size) (`Config.shape`).
-DATASET_SHAPES = {"gaussian1d": (1,), "ring": (2,), "grid": (2,), "points": (2,),
-                  "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "digits": (1, 8, 8), "cifar10": (3, 32, 32)}
-# Classes a conditional model can ask for: the labels of the image sets, the mixture component of
-# the toy mixtures (the paper's Sec. 7.1 "adding c as input to both G and D").
-DATASET_CLASSES = {"ring": 8, "grid": 25, "mnist": 10, "fashion-mnist": 10, "digits": 10, "cifar10": 10}
 # How D sees the class (models.py): a learned per-class bias on its first layer, which is what joining
 # a one-hot c to its input amounts to (Mirza & Osindero, 2014), or the projection <embed(c), phi(x)>
 # on its last features (Miyato & Koyama, 2018).
 CONDITIONING = {"none": "unconditional: G(z), D(x)",
                 "input": "G(z, c); D joins c at its first layer (Mirza & Osindero, 2014)",
                 "projection": "G(z, c); D adds <embed(c), features(x)> to its output (Miyato & Koyama, 2018)"}
-# Training-set sizes, so a batch larger than the data is refused before anything is loaded.
-DATASET_SIZES = {"mnist": 60_000, "fashion-mnist": 60_000, "digits": 1_797, "cifar10": 50_000}
-# Images in the training set's smallest class (MNIST's 5s, digits' 8s): the most labelled images per
-# class a balanced draw can take.
-SMALLEST_CLASS = {"mnist": 5_421, "fashion-mnist": 6_000, "digits": 174, "cifar10": 5_000}
-# Network pairs (models.py builds them) and what each is.
-MODELS = {
-    "mlp": "small MLPs for toy data",
-    "pytorch-mlp": "the PyTorch GAN script's MLPs (1.5 M + 0.5 M parameters)",
-    "paper": "the paper's MNIST pair: 1200-1200 ReLU G, maxout D with dropout",
-    "dcgan": "a small convolutional pair for 28x28 images",
-    "dcgan-deep": "dcgan with a conv more at 7x7 and 14x14 in G and a third strided conv in D",
-    "improved-gan": "Salimans et al. 2016's MNIST pair: weight-normalised D with Gaussian noise, softplus G",
-    "pytorch-dcgan": "PyTorch's dcgan example pair for 32x32 and 64x64 images, grey or colour, D without BatchNorm",
-}
-# Names a model had before: configs in old checkpoints, links and scripts keep working.
-MODEL_ALIASES = {"seed": "pytorch-mlp"}
-CONV_MODELS = ("dcgan", "dcgan-deep")                 # built for 28x28 images only
-SQUARE_SIDES = {"pytorch-dcgan": (32, 64)}            # built for square images of these sides
-IMAGE_MODELS = (*CONV_MODELS, "improved-gan", *SQUARE_SIDES)          # G's output is an image's pixel range
-BATCHNORM_MODELS = ("pytorch-mlp", "improved-gan", *CONV_MODELS, *SQUARE_SIDES)   # G normalises over the batch
 # The game's losses are entries of `lossdefs.LOSS`; these views keep the old names: each loss and
 # what it is, and what D's output means under it (a switch across meanings needs a new run).
 LOSSES = {name: loss.about for name, loss in LOSS.items()}
@@ -192,17 +160,17 @@ class Config:
     def __post_init__(self):
         for f in fields(self):
             object.__setattr__(self, f.name, _checked(f.name, getattr(self, f.name), f.metadata))
-        if self.model in CONV_MODELS and self.shape[1:] != (28, 28):
+        model = MODEL[self.model]
+        if model.fits == "28x28" and self.shape[1:] != (28, 28):
             size = f"'s {self.shape[1]}x{self.shape[2]} images" if self.is_image else ""
             raise ConfigError(f"model {self.model!r} is for 28x28 images (mnist, fashion-mnist), not {self.data!r}"
                               f"{size}; use model {default_model(self.shape)!r}")
-        if self.model in IMAGE_MODELS and not self.is_image:
+        if model.fits != "any" and not self.is_image:
             raise ConfigError(f"model {self.model!r} generates images, not {self.data!r} points; use model 'mlp'")
-        sides = SQUARE_SIDES.get(self.model)
-        if sides and (self.shape[1] != self.shape[2] or self.shape[1] not in sides):
-            raise ConfigError(f"model {self.model!r} is for square images of side {' or '.join(map(str, sides))}, "
+        if model.fits == "square" and (self.shape[1] != self.shape[2] or self.shape[1] not in model.sides):
+            raise ConfigError(f"model {self.model!r} is for square images of side {' or '.join(map(str, model.sides))}, "
                               f"not {self.data!r}'s {self.shape[1]}x{self.shape[2]} images; use model {default_model(self.shape)!r}")
-        if self.model in BATCHNORM_MODELS and self.batch_size < 2:
+        if model.batchnorm and self.batch_size < 2:
             raise ConfigError(f"batch_size must be >= 2 for the {self.model} model: its BatchNorm layers need "
                               f"at least 2 samples to normalise a batch")
         if self.cond != "none" and self.is_folder:
@@ -391,7 +359,7 @@ def default_model(shape: tuple[int, ...]) -> str:
     """
     if len(shape) == 1:
         return "mlp"
-    square = [m for m, sides in SQUARE_SIDES.items() if shape[1] == shape[2] and shape[1] in sides]
+    square = [name for name, m in MODEL.items() if m.fits == "square" and shape[1] == shape[2] and shape[1] in m.sides]
     return square[0] if square else "pytorch-mlp"
 
 

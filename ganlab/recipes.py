@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .catalog import DATASET, MODEL
 from .lossdefs import LOSS
 
 
@@ -45,19 +46,10 @@ RECIPES: dict[str, Recipe] = {
                                 loss="features")),
 }
 
-# The recipe each network was built and measured with.
-DEFAULT_RECIPE = {"mlp": "toy", "pytorch-mlp": "pytorch", "paper": "paper", "dcgan": "pytorch",
-                  "dcgan-deep": "fast-mnist", "improved-gan": "improved-gan", "pytorch-dcgan": "fast-mnist"}
-
-# Per-dataset settings, applied after the recipe. Figure 1's setting has a 1-D z, uniform; in 1-D,
-# Adam at 1e-3 for both players oscillates around pdata (std 0.29..0.49 over 2,000 steps) while a
-# slower G and k = 2 (D kept nearer D*, as Proposition 2 assumes) stays within 0.48..0.60. On the 2-D
-# mixtures a 2-D z: with it, 4,000 iterations at lr 1e-3 then 20,000 at 1e-4 covered all 8 ring
-# modes (docs/results.md). On grid the plain game dropped modes early in one seed in five whatever the
-# lr, k, batch or width; the R1 penalty (gamma 1) kept all 25 in every seed tried (docs/results.md).
-DATA_PRESETS: dict[str, dict] = {"gaussian1d": dict(latent_dim=1, prior="uniform", lr_g=1e-4, lr_d=5e-4, k=2),
-                                 "ring": dict(latent_dim=2), "grid": dict(latent_dim=2, r1=1.0)}
-
+# Views of the entries: the recipe each network was built and measured with (`catalog.MODEL`), and
+# each dataset's own settings, applied after the recipe (`catalog.DATASET`, with the reasons).
+DEFAULT_RECIPE = {name: model.recipe for name, model in MODEL.items()}
+DATA_PRESETS: dict[str, dict] = {name: data.settings for name, data in DATASET.items() if data.settings}
 
 # Per-loss settings, applied after the dataset's: each loss's own (`lossdefs.LOSS`, with the reasons).
 LOSS_PRESETS: dict[str, dict] = {name: loss.settings for name, loss in LOSS.items() if loss.settings}

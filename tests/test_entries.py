@@ -8,11 +8,14 @@ import pytest
 import torch
 
 from ganlab import make_config
+from ganlab.catalog import DATASET, MODEL
 from ganlab.config import Config, rules
+from ganlab.data import load_dataset
 from ganlab.errors import ConfigError
 from ganlab.lossdefs import LOSS, MEANINGS, Loss, named
 from ganlab.losses import discriminator_phase, generator_phase
-from ganlab.models import build_models
+from ganlab.models import BUILDERS, build_models
+from ganlab.recipes import DATA_PRESETS, DEFAULT_RECIPE, LOSS_PRESETS, RECIPES
 
 
 @pytest.mark.parametrize("name", list(LOSS))
@@ -63,3 +66,65 @@ def test_the_loss_field_and_its_messages_follow_the_entries():
     for name in named(g_needs_real=True):
         with pytest.raises(ConfigError, match=f"loss '{name}' matches D's class-free features"):
             Config(data="ring", loss=name, cond="input")
+
+
+@pytest.mark.parametrize("name", list(MODEL))
+def test_every_model_entry_has_a_builder_a_recipe_and_fits_some_data(name):
+    model = MODEL[name]
+    assert name in BUILDERS and model.recipe in RECIPES and model.about.strip()
+    assert model.fits in ("any", "images", "28x28", "square") and bool(model.sides) == (model.fits == "square")
+    assert not set(model.aliases) & set(MODEL), f"{name}: an alias must not name another model"
+    fitting = [d for d, data in DATASET.items() if data.kind != "points" and _fits(model, data.shape)]
+    assert fitting, f"{name} fits no named dataset"
+    cfg = make_config(data=fitting[0], model=name)
+    G, D = build_models(cfg)
+    assert D(G(torch.zeros(2, cfg.latent_dim))).shape == (2,)
+    for old in model.aliases:
+        assert make_config(data=fitting[0], model=old) == cfg
+
+
+def _fits(model, shape) -> bool:
+    if model.fits == "any":
+        return True
+    if len(shape) == 1:
+        return False
+    return model.fits == "images" or (model.fits == "28x28" and shape[1:] == (28, 28)) or \
+        (model.fits == "square" and shape[1] == shape[2] and shape[1] in model.sides)
+
+
+def test_the_builders_are_the_model_entries():
+    assert list(BUILDERS) == list(MODEL) == list(DEFAULT_RECIPE)
+
+
+@pytest.mark.parametrize("name", list(DATASET))
+def test_every_dataset_entry_is_complete(name):
+    data = DATASET[name]
+    assert data.about.strip() and data.kind in ("toy", "image", "points") and all(n > 0 for n in data.shape)
+    assert len(data.shape) == (3 if data.kind == "image" else 1)
+    assert set(data.settings) <= set(Config.__dataclass_fields__) and not {"data", "model"} & set(data.settings)
+    if data.kind == "image":        # a finite set: its size, and, labelled, its smallest class
+        assert data.size and data.classes and data.smallest_class
+        assert data.classes * data.smallest_class <= data.size
+    else:
+        assert data.size is None and data.smallest_class is None
+    if data.kind == "points":
+        return                      # a user's own: passed to the Trainer, never loaded by name
+    cfg = make_config(data=name)
+    assert cfg.shape == data.shape and cfg.is_image == (data.kind == "image")
+    assert {k: getattr(cfg, k) for k in data.settings} == data.settings
+    if data.kind == "toy":          # loaded without a download: the loader answers in its shape and classes
+        loaded = load_dataset(name)
+        x, c = loaded.sample_labeled(5, torch.Generator().manual_seed(0))
+        assert x.shape == (5, *data.shape) and (not data.classes or int(c.max()) < data.classes)
+        assert torch.isfinite(loaded.log_prob(x)).all()
+
+
+def test_the_old_tables_are_views_of_the_entries():
+    from ganlab import config
+
+    assert config.DATASET_SHAPES == {n: d.shape for n, d in DATASET.items()}
+    assert config.LABELLED_IMAGES == tuple(n for n, d in DATASET.items() if d.kind == "image" and d.classes)
+    assert DATA_PRESETS == {n: d.settings for n, d in DATASET.items() if d.settings}
+    assert config.MODEL_ALIASES == {"seed": "pytorch-mlp"}
+    assert set(config.BATCHNORM_MODELS) == {n for n, m in MODEL.items() if m.batchnorm}
+    assert LOSS_PRESETS == {n: loss.settings for n, loss in LOSS.items() if loss.settings}

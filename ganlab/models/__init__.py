@@ -38,6 +38,8 @@ __all__ = ["BUILDERS", "REGULARISERS", "Discriminator", "Dropout", "Encoder", "G
            "Maxout", "Unflatten", "WNLinear", "build_encoder", "build_models", "count_parameters", "d_outputs",
            "eval_mode", "frozen", "g_inputs", "set_noise_generator"]
 
+# The builder of each network pair, by the name of its entry in `catalog.MODEL` (which holds what the
+# pair is, the data it fits and its recipe; config sits below models, so the facts live there).
 BUILDERS = {"mlp": mlp_pair, "pytorch-mlp": pytorch_mlp_pair, "paper": paper_pair, "dcgan": dcgan_pair,
             "dcgan-deep": lambda cfg, dim: dcgan_pair(cfg, dim, deep=True), "improved-gan": improved_gan_pair,
             "pytorch-dcgan": pytorch_dcgan_pair}
