@@ -23,8 +23,8 @@ class Dataset:
     # Classes a conditional model can ask for: the labels of the image sets, the mixture component of
     # the toy mixtures (the paper's Sec. 7.1 "adding c as input to both G and D"); 0 for none.
     classes: int = 0
-    size: int | None = None         # training images, so a larger batch is refused before loading; None: drawn fresh
-    smallest_class: int | None = None   # images of its smallest class: the most labelled per class a balanced draw takes
+    size: int | None = None         # training images: a larger batch is refused before loading; None: drawn fresh
+    smallest_class: int | None = None   # its smallest class: the most labelled images per class a balanced draw takes
     settings: dict = field(default_factory=dict)    # its own settings, applied after the recipe's
 
     @property

@@ -168,7 +168,8 @@ class Config:
         if model.fits != "any" and not self.is_image:
             raise ConfigError(f"model {self.model!r} generates images, not {self.data!r} points; use model 'mlp'")
         if model.fits == "square" and (self.shape[1] != self.shape[2] or self.shape[1] not in model.sides):
-            raise ConfigError(f"model {self.model!r} is for square images of side {' or '.join(map(str, model.sides))}, "
+            sides = " or ".join(map(str, model.sides))
+            raise ConfigError(f"model {self.model!r} is for square images of side {sides}, "
                               f"not {self.data!r}'s {self.shape[1]}x{self.shape[2]} images; use model {default_model(self.shape)!r}")
         if model.batchnorm and self.batch_size < 2:
             raise ConfigError(f"batch_size must be >= 2 for the {self.model} model: its BatchNorm layers need "

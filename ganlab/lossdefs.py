@@ -121,7 +121,8 @@ def _minus(d_loss: Callable) -> Callable:
 
 
 _LOG_GAME = ("D ascends V(D, G) = E[log D(x)] + E[log(1 − D(G(z)))]; G descends it (Algorithm 1). At the "
-             "global optimum pg = pdata, D(x) = D(G(z)) = 1/2 and V = −log 4 ≈ −1.386 (Theorem 1), the dashed line.")
+             "global optimum pg = pdata, D(x) = D(G(z)) = 1/2 and V = −log 4 ≈ −1.386 (Theorem 1), the dashed "
+             "line.")
 _LOG_VALUE = dict(value=value, value_name="V(D, G)", optimum=-math.log(4.0), optimum_text="−log 4")
 
 # The paper's two (Sec. 3), feature matching for G (Salimans et al., 2016), and the family that
