@@ -12,6 +12,7 @@ import torch
 
 from . import labels as class_labels
 from .errors import ConfigError
+from .lossdefs import LOSS
 from .losses import d_display
 from .losses import g_push as push
 from .models import eval_mode, frozen
@@ -36,7 +37,7 @@ def g_push(trainer, x: torch.Tensor, labels=None) -> torch.Tensor:
     c = point_labels(trainer, x, labels) if trainer.config.classes else None
     # Feature matching's G loss compares with a real batch: a fixed one, so the arrows hold still.
     real = trainer.data.sample(len(x), torch.Generator(trainer.device).manual_seed(0)) \
-        if trainer.config.loss == "features" else None
+        if LOSS[trainer.config.loss].g_needs_real else None
     with eval_mode(trainer.D), frozen(trainer.D):
         return push(trainer.D, x, trainer.config.loss, c, real).cpu()
 

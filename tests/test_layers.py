@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11's tomllib")
+
 ROOT = Path(__file__).resolve().parents[1]
 LINT = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-imports"))
 
@@ -24,6 +26,17 @@ def test_the_package_keeps_its_layers():
     result = lint(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def test_every_module_is_in_a_layer_and_kept_from_streamlit():
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    layers = next(c for c in contracts if c["type"] == "layers")["layers"]
+    in_layers = {name.strip() for layer in layers for name in layer.replace("|", ":").split(":")}
+    kept_from_streamlit = next(c for c in contracts if c["type"] == "forbidden")["source_modules"]
+    modules = {p.stem if p.is_file() else p.name for p in (ROOT / "ganlab").iterdir()
+               if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()}
+    assert modules - in_layers == set(), "modules in no layer of pyproject.toml's contract"
+    assert modules - {m.removeprefix("ganlab.") for m in kept_from_streamlit} == {"ui"}
 
 
 @pytest.mark.parametrize("module, line, broken", [
