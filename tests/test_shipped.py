@@ -4,10 +4,12 @@ table nor the checkpoint can drift alone."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
+import torch
 
 from ganlab import Trainer
 from ganlab.evaluate import ClassifierJudge, evaluate
@@ -95,3 +97,54 @@ def test_the_shipped_mnist_generator_carries_an_inference_net_trained_for_its_ow
     (steps,) = numbers(r"its encoder: ([\d,]+) steps", readme_row("inference on `mnist-dcgan.pt`"))
     t = Trainer.load(CHECKPOINTS / "mnist-dcgan.pt", device="cpu")
     assert t.encoder is not None and t.encoder_steps == steps and t.encoder_g_step == t.step_count
+
+
+# checkpoints/README.md: what each shipped file keeps, its size, and the numbers it states beside
+# the ones above.
+
+def checkpoints_row(file: str) -> str:
+    """The checkpoints/README.md rows of `file` (what it keeps, how it was trained), joined."""
+    rows = [line for line in (CHECKPOINTS / "README.md").read_text().splitlines() if line.startswith(f"| `{file}` | ")]
+    assert rows, f"checkpoints/README.md has no row for {file}"
+    return " ".join(rows)
+
+
+SIZES = json.loads((ROOT / "docs" / "bench" / "checkpoint-sizes.json").read_text())
+
+
+@pytest.mark.parametrize("file", sorted(SIZES["files"]))
+def test_a_shipped_file_is_the_slim_one_its_record_and_readme_describe(file):
+    path, entry = CHECKPOINTS / file, SIZES["files"][file]
+    assert path.stat().st_size == entry["after_bytes"], "slimmed again? rerun docs/tools/slim_checkpoints.py --record"
+    sd = torch.load(path, weights_only=True, map_location="cpu")
+    assert not any(k in sd for k in entry["dropped"])
+    weights = {v.dtype for k in ("G", "D", "G_ema", "D_ema") if k in sd for v in sd[k].values() if torch.is_tensor(v)}
+    assert torch.bfloat16 in weights if entry["weights"] == "bfloat16" else torch.bfloat16 not in weights
+    assert f"{entry['before_bytes']:,} | {entry['after_bytes']:,} |" in checkpoints_row(file)
+    assert entry["weights"] in checkpoints_row(file)
+
+
+def test_the_folder_totals_in_the_readme_are_the_records():
+    assert sum(p.stat().st_size for p in CHECKPOINTS.glob("*.pt")) == SIZES["folder_pt_after_bytes"]
+    text = (CHECKPOINTS / "README.md").read_text()
+    assert f"{SIZES['folder_pt_before_bytes']:,} bytes before, {SIZES['folder_pt_after_bytes']:,} after" in text
+
+
+@pytest.mark.parametrize("name", ["ring", "grid"])
+def test_the_toy_numbers_in_the_checkpoints_readme_hold(name):
+    covered, total, hq, kl = numbers(r"(\d+)/(\d+) modes, ([\d.]+) % high-quality, KL ([\d.]+)",
+                                     checkpoints_row(f"{name}.pt"))
+    modes = evaluate(Trainer.load(CHECKPOINTS / f"{name}.pt", device="cpu"), ["modes"])["modes"]
+    assert (modes["modes_covered"], modes["modes_total"]) == (covered, total)
+    assert abs(100 * modes["high_quality_fraction"] - hq) <= 0.05 + 1e-9
+    assert abs(modes["mode_kl_to_uniform"] - kl) <= 0.0005 + 1e-9
+
+
+@pytest.mark.parametrize("data", ["mnist", "fashion-mnist"])
+def test_the_shipped_classifiers_have_the_test_accuracy_the_readme_states(data, real_data_root):
+    from ganlab.classifier import accuracy, load_classifier
+    from ganlab.data import load_dataset
+
+    (stated,) = numbers(r"test accuracy ([\d.]+)", checkpoints_row(f"classifier-{data}.pt"))
+    model = load_classifier(CHECKPOINTS / f"classifier-{data}.pt", data)
+    assert abs(accuracy(model, load_dataset(data, real_data_root, train=False)) - stated) <= 0.00005 + 1e-9

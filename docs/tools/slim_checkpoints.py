@@ -8,7 +8,7 @@ Everything else (config, step, stream, fixed z, history, encoder steps) is kept 
 
 A shipped file's full original is in the repository's history (`git log -- checkpoints/NAME.pt`);
 a resumable one is trained again with the command in checkpoints/README.md. `--record` writes the
-sizes before and after into a JSON record, with the totals of the output's folder.
+sizes before and after into a JSON record, with the total of the .pt files in the output's folder.
 """
 
 from __future__ import annotations
@@ -43,23 +43,23 @@ def slim(sd: dict, bf16: bool) -> dict:
 
 
 def record(path: Path, out: Path, before: int, bf16: bool) -> None:
-    """Put `out`'s sizes into the JSON record at `path`; the folder's total before is its total now
-    plus what every recorded file lost."""
+    """Put `out`'s sizes into the JSON record at `path`, with the total of the .pt files in `out`'s
+    folder now and before slimming (now plus what every recorded file lost)."""
     rec = json.loads(path.read_text()) if path.exists() else {}
     files = rec.get("files", {})
     files[out.name] = {"before_bytes": before, "after_bytes": out.stat().st_size,
                        "weights": "bfloat16" if bf16 else "float32", "dropped": list(MOMENTS)}
     files = dict(sorted(files.items()))
-    now = sum(p.stat().st_size for p in out.parent.iterdir() if p.is_file() and not p.name.startswith("."))
+    now = sum(p.stat().st_size for p in out.parent.glob("*.pt"))
     saved = sum(f["before_bytes"] - f["after_bytes"] for f in files.values())
     rec = {"what": "bytes of each shipped checkpoint before and after docs/tools/slim_checkpoints.py, and of the "
-                   "whole checkpoints/ folder (every file in it, README.md included)",
+                   "total of the folder's .pt files (those not slimmed included)",
            "command": "python docs/tools/slim_checkpoints.py FULL.pt --out checkpoints/NAME.pt [--bf16] "
                       "--record docs/bench/checkpoint-sizes.json",
            "files": files,
            "slimmed_before_bytes": sum(f["before_bytes"] for f in files.values()),
            "slimmed_after_bytes": sum(f["after_bytes"] for f in files.values()),
-           "folder_before_bytes": now + saved, "folder_after_bytes": now}
+           "folder_pt_before_bytes": now + saved, "folder_pt_after_bytes": now}
     path.write_text(json.dumps(rec, indent=2) + "\n")
 
 
