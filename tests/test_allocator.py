@@ -34,6 +34,7 @@ def faults_per_iteration(**env) -> float:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the allocator settings are glibc's (Linux)")
 def test_a_cpu_training_step_reuses_its_buffers_instead_of_faulting_in_new_pages():
     tuned, untuned = faults_per_iteration(), faults_per_iteration(GANLAB_MALLOPT="0")

@@ -390,6 +390,7 @@ def _explorer_on_digits_with_an_encoder(folder) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_the_latent_explorer_walks_from_a_real_test_image_through_the_inference_net(checkpoint_folder):
     at = _explorer_on_digits_with_an_encoder(checkpoint_folder)
     at.radio(key="lx_a_kind").set_value("Test image").run()
@@ -401,6 +402,7 @@ def test_the_latent_explorer_walks_from_a_real_test_image_through_the_inference_
     assert any("your test image to seed 1" in c for c in captions), captions
 
 
+@pytest.mark.slow
 def test_without_an_inference_net_the_explorer_says_so_and_trains_one_on_request():
     at = app({"data": "digits"})
     at.button(key="step").click().run()
@@ -411,6 +413,7 @@ def test_without_an_inference_net_the_explorer_says_so_and_trains_one_on_request
     assert not at.exception and trainer(at).encoder is not None
 
 
+@pytest.mark.slow
 def test_the_completion_tab_fills_the_hidden_half(checkpoint_folder):
     at = _explorer_on_digits_with_an_encoder(checkpoint_folder)
     at.radio(key="cx_kind").set_value("Test image").run()

@@ -14,6 +14,7 @@ def test_flop_count_of_the_seed_pair():
     assert iteration_flops(t) == 64 * (fg + 6 * fd + 3 * fg + 2 * fd)
 
 
+@pytest.mark.slow
 def test_bench_runs_both_loops_on_the_same_data(tiny_mnist_root):
     root, _, _ = tiny_mnist_root
     result = run(iters=3, warmup=1, data_root=root, device="cpu")

@@ -16,6 +16,7 @@ def run(*args):
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_resumed_training_samples_identically_to_an_uninterrupted_run(tmp_path):
     a, b, c = tmp_path / "a.pt", tmp_path / "b.pt", tmp_path / "c.pt"
     assert main(["train", "--data", "ring", "--steps", "400", "--seed", "0", "--out", str(a), "--quiet"]) == 0
@@ -27,6 +28,7 @@ def test_resumed_training_samples_identically_to_an_uninterrupted_run(tmp_path):
     assert xa.shape == (500, 2) and np.array_equal(xa, xc)
 
 
+@pytest.mark.slow
 def test_periodic_checkpoints_and_throughput_line(tmp_path, capsys):
     out = tmp_path / "g.pt"
     assert main(["train", "--data", "gaussian1d", "--steps", "30", "--checkpoint-every", "7",
@@ -118,6 +120,7 @@ def test_resume_with_a_loss_that_gives_d_another_meaning_is_refused_in_one_line(
                  "--quiet"]) == 0
 
 
+@pytest.mark.slow
 def test_a_truncated_checkpoint_gives_no_traceback(tmp_path):
     ckpt = tmp_path / "r.pt"
     main(["train", "--data", "ring", "--steps", "5", "--out", str(ckpt), "--quiet"])
@@ -127,6 +130,7 @@ def test_a_truncated_checkpoint_gives_no_traceback(tmp_path):
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and "truncated or corrupt" in proc.stderr
 
 
+@pytest.mark.slow
 def test_divergence_stops_naming_the_step_and_keeps_the_last_good_state(tmp_path):
     ckpt = tmp_path / "r.pt"
     proc = run("train", "--data", "ring", "--steps", "300", "--optimizer", "sgd", "--momentum", "0.9",

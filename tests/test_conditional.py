@@ -14,6 +14,7 @@ from ganlab.errors import ConfigError
 from ganlab.evaluate import conditional
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cond", ["input", "projection"])
 def test_a_conditional_ring_draws_the_component_it_is_asked_for(cond):
     t = Trainer(make_config(data="ring", cond=cond, seed=0), device="cpu")

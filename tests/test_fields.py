@@ -141,6 +141,7 @@ def test_picking_a_network_with_a_named_recipe_changes_no_training_setting():
         make_config(recipe="adam")
 
 
+@pytest.mark.slow
 def test_the_old_model_name_seed_is_an_alias_everywhere(tmp_path, capsys):
     assert make_config(data="mnist", model="seed") == make_config(data="mnist", model="pytorch-mlp")
     assert Config(data="digits", model="seed").model == "pytorch-mlp"
@@ -163,6 +164,7 @@ def test_the_old_model_name_seed_is_an_alias_everywhere(tmp_path, capsys):
     assert Trainer.load(out, device="cpu").config.model == "pytorch-mlp"
 
 
+@pytest.mark.slow
 def test_the_shipped_checkpoints_load_under_the_current_names():
     for path in sorted((ROOT / "checkpoints").glob("*.pt")):
         if path.name.startswith("classifier-"):

@@ -154,6 +154,7 @@ def expected_problem(c: dict) -> str | None:
     return None
 
 
+@pytest.mark.slow
 @settings(max_examples=int(os.environ.get("GANLAB_FUZZ_EXAMPLES", 300)), deadline=None)
 @given(c=configs())
 def test_every_config_is_refused_with_one_line_naming_a_bad_field_or_trains_a_step(c):
@@ -208,6 +209,7 @@ def asked_steps(argv) -> int:
     return int(argv[last + 1])
 
 
+@pytest.mark.slow
 @settings(max_examples=int(os.environ.get("GANLAB_FUZZ_EXAMPLES", 150)), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(argv=train_argv())
@@ -501,6 +503,7 @@ def folder_problems(fields: dict, images: int) -> tuple[list[str], bool]:
     return words, fields["batch_size"] > images
 
 
+@pytest.mark.slow
 @settings(max_examples=int(os.environ.get("GANLAB_FUZZ_EXAMPLES", 60)), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(case=image_folders())

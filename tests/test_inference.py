@@ -19,6 +19,7 @@ def digits_gan():
     return t
 
 
+@pytest.mark.slow
 def test_the_encoder_learns_to_invert_g_and_the_search_improves_on_it(digits_gan):
     t = digits_gan
     x = t.sample(200, seed=5).clamp(0, 1)               # the mlp G is unbounded; images live in [0, 1]

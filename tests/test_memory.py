@@ -21,6 +21,7 @@ from ganlab.errors import ConfigError
 BUDGET = 2**30       # the memory the property test pretends the machine has
 
 
+@pytest.mark.slow
 def test_a_memory_exhausting_combination_is_refused_within_seconds(tmp_path):
     """Every size is inside its own bound; together they want far more than any machine here has."""
     out = tmp_path / "x.pt"
@@ -88,6 +89,7 @@ def test_a_checkpoint_too_big_to_train_here_can_still_be_sampled(tmp_path, monke
     assert main(["sample", str(tmp_path / "run.pt"), "--n", "100", "--out", str(tmp_path / "x.npy")]) == 0
 
 
+@pytest.mark.slow
 def test_the_estimate_is_within_a_factor_of_two_of_what_a_run_takes(tmp_path):
     """Measured in a fresh process: the growth of resident memory over building and training a few
     steps of a large MLP, against the estimate."""

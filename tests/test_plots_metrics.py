@@ -59,6 +59,7 @@ def trained():
     return out
 
 
+@pytest.mark.slow
 def test_figures_carry_the_views_the_app_promises(trained):
     fig = plots.history_figure(trained["ring"].history())
     names = {t.name for t in fig.data}

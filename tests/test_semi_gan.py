@@ -17,6 +17,7 @@ def _semi(**changes):
     return make_config(**{"data": "digits", "model": "improved-gan", "semi_labels": 100, **changes})
 
 
+@pytest.mark.slow
 def test_a_semi_supervised_d_learns_the_digits_from_10_labels_per_class():
     """A learning test: 300 iterations on 100 labelled digits; the other 1,697 are scored."""
     t = Trainer(_semi(seed=0), device="cpu")
