@@ -1,0 +1,142 @@
+"""One process, many runs: how the runs of a server (the app serving a class, a notebook with
+several labs) share its cores and its memory.
+
+- **Turns.** A playing run trains in short slices, and only one run trains at a time: each slice
+  waits its turn in a first-come queue, so runs take turns round-robin. Torch's intra-op pool is
+  process-wide; eight runs each spinning a pool on two cores fight over them (measured: eight app
+  tabs on `ring` got about 50 it/s together where one alone gets 285), while one run at a time on
+  a pool one core smaller than the machine keeps the cores busy and leaves one to the browser and
+  the views.
+- **A memory budget.** Each run holds what `memory.training_bytes` estimates for its config; a run
+  that would take the server's runs past the budget is refused in one line naming it, and the runs
+  already there are untouched.
+- **Idle runs.** A run no view has read for `idle_pause_s` pauses; after `idle_free_s` it is saved
+  to a temporary checkpoint and its memory freed (`run.Run` restores it on the next read).
+
+The settings come from the environment, with these defaults:
+
+==========================  ===================================================  ==============
+GANLAB_IDLE_PAUSE_S         seconds without a viewer before a playing run pauses  300
+GANLAB_IDLE_FREE_S          seconds without a viewer before a run is freed        1800
+GANLAB_MEMORY_BUDGET_MB     memory all runs of the process may plan to hold       80 % of the memory available at start
+GANLAB_TRAIN_THREADS        torch threads for training                             cores - 1 (at least 1)
+==========================  ===================================================  ==============
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+import torch
+
+from . import memory
+from .config import Config
+from .errors import ConfigError, size_text
+
+
+@dataclass(frozen=True)
+class Settings:
+    idle_pause_s: float = 300.0
+    idle_free_s: float = 1800.0
+    memory_budget: int = 0              # bytes; 0: SHARE of the memory available when the scheduler starts
+    train_threads: int = 0              # 0: one fewer than the cores
+
+    @classmethod
+    def from_env(cls, env=os.environ) -> "Settings":
+        def number(name, kind, default):
+            text = env.get(name)
+            if text in (None, ""):
+                return default
+            try:
+                value = kind(text)
+            except ValueError:
+                raise ConfigError(f"{name}={text!r} is not a number; unset it or give one, e.g. {name}={default}") from None
+            if value < 0:
+                raise ConfigError(f"{name}={text} is negative; give 0 or more")
+            return value
+        return cls(idle_pause_s=number("GANLAB_IDLE_PAUSE_S", float, cls.idle_pause_s),
+                   idle_free_s=number("GANLAB_IDLE_FREE_S", float, cls.idle_free_s),
+                   memory_budget=int(number("GANLAB_MEMORY_BUDGET_MB", float, 0) * 2**20),
+                   train_threads=number("GANLAB_TRAIN_THREADS", int, 0))
+
+
+class Scheduler:
+    """Turns on the cores and a ledger of memory for every run of the process (see the module's text)."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings.from_env()
+        self.budget = self.settings.memory_budget or int(memory.SHARE * memory.available_memory())
+        self._cond = threading.Condition()
+        self._waiting: deque = deque()
+        self._holder = None
+        self._held: dict[int, int] = {}          # id(run) -> bytes it plans to hold
+        self._threads_set = False
+
+    # ------------------------------------------------------------ turns
+    @contextlib.contextmanager
+    def turn(self, run):
+        """Hold the cores for one slice of `run`; runs waiting get them in the order they asked."""
+        self._set_threads()
+        with self._cond:
+            self._waiting.append(run)
+            while self._holder is not None or self._waiting[0] is not run:
+                self._cond.wait()
+            self._waiting.popleft()
+            self._holder = run
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._holder = None
+                self._cond.notify_all()
+
+    def _set_threads(self) -> None:
+        # Once, and from the first slice rather than at import: a notebook or a script that set its
+        # own thread count before its first run keeps it unless the environment says otherwise.
+        if not self._threads_set:
+            n = self.settings.train_threads or max(1, (os.cpu_count() or 2) - 1)
+            torch.set_num_threads(n)
+            self._threads_set = True
+
+    # ------------------------------------------------------------ memory
+    def admit(self, run, cfg: Config) -> None:
+        """Count a run of `cfg` against the budget (replacing what `run` held), or raise ConfigError."""
+        need = sum(memory.training_bytes(cfg).values())
+        with self._cond:
+            others = sum(b for key, b in self._held.items() if key != id(run))
+            if others + need > self.budget:
+                raise ConfigError(
+                    f"the server's memory budget of {size_text(self.budget)} is taken: {len(self._held)} run(s) hold "
+                    f"{size_text(others)} and this one needs {size_text(need)}; close or free a run, or raise "
+                    f"GANLAB_MEMORY_BUDGET_MB")
+            self._held[id(run)] = need
+
+    def release(self, run) -> None:
+        with self._cond:
+            self._held.pop(id(run), None)
+
+    def held(self) -> int:
+        """Bytes all admitted runs plan to hold."""
+        with self._cond:
+            return sum(self._held.values())
+
+    def runs(self) -> int:
+        with self._cond:
+            return len(self._held)
+
+
+_default: Scheduler | None = None
+_default_lock = threading.Lock()
+
+
+def default() -> Scheduler:
+    """The process's scheduler, made on first use from the environment's settings."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Scheduler()
+        return _default
