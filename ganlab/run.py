@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 import traceback
+import atexit
 import weakref
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from .trainer import Trainer
 
 SLICE_S = 0.1          # training per slice: how long a command or another run waits for the cores
 MAX_SLICE = 5000       # iterations per slice, whatever the measured speed
-PUBLISH_S = 0.25       # snapshots while playing, at most this often
+PUBLISH_S = 0.5        # snapshots while playing and watched, at most this often
 WATCHED_S = 5.0        # a run read within this long has a viewer, and gets snapshots while playing
 POLL_S = 0.5           # how often an idle worker looks at the clock (idle pause and free)
 
@@ -73,9 +74,11 @@ class Snapshot:
     ips: float | None              # iterations per second of wall time while playing
     status: str | None = None      # why the run stopped: an error, or None
     diverged: bool = False         # the status is a divergence, which new settings may cure
-    note: str | None = None        # what the run did by itself (paused with no viewer, restored)
+    note: str | None = None        # a command it refused, or what it did by itself (paused with no viewer)
+    generation: int = 0            # counts the trainers the run has had: a result of one is not of the next
     slow: SlowStep | None = None   # the last step taken alone, while it is the latest thing done
     pending_d_steps: int = 0
+    drawn: tuple | None = None     # (the painter's key, what it drew of `view`): see `Run.paint`
 
     @property
     def playing(self) -> bool:
@@ -115,15 +118,17 @@ class Run:
         self._note: str | None = None
         self._slow: SlowStep | None = None
         self._ips = self._train_ips = None
-        self._version = 0
+        self._version = self._generation = 0
         self._seen = self._published = time.monotonic()
         self._freed_path: str | None = None
         self._lock = threading.Lock()                        # guards starting the worker
         self._thread: threading.Thread | None = None
+        self._painter: tuple | None = None                   # (key, painter) from the view that watches
         self._snapshot = self._make_snapshot(PAUSED)
         # A freed run's temporary checkpoint goes with the run, whenever the run goes.
         self._files: list[str] = []
         weakref.finalize(self, _remove_files, self._files)
+        _RUNS.add(self)
         self._start_worker()
 
     # ------------------------------------------------------------ reading
@@ -137,6 +142,19 @@ class Run:
     @property
     def config(self) -> Config:
         return self._snapshot.config
+
+    @property
+    def trainer(self) -> Trainer | None:
+        """The live trainer, which only the worker changes: read it where nothing else drives the run
+        (a test, or a script between its own commands, after `sync()`); views read `snapshot()`."""
+        return self._trainer
+
+    def paint(self, key, painter) -> None:
+        """Have the worker draw every snapshot it publishes with `painter(view)` (figures, images), kept
+        in the snapshot as `drawn = (key, result)`: a view that finds its own key there shows the
+        result without computing while its page waits. `key` names what the painter was asked (the
+        view's options); the latest call wins. A painter that fails draws nothing; training goes on."""
+        self._painter = (key, painter)
 
     def sync(self, timeout: float | None = 60) -> Snapshot:
         """Wait until every command sent so far is done; return the snapshot then."""
@@ -257,7 +275,10 @@ class Run:
             self._restore()                  # a command to a freed run brings it back first
             result = fn(*args)
         except BaseException as exc:         # the run keeps going; the caller's Future holds the error
-            self._fail(exc)
+            if fn in (self._do_step, self._do_slow):
+                self._fail(exc)              # training failed: the status stops play until it is cured
+            else:                            # a load, a new run or a setting refused: the run is as it was
+                self._note = str(exc) if isinstance(exc, GanlabError) else f"{type(exc).__name__}: {exc}"
             self._publish()
             future.set_exception(exc)
         else:
@@ -308,6 +329,9 @@ class Run:
     def _do_play(self) -> None:
         self._note = None
         self._playing = self._ready()
+        if self._playing and self._trainer.config.is_image and not self._trainer.data_loaded:
+            self._publish(LOADING)           # the view says so while a dataset loads
+            self._trainer.load_data()
 
     def _do_pause(self) -> None:
         self._playing = False
@@ -352,7 +376,7 @@ class Run:
 
     def _do_adopt(self, trainer: Trainer) -> None:
         self.scheduler.admit(self, trainer.config)
-        self._trainer = trainer
+        self._trainer, self._generation = trainer, self._generation + 1
         self._playing, self._status, self._note, self._slow = False, None, None, None
         self._ips = self._train_ips = None
 
@@ -387,13 +411,40 @@ class Run:
         self._version += 1
         if trainer is None:
             return Snapshot(self._version, state or FREED, self._snapshot.step, config or self._snapshot.config, None,
-                            None, note=self._note)
+                            None, note=self._note, generation=self._generation)
         if not trainer.config.is_image:
             trainer.load_data()          # views of toy data draw real samples; loading them takes milliseconds
         status, diverged = self._status or (None, False)
+        view = frozen_copy(trainer)
         return Snapshot(self._version, state or (PLAYING if self._playing else PAUSED), trainer.step_count,
-                        trainer.config, frozen_copy(trainer), self._ips if self._playing else None, status, diverged,
-                        self._note, self._slow, trainer.pending_d_steps)
+                        trainer.config, view, self._ips if self._playing else None, status=status,
+                        diverged=diverged, note=self._note, generation=self._generation, slow=self._slow,
+                        pending_d_steps=trainer.pending_d_steps, drawn=self._paint(view))
+
+    def _paint(self, view) -> tuple | None:
+        if self._painter is None:
+            return None
+        key, painter = self._painter
+        try:
+            return key, painter(view)
+        except Exception as exc:         # a view's bug must not stop the run; the view draws for itself
+            traceback.print_exception(exc)
+            return None
+
+
+_RUNS: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_workers() -> None:
+    """Stop every worker before the interpreter goes: a thread killed inside a torch kernel at exit
+    aborts the process."""
+    for run in list(_RUNS):
+        run._playing = False
+        run._queue.put(None)
+    for run in list(_RUNS):
+        if run._thread is not None:
+            run._thread.join(timeout=10)
 
 
 def _smoothed(old: float | None, new: float) -> float:

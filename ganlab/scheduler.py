@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 
@@ -74,6 +75,7 @@ class Scheduler:
         self._waiting: deque = deque()
         self._holder = None
         self._held: dict[int, int] = {}          # id(run) -> bytes it plans to hold
+        self._busy: dict[int, float] = {}        # id(run) -> seconds it has held the cores
         self._threads_set = False
 
     # ------------------------------------------------------------ turns
@@ -87,12 +89,19 @@ class Scheduler:
                 self._cond.wait()
             self._waiting.popleft()
             self._holder = run
+        t0 = time.perf_counter()
         try:
             yield
         finally:
             with self._cond:
+                self._busy[id(run)] = self._busy.get(id(run), 0.0) + time.perf_counter() - t0
                 self._holder = None
                 self._cond.notify_all()
+
+    def busy_s(self, run) -> float:
+        """Seconds `run` has held the cores: its share of the machine, for fairness."""
+        with self._cond:
+            return self._busy.get(id(run), 0.0)
 
     def _set_threads(self) -> None:
         # Once, and from the first slice rather than at import: a notebook or a script that set its
@@ -118,6 +127,7 @@ class Scheduler:
     def release(self, run) -> None:
         with self._cond:
             self._held.pop(id(run), None)
+            self._busy.pop(id(run), None)
 
     def held(self) -> int:
         """Bytes all admitted runs plan to hold."""

@@ -1,7 +1,11 @@
 """A real `streamlit run app.py` server and headless Debian Chromium driven by Playwright.
 
-Used by tests/test_browser.py, and to refresh the README screenshots:
+Used by tests/test_browser.py and tests/test_classroom.py, to refresh the README screenshots and to
+measure the live page:
     python tests/browser.py docs/screenshots
+    python tests/browser.py --faded docs/bench/faded-charts.json
+    python tests/browser.py --speed docs/bench/page-speed.json
+    python tests/browser.py --classroom docs/bench/classroom.json
 """
 
 from __future__ import annotations
@@ -31,8 +35,8 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def app_server(env: dict | None = None, timeout: float = 90):
-    """Start the app on a free port; yield its URL; stop it."""
+def app_server(env: dict | None = None, timeout: float = 90, with_process: bool = False):
+    """Start the app on a free port; yield its URL (and the server's process, `with_process`); stop it."""
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
@@ -48,7 +52,7 @@ def app_server(env: dict | None = None, timeout: float = 90):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not start: {proc.stdout.read() if proc.stdout else ''}")
             time.sleep(0.3)
-        yield url
+        yield (url, proc) if with_process else url
     finally:
         proc.terminate()
         try:
@@ -108,50 +112,20 @@ def screenshots(out: Path) -> None:
         page.screenshot(path=str(out / "latent-explorer.png"), full_page=True)
 
 
-def refresh_split(out: Path, readings: int = 20) -> dict:
-    """The share of each refresh spent training on `ring` with G's push and G's manifold drawn, as the
-    header reports it, over `readings` refreshes of Play (the first two, warming up, left out)."""
-    import datetime
-    import json
-    import statistics
-
-    from ganlab.devices import cpu_model
-
-    shares = []
-    with app_server() as url, chromium() as browser:
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
-        page.goto(url + "/?data=ring")
-        wait_for_app(page)
-        for label in ("G's push on its samples", "G's manifold"):
-            page.locator(".stCheckbox").filter(has_text=label).first.click()
-            page.wait_for_timeout(1500)
-        toggle_play(page)
-        seen = None
-        while len(shares) < readings + 2:
-            page.wait_for_timeout(500)
-            match = re.search(r"step ([0-9,]+) ·.*?([0-9,]+) it/s · refresh: ([0-9]+)% training", page.inner_text("body"))
-            if match and match[1] != seen:
-                seen = match[1]
-                shares.append({"step": int(match[1].replace(",", "")), "it_s": int(match[2].replace(",", "")),
-                                "training_percent": int(match[3])})
-        toggle_play(page)
-    kept = shares[2:]
-    record = {"what": "share of each Play refresh spent training on ring, G's push and G's manifold on",
-              "command": f"python tests/browser.py --split {out}", "machine": cpu_model(),
-              "date": datetime.date.today().isoformat(), "readings": kept,
-              "median_training_percent": statistics.median(r["training_percent"] for r in kept),
-              "min_training_percent": min(r["training_percent"] for r in kept)}
-    out.write_text(json.dumps(record, indent=1))
-    return record
+FADED = """() => {
+    const stale = document.querySelectorAll('[data-stale="true"]').length;
+    const faded = Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]')).filter(el => {
+        for (let e = el; e; e = e.parentElement) if (parseFloat(getComputedStyle(e).opacity) < 1) return true;
+        return false;
+    }).length;
+    return {stale, faded, charts: document.querySelectorAll('[data-testid="stPlotlyChart"]').length};
+}"""
 
 
-FADED = """() => Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]'))
-    .filter(el => parseFloat(getComputedStyle(el.closest('[data-stale]') || el).opacity) < 0.9).length"""
-
-
-def faded_readings(page, readings: int = 16, every_ms: int = 450) -> list[int]:
-    """While Play runs: how many charts are drawn faded (Streamlit greys an element it has not re-sent
-    in a rerun still under way), sampled `readings` times `every_ms` apart."""
+def faded_readings(page, readings: int = 20, every_ms: int = 500) -> list[dict]:
+    """While Play runs: the elements Streamlit marks stale (an element a rerun under way has not
+    re-sent yet, drawn greyed), the charts drawn with an opacity below 1 (themselves or an ancestor),
+    and the number of charts, sampled `readings` times `every_ms` apart."""
     counts = []
     for _ in range(readings):
         page.wait_for_timeout(every_ms)
@@ -159,33 +133,156 @@ def faded_readings(page, readings: int = 16, every_ms: int = 450) -> list[int]:
     return counts
 
 
-def faded_record(out: Path) -> dict:
-    """`faded_readings` while Play runs on `ring`."""
+def _machine() -> dict:
     import datetime
-    import json
 
     from ganlab.devices import cpu_model
 
+    return {"machine": f"{cpu_model()}, {os.cpu_count()} cores", "date": datetime.date.today().isoformat()}
+
+
+def faded_record(out: Path, datasets=("ring", "gaussian1d", "digits")) -> dict:
+    """`faded_readings` while Play runs on each dataset, one tab at a time."""
+    import json
+
+    record = {"what": "elements marked stale and charts drawn faded while Play runs, 20 readings 0.5 s apart",
+              "command": f"python tests/browser.py --faded {out}", **_machine(), "runs": {}}
     with app_server() as url, chromium() as browser:
-        page = browser.new_context(viewport={"width": 1500, "height": 1300}).new_page()
-        page.goto(url + "/?data=ring")
+        for data in datasets:
+            page = browser.new_context(viewport={"width": 1500, "height": 1300}).new_page()
+            page.goto(url + f"/?data={data}")
+            wait_for_app(page)
+            toggle_play(page)
+            page.wait_for_timeout(3000)
+            readings = faded_readings(page)
+            toggle_play(page)
+            page.context.close()
+            record["runs"][data] = {"readings": readings,
+                                    "readings_with_a_faded_chart": sum(1 for r in readings if r["faded"] or r["stale"]),
+                                    "most_charts": max(r["charts"] for r in readings)}
+    out.write_text(json.dumps(record, indent=1))
+    return record
+
+
+def rate_in_page(page, seconds: float) -> float:
+    """Iterations per second of the tab's run over `seconds`, read from the header's step counter."""
+    s0, t0 = step_count(page), time.monotonic()
+    page.wait_for_timeout(seconds * 1000)
+    return (step_count(page) - s0) / (time.monotonic() - t0)
+
+
+def rate_headless(data: str, seconds: float) -> float:
+    """The same run with no page: a `Run` playing in a process of its own, read without drawing."""
+    code = (f"import time; from ganlab import Config, Trainer; from ganlab.run import Run\n"
+            f"r = Run(Trainer(Config(data={data!r}), device='cpu')); r.play(); time.sleep(3)\n"
+            f"s0, t0 = r.snapshot().step, time.monotonic(); time.sleep({seconds}); r.snapshot(); time.sleep(0.3)\n"
+            f"print((r.snapshot().step - s0) / (time.monotonic() - t0)); r.close()")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return float(out.stdout.split()[-1])
+
+
+def speed_record(out: Path, data: str = "ring", seconds: float = 20, rounds: int = 3) -> dict:
+    """The run's rate with the Train page open and drawing, against the same run with no page, in
+    alternating rounds; the browser shares the machine, as a person's would on a laptop."""
+    import json
+    import statistics
+
+    rounds_out = []
+    with app_server() as url, chromium() as browser:
+        for _ in range(rounds):
+            alone = rate_headless(data, seconds)
+            page = browser.new_context(viewport={"width": 1500, "height": 1100}).new_page()
+            page.goto(url + f"/?data={data}")
+            wait_for_app(page)
+            toggle_play(page)
+            page.wait_for_timeout(3000)
+            shown = rate_in_page(page, seconds)
+            toggle_play(page)
+            page.context.close()
+            rounds_out.append({"no_page_it_s": round(alone, 1), "page_open_it_s": round(shown, 1),
+                               "ratio": round(shown / alone, 3)})
+    record = {"what": f"iterations/s of a {data} run with the Train page open and drawing, over the same run "
+                      f"with no page ({seconds:g} s each, alternating)", "command": f"python tests/browser.py --speed {out}",
+              **_machine(), "rounds": rounds_out, "median_ratio": statistics.median(r["ratio"] for r in rounds_out)}
+    out.write_text(json.dumps(record, indent=1))
+    return record
+
+
+def server_line(page) -> dict:
+    """The sidebar's line about the server: runs, memory they hold, and the budget."""
+    match = re.search(r"This server: ([0-9]+) runs?, holding about ([0-9.]+ \w+)", page.inner_text("body"))
+    assert match, "no server line in the sidebar"
+    return {"runs": int(match[1]), "held": match[2]}
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+
+
+def classroom(browser, url: str, pid: int, datasets: list[str], seconds: float = 60) -> dict:
+    """`len(datasets)` tabs, each its own browser context, Play at once for `seconds`: each tab's
+    rate from its header, the server's memory, and errors seen."""
+    errors, pages = [], []
+    for data in datasets:
+        page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + f"/?data={data}")
+        wait_for_app(page, timeout_ms=120_000)
+        pages.append(page)
+    for page in pages:
+        toggle_play(page)
+    pages[0].wait_for_timeout(5000)
+    start = [(step_count(p), time.monotonic()) for p in pages]
+    peak = rss_mb(pid)
+    for _ in range(int(seconds // 5)):
+        pages[0].wait_for_timeout(5000)
+        peak = max(peak, rss_mb(pid))
+    rates = [(step_count(p) - s0) / (time.monotonic() - t0) for p, (s0, t0) in zip(pages, start)]
+    exceptions = sum(p.locator(".stException").count() for p in pages)
+    for page in pages:
+        page.context.close()
+    total = sum(rates)
+    return {"tabs": datasets, "rates_it_s": [round(r, 1) for r in rates], "total_it_s": round(total, 1),
+            "slowest_over_fair_share": round(min(rates) / (total / len(rates)), 3) if total else 0.0,
+            "server_rss_peak_mb": round(peak), "page_errors": errors, "exceptions": exceptions}
+
+
+CLASSROOM_ENV = {"GANLAB_IDLE_PAUSE_S": "5", "GANLAB_IDLE_FREE_S": "10"}
+MIXED = ["ring", "grid", "gaussian1d", "digits"] * 2
+
+
+def classroom_record(out: Path, seconds: float = 60) -> dict:
+    """One tab alone, then eight tabs mixed, then eight on `ring`; then whether the closed tabs' runs
+    were freed (idle timeouts set short)."""
+    import json
+
+    with app_server(CLASSROOM_ENV, with_process=True) as (url, proc), chromium() as browser:
+        alone = classroom(browser, url, proc.pid, ["ring"], seconds=20)
+        mixed = classroom(browser, url, proc.pid, MIXED, seconds)
+        ring = classroom(browser, url, proc.pid, ["ring"] * 8, seconds)
+        time.sleep(20)                                  # past the idle timeouts: every closed tab's run freed
+        page = browser.new_context().new_page()
+        page.goto(url)
         wait_for_app(page)
-        toggle_play(page)
-        page.wait_for_timeout(3000)
-        readings = faded_readings(page)
-        toggle_play(page)
-    record = {"what": "charts drawn faded (stale) while Play runs on ring, sampled 16 times 0.45 s apart",
-              "command": f"python tests/browser.py --faded {out}", "machine": cpu_model(),
-              "date": datetime.date.today().isoformat(), "ring": readings,
-              "readings_with_a_faded_chart": sum(1 for r in readings if r)}
+        after = {**server_line(page), "server_rss_mb": round(rss_mb(proc.pid))}
+        page.context.close()
+    for result in (mixed, ring):
+        result["total_over_one_run_alone"] = round(result["total_it_s"] / alone["total_it_s"], 3)
+    record = {"what": "eight browser contexts playing at once on one server, each its own run, for "
+                      f"{seconds:g} s; rates read from each tab's header", "command": f"python tests/browser.py --classroom {out}",
+              **_machine(), "environment": CLASSROOM_ENV, "one_tab_alone": alone, "eight_mixed": mixed,
+              "eight_ring": ring, "after_closing_them": after}
     out.write_text(json.dumps(record, indent=1))
     return record
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--split"]:
-        print(refresh_split(Path(sys.argv[2])))
-    elif sys.argv[1:2] == ["--faded"]:
+    if sys.argv[1:2] == ["--faded"]:
         print(faded_record(Path(sys.argv[2])))
+    elif sys.argv[1:2] == ["--speed"]:
+        print(speed_record(Path(sys.argv[2])))
+    elif sys.argv[1:2] == ["--classroom"]:
+        print(classroom_record(Path(sys.argv[2])))
     else:
         screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"))

@@ -1,6 +1,7 @@
-"""The app through streamlit's AppTest: widgets found by key, no sleeps; the live fragment runs
-once per .run(), so training advances deterministically."""
+"""The app through streamlit's AppTest: widgets found by key. The tab's run trains in its own
+thread; a click waits for its command, and a test that plays waits for the run to get somewhere."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,19 @@ def app(query: dict | None = None) -> AppTest:
 
 
 def trainer(at) -> Trainer:
-    return at.session_state["ganlab"].trainer
+    """The tab's live trainer, once its run has done every command the page sent."""
+    run = at.session_state["ganlab"].run
+    run.sync()
+    return run.trainer
+
+
+def wait_for(at, done, timeout: float = 60.0):
+    """Wait until `done(snapshot)` holds for the tab's run (it plays in the background), then redraw."""
+    run, t0 = at.session_state["ganlab"].run, time.monotonic()
+    while not done(run.snapshot()):
+        assert time.monotonic() - t0 < timeout, f"the run did not get there: {run.snapshot()}"
+        time.sleep(0.05)
+    at.run()
 
 
 def test_the_page_opens_on_ring_with_no_error():
@@ -46,13 +59,13 @@ def test_step_play_and_pause():
     at.button(key="step").click().run()
     assert trainer(at).step_count == 1
     at.toggle(key="playing").set_value(True).run()
-    after_play = trainer(at).step_count
-    assert after_play > 1
-    at.run()                                            # one more refresh of the live view
-    assert trainer(at).step_count > after_play
-    assert "% training" in next(m.value for m in at.markdown if "step " in m.value)
+    wait_for(at, lambda snap: snap.step > 50 and snap.ips)
+    header = next(m.value for m in at.markdown if "step " in m.value)
+    assert "it/s" in header
     at.toggle(key="playing").set_value(False).run()
     paused = trainer(at).step_count
+    assert f"step {paused:,}" in next(m.value for m in at.markdown if "step " in m.value)   # the view of the pause
+    time.sleep(0.3)
     at.run()
     assert trainer(at).step_count == paused
 
@@ -201,8 +214,8 @@ def test_one_dimensional_view_and_dstar_view():
 def test_divergence_shows_a_status_and_stops_training():
     at = app({"optimizer": "sgd", "lr_g": "1e30", "lr_d": "1e30"})
     at.toggle(key="playing").set_value(True).run()
-    at.run()
-    assert any("NaN/inf" in e.value for e in at.error)
+    wait_for(at, lambda snap: snap.status)
+    assert any("NaN/inf" in e.value for e in at.error) and not at.toggle(key="playing").value
     stopped = trainer(at).step_count
     at.run()
     assert trainer(at).step_count == stopped

@@ -48,13 +48,19 @@ def load_trainer(source) -> Trainer:
 
 
 def _save_to_folder() -> None:
-    trainer = session.get().trainer
+    run = session.get().run
     try:
         path = checkpoint_path_in(checkpoint_dir(), st.session_state["ckpt_name"])
-        trainer.save(path)
-        session.set_message("success", f"saved step {trainer.step_count} to {path}")
+        step = run.call(_save, path).result()
+        session.set_message("success", f"saved step {step} to {path}")
     except (GanlabError, OSError) as exc:
         session.set_message("error", str(exc))
+
+
+def _save(trainer: Trainer, path) -> int:
+    """In the run's worker, between slices: the file and its step agree."""
+    trainer.save(path)
+    return trainer.step_count
 
 
 def _load(source_key: str) -> None:
@@ -67,21 +73,22 @@ def _load(source_key: str) -> None:
     except GanlabError as exc:
         session.set_message("error", str(exc))
         return
-    session.adopt(trainer)
-    session.set_message("success", f"loaded {getattr(source, 'name', source)}: {trainer.config.model} on "
-                                   f"{trainer.config.data} at step {trainer.step_count}; press Play to keep training")
+    text = (f"loaded {getattr(source, 'name', source)}: {trainer.config.model} on {trainer.config.data} at step "
+            f"{trainer.step_count}; press Play to keep training")
+    session.adopt(trainer)                # from here on the run's worker alone touches it
+    session.set_message("success", text)
 
 
-def checkpoint_section() -> None:
-    trainer = session.get().trainer
+def checkpoint_section(snap) -> None:
+    """Save the run (its snapshot `snap` names it), download it, or load one in its place."""
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Save this run**")
-        session.set_default("ckpt_name", f"{trainer.config.data}-{trainer.config.model}")
+        session.set_default("ckpt_name", f"{snap.config.data}-{snap.config.model}")
         st.text_input("Name", key="ckpt_name", help="saved as checkpoints/NAME.pt")
         st.button("Save to checkpoints/", key="save_ckpt", on_click=_save_to_folder)
-        st.download_button("Download checkpoint", data=lambda: trainer_bytes(session.get().trainer),
-                           file_name=f"ganlab-{trainer.config.data}-step{trainer.step_count}.pt",
+        st.download_button("Download checkpoint", data=lambda: session.get().run.call(trainer_bytes).result(),
+                           file_name=f"ganlab-{snap.config.data}-step{snap.step}.pt",
                            mime="application/octet-stream", key="download_ckpt", on_click="ignore")
     with c2:
         st.markdown("**Load a run and keep training**")

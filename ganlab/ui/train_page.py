@@ -1,41 +1,48 @@
-"""The Train page: settings in the sidebar, play / step / reset, and live views of the game."""
+"""The Train page: settings in the sidebar, play / step / reset, and live views of the game.
+
+The run trains in its own thread (`ganlab.run`); this page sends it commands and draws its
+snapshots. Everything that shows the run (header, curves, samples, D's view, slow motion, the runs
+compared) is drawn from one snapshot per refresh, so it all shows one step."""
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
-from .. import evaluate, plots
+from .. import evaluate, plots, scheduler
 from ..config import DATASET_CLASSES, FIELDS, FOLDER, STRUCTURAL, Config, needs_new_run, rules
 from ..data import class_names, points_from_drawing
-from ..trainer import FIXED_PER_CLASS
-from ..errors import GanlabError
+from ..errors import GanlabError, size_text
 from ..imagefolder import MAX_ZIP_BYTES
 from ..lossdefs import LOSS, MEANINGS
 from ..recipes import RECIPES
+from ..run import FREED, LOADING, Snapshot
 from . import session
 from .checkpoints import checkpoint_section
 from .compare import compare_panel
+from .painter import ViewOptions, paint
 from .session import widget_key
 
-REFRESH_S = 1.0           # how often the live view reruns while playing
-TRAIN_BUDGET_S = 0.8      # training time per refresh; drawing takes the rest of the cycle
-MAX_SLICE = 5000          # iterations per refresh, whatever the measured speed
+REFRESH_S = 1.0           # how often the live view reads the run's latest snapshot while it plays
+SMOOTHING = (0.0, 0.6, 0.8, 0.9, 0.95, 0.99)      # the curves' moving average, as TensorBoard offers it
 DATA_SHOWN = {session.MY_IMAGES: "my images (a zip of PNG/JPEG)"}
 
 
 def render() -> None:
-    session.get()
+    state = session.get()
+    snap = state.snapshot()
+    if snap.state in (FREED, LOADING):
+        with st.spinner("bringing the run back…"):
+            snap = state.run.sync()
+    session.follow_the_run(snap.playing)          # the toggle shows what the run does
     session.ensure_widget_state()
     link_notes()
     sidebar()
     st.title("ganlab: train a GAN")
     apply_settings()
     controls()
-    live_view()
+    live_view(snap.playing)
     with st.expander("Checkpoints: save this run, or load one and keep training"):
-        checkpoint_section()
+        checkpoint_section(state.snapshot())
 
 
 def link_notes() -> None:
@@ -121,6 +128,9 @@ def sidebar() -> None:
         for name in FIELDS:
             if rules(name).get("advanced") and _applies(name):
                 field_widget(name, st)
+    server = scheduler.default()
+    sb.caption(f"This server: {server.runs()} run{'s' if server.runs() != 1 else ''}, holding about "
+               f"{size_text(server.held())} of a {size_text(server.budget)} budget; they take turns on the cores.")
     in_place = [rules(n)["label"] for n in FIELDS if n not in STRUCTURAL]
     sb.caption(f"{', '.join(in_place)} apply to the running model at once; the other settings start a new "
                f"run (you will be asked first). The link in the address bar reproduces these settings.")
@@ -129,7 +139,7 @@ def sidebar() -> None:
 def apply_settings() -> None:
     """Apply what the sidebar asks for: in place where possible, else offer a new run."""
     state = session.get()
-    trainer = state.trainer
+    live = state.config
     if st.session_state[widget_key("data")] == session.MY_IMAGES:
         st.info("Upload a zip of PNG or JPEG images in the sidebar to train on your own images; each is "
                 "centre-cropped to a square and resized to 32x32 (or 64x64, under Image size).")
@@ -144,21 +154,22 @@ def apply_settings() -> None:
     if wanted.data == "points" and state.points is None:
         st.info("Draw your points above, or upload a CSV of 2-D points in the sidebar, to train on your own data.")
         return
-    names = trainer.config.structural_diff(wanted)
-    if names and trainer.step_count == 0:
+    names = live.structural_diff(wanted)
+    step = state.snapshot().step
+    if names and step == 0:
         session.start_run(wanted)
     elif names:
         # Nothing applies in place until the person decides, so keeping the run keeps it whole.
-        changes = "; ".join(f"{n}: {getattr(trainer.config, n)} → {getattr(wanted, n)}" for n in names)
+        changes = "; ".join(f"{n}: {getattr(live, n)} → {getattr(wanted, n)}" for n in names)
         with st.container(border=True):
             why = needs_new_run(names)
             st.warning(f"{changes}. {why[0].upper() + why[1:]}: the current run (step "
-                       f"{trainer.step_count}) would be discarded.")
+                       f"{step:,}) would be discarded.")
             c1, c2, _ = st.columns([1, 1, 3])
             c1.button("Start new run", key="confirm_new", type="primary", on_click=session.confirm_new_run)
             c2.button("Keep current run", key="keep_run", on_click=session.keep_current_run)
     else:
-        session.apply_in_place(trainer.config.in_place_diff(wanted))
+        session.apply_in_place(live.in_place_diff(wanted))
     session.sync_link(wanted)
 
 
@@ -189,7 +200,8 @@ def draw_points(expanded: bool) -> None:
 # ------------------------------------------------------------------ controls
 def controls() -> None:
     c1, c2, c3, c4, c5, c6, c7 = st.columns([1.2, 1, 1, 1, 1, 1.2, 1.4])
-    c1.toggle("Play", key="playing", help="train continuously; the views refresh every second")
+    c1.toggle("Play", key="playing", on_change=session.on_play_toggle,
+              help="train continuously in the background; the views refresh every second")
     c2.button("Step", key="step", on_click=session.step_once, help="one iteration: k D steps + 1 G step")
     c3.button("D step", key="d_step", on_click=session.slow_step, args=("d",),
               help="slow motion: one D step alone, and what it changed in D")
@@ -199,54 +211,52 @@ def controls() -> None:
     c6.button("New seed", key="new_seed", on_click=session.new_seed_run)
     c7.button("Pin this run", key="pin", on_click=session.pin_current,
               help="keep a copy of this run as it is now, to compare the next runs with (curves overlaid, samples side by side)")
-    status = session.get().status
-    if status:
-        st.error(status.message)
+    error = session.get().error
+    if error:
+        st.error(error)
 
 
 # ------------------------------------------------------------------ live view
-def live_view() -> None:
-    playing = bool(st.session_state.get("playing")) and not session.get().status
-    st.fragment(run_every=REFRESH_S if playing else None)(_live)()
+def live_view(playing: bool) -> None:
+    st.fragment(run_every=REFRESH_S if playing else None)(_live)(playing)
 
 
-def _live() -> None:
+def _live(was_playing: bool) -> None:
+    """One refresh: one snapshot, everything drawn from it. Drawing never trains, so a refresh takes
+    only as long as its figures."""
     state = session.get()
-    trainer = state.trainer
-    header = st.empty()
-    header.markdown(_header_text(state))      # at once, so the counter never blinks during a refresh
-    if not (st.session_state.get("playing") and not state.status):
-        draw(trainer)
-        return
-    # Draw, then train the next slice (sized to TRAIN_BUDGET_S from the measured speed), so the view
-    # shows the state it is labelled with as soon as the refresh starts rather than after the slice.
-    if not trainer.data_loaded:
-        with st.spinner("loading data…"):
-            session.load_data()
-        if state.status:
-            st.rerun(scope="app")
-    t0 = time.perf_counter()
-    draw(trainer)
-    draw_s = time.perf_counter() - t0
-    n = 10 if state.ips is None else max(1, min(MAX_SLICE, int(state.ips * TRAIN_BUDGET_S)))
-    t0 = time.perf_counter()
-    session.train(n)
-    train_s = time.perf_counter() - t0
-    if state.status:
-        st.rerun(scope="app")                 # redraw the controls with training stopped
-    session.record_speed(n, train_s)
-    session.record_timing(session.Timing(n, train_s, draw_s))
+    snap = state.snapshot()
+    if snap.playing != was_playing:
+        st.rerun(scope="app")                 # the run stopped (an error) or started: redraw the controls
+    st.markdown(header_text(snap), help="the run trains in the background; the header, charts and samples "
+                "below all show the step named here")
+    if snap.status:
+        st.error(snap.status)
+    elif snap.note:
+        st.info(snap.note)
+    if snap.view is not None:
+        options = view_options(snap.config)
+        state.run.paint(options, lambda view: paint(view, options))     # the next snapshots come drawn
+        drawn = snap.drawn[1] if snap.drawn and snap.drawn[0] == options else paint(snap.view, options)
+        draw(snap, drawn)
 
 
-def _header_text(state) -> str:
-    cfg: Config = state.trainer.config
-    text = (f"**step {state.trainer.step_count:,}** · {cfg.model} on {cfg.data} · k={cfg.k} · m={cfg.batch_size} "
-            f"· {cfg.loss}")
-    t = state.timing
-    if t:
-        cycle = t.train_s + t.draw_s
-        text += (f" · {t.iterations / t.train_s:,.0f} it/s · refresh: {100 * t.train_s / cycle:.0f}% "
-                 f"training, {100 * t.draw_s / cycle:.0f}% drawing")
+def view_options(cfg: Config) -> ViewOptions:
+    """What the view's widgets ask for, read before they are drawn (their values from the last rerun)."""
+    ss = st.session_state
+    return ViewOptions(label=ss.get("show_class") if cfg.classes else None, show_dstar=bool(ss.get("show_dstar")),
+                       arrows=bool(ss.get("show_arrows")), manifold=bool(ss.get("show_manifold")),
+                       smoothing=float(ss.get("smoothing", 0.0)))
+
+
+def header_text(snap: Snapshot) -> str:
+    cfg: Config = snap.config
+    text = f"**step {snap.step:,}** · {cfg.model} on {cfg.data} · k={cfg.k} · m={cfg.batch_size} · {cfg.loss}"
+    if snap.ips:
+        text += f" · {snap.ips:,.0f} it/s"
+    wanted = st.session_state.get(widget_key("data"))
+    if wanted == "points" and cfg.data != "points":
+        text += f" · still the {cfg.data} run until your points are used"
     return text
 
 
@@ -258,19 +268,18 @@ def class_picker(cfg) -> int | None:
                         format_func=lambda c: "every class" if c is None else f"{c}: {names[c]}")
 
 
-def slow_motion_panel(trainer) -> None:
+def slow_motion_panel(snap: Snapshot) -> None:
     """What the last D step or G step taken alone changed, while it is still the latest thing done."""
-    slow = session.get().slow
-    if slow is None or slow.step != trainer.step_count \
-            or slow.d_steps != trainer.pending_d_steps or st.session_state.get("playing"):
+    slow, trainer = snap.slow, snap.view
+    if slow is None or slow.step != snap.step or slow.d_steps != snap.pending_d_steps or snap.playing:
         return
-    cfg = trainer.config
+    cfg = snap.config
     with st.container(border=True):
         if slow.kind == "d":
             st.markdown(f"**Slow motion: one D step** ({slow.d_steps} of this iteration's k = {cfg.k}"
                         f"{'; steps past k are extra' if slow.d_steps > cfg.k else ''}). G is unchanged.")
         else:
-            st.markdown(f"**Slow motion: one G step**, ending iteration {trainer.step_count:,}. D is unchanged; "
+            st.markdown(f"**Slow motion: one G step**, ending iteration {snap.step:,}. D is unchanged; "
                         "each generated sample moved along G's push.")
         if cfg.is_image:
             if slow.kind == "g":
@@ -287,23 +296,23 @@ def slow_motion_panel(trainer) -> None:
             st.plotly_chart(plots.step_change_figure(trainer, slow.kind, slow.before, slow.after), key="slow")
 
 
-def draw(trainer) -> None:
-    cfg = trainer.config
-    slow_motion_panel(trainer)
+def draw(snap: Snapshot, drawn: dict) -> None:
+    """The run at `snap`, its figures `drawn` (`painter.paint`) already made for it."""
+    trainer, cfg = snap.view, snap.config
+    slow_motion_panel(snap)
     left, right = st.columns([1.15, 1])
     with left:
         label = class_picker(cfg) if cfg.classes else None
         if cfg.is_image:
             st.subheader("Samples from a fixed batch of z")
             by_class = cfg.classes and label is None
-            st.image(plots.image_grid(trainer.sample(labels=label), nrow=FIXED_PER_CLASS if by_class else 8),
-                     width="stretch" if cfg.data != "digits" else 480)
+            st.image(drawn["main"], width="stretch" if cfg.data != "digits" else 480)
             st.caption(("One row per class, the same noise vectors in each row: a column keeps its style "
                         "and changes its class. " if by_class else "The same 64 noise vectors every refresh, "
                         "so you watch the same samples sharpen. ") + "Pixels are G's output mapped to [0, 1].")
         elif cfg.data == "gaussian1d":
             st.subheader("Figure 1, live")
-            st.plotly_chart(plots.figure1(trainer), key="fig1")
+            st.plotly_chart(drawn["main"], key="fig1")
             with st.expander("What am I looking at?"):
                 st.markdown(
                     "The paper's Figure 1: the data density (black dots), the generator's density pg "
@@ -314,15 +323,15 @@ def draw(trainer) -> None:
         else:
             st.subheader("Real vs generated, over D")
             c1, c2, c3 = st.columns(3)
-            show_dstar = plots.has_dstar(trainer) and c1.checkbox("compare with the optimal D*", key="show_dstar")
+            if plots.has_dstar(trainer):
+                c1.checkbox("optimal D*", key="show_dstar", help="compare D with the best D against this G")
             if LOSS[cfg.loss].meaning == "critic":
                 c1.caption(f"{cfg.loss}'s critic has no closed-form optimum to compare with")
-            arrows = c2.checkbox("G's push on its samples", key="show_arrows",
+            c2.checkbox("G's push", key="show_arrows",
                                  help="an arrow on each shown sample: −∇ₓ of G's loss, where G's next step moves it")
-            manifold = c3.checkbox("G's manifold", key="show_manifold",
-                                   help="a regular grid in z (its first two coordinates) drawn through G")
-            st.plotly_chart(plots.toy2d_figure(trainer, show_dstar=show_dstar, label=label, arrows=arrows,
-                                               manifold=manifold), key="toy2d")
+            c3.checkbox("G's manifold", key="show_manifold",
+                        help="a regular grid in z (its first two coordinates) drawn through G")
+            st.plotly_chart(drawn["main"], key="toy2d")
             with st.expander("What am I looking at?"):
                 st.markdown(
                     f"Black: real samples; green: G's samples. The colour is {MEANINGS[LOSS[cfg.loss].meaning]}. "
@@ -337,8 +346,10 @@ def draw(trainer) -> None:
                     "`notebooks/05_k_and_mode_collapse.ipynb`")
     with right:
         st.subheader("The minimax game")
-        if trainer.step_count:
-            st.plotly_chart(plots.history_figure(trainer.history(max_rows=1500), loss=cfg.loss), key="history")
+        if drawn["history"] is not None:
+            st.select_slider("Smoothing", SMOOTHING, key="smoothing", format_func=lambda v: f"{v:g}" if v else "off",
+                             help="an exponential moving average of the curves, the raw values faint behind")
+            st.plotly_chart(drawn["history"], key="history")
         else:
             st.info("Press **Play** (or **Step**) to start training.")
         with st.expander("What do these curves mean?"):
@@ -350,18 +361,18 @@ def draw(trainer) -> None:
                 "`notebooks/02_global_optimum.ipynb` · "
                 "`notebooks/04_saturation.ipynb`")
         if cfg.semi_labels:
-            semi_panel(trainer)
+            semi_panel(snap)
     compare_panel(trainer)
 
 
-def semi_panel(trainer) -> None:
+def semi_panel(snap: Snapshot) -> None:
     """A semi-supervised D scored as a classifier, on demand: a pass over the whole test set is too
     slow for every refresh."""
-    cfg = trainer.config
+    cfg = snap.config
     st.subheader("D as a classifier")
     if st.button("Score D on the test set", key="score_d"):
-        session.record_d_score(trainer, evaluate.semi_classifier(trainer))
-    score = session.d_score(trainer)                    # a score of this run, not of one before
+        session.record_d_score(snap, evaluate.semi_classifier(snap.view))    # on the copy: the run plays on
+    score = session.d_score(snap)                       # a score of this run, not of one before
     if score:
         step, result = score
         st.metric(f"test error at step {step:,}", f"{100 * result['test_error']:.2f} %",

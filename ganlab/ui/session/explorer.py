@@ -1,8 +1,10 @@
 """The latent explorer's part of the tab's state: the generator it shows (loaded once per source),
 the z it found for real images (a search costs seconds, and the page reruns on every widget change),
-and an inference net trained for that generator."""
+an inference net trained for that generator, and the last completion it drew."""
 
 from __future__ import annotations
+
+import weakref
 
 import torch
 
@@ -10,6 +12,11 @@ from ...trainer import Trainer
 from .state import get
 
 MAX_ENCODINGS = 32           # z kept per tab before the cache starts over
+
+# The last completion per generator, with the image it completed: held weakly by the generator, so
+# it goes when the tab loads another one or closes, and a tab sees only its own (each tab loads its
+# own generator).
+_completions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def explorer_generator(key: tuple, loader) -> Trainer:
@@ -37,3 +44,18 @@ def train_explorer_encoder(trainer: Trainer, steps: int) -> None:
 
     train_encoder(trainer, steps, progress=False)
     get().encodings.clear()
+
+
+def keep_completion(trainer: Trainer, image: tuple, result) -> None:
+    """Keep `result`, the last completion of the image named by `image` under `trainer`'s generator."""
+    _completions[trainer] = (image, trainer.step_count, result)
+
+
+def kept_completion(trainer: Trainer, image: tuple):
+    """The completion kept for this image under this generator as it is now, or None: a new image,
+    another generator, or the same run trained further, each drops it; the completion's own settings
+    (the mask, how many, how long a search) do not."""
+    kept = _completions.get(trainer)
+    if kept is None or kept[:2] != (image, trainer.step_count):
+        return None
+    return kept[2]

@@ -45,13 +45,13 @@ def on_images_upload() -> None:
         if not folder.is_dir():
             unpack_zip(io.BytesIO(data), folder, upload.name)
         cfg = make_config(data=f"{FOLDER}{folder}", seed=int(st.session_state[widget_key("seed")]))
-        start_run(cfg)
-        state.trainer.load_data()
+        state.run.start(cfg).result()
+        count = state.run.call(lambda trainer: len(trainer.load_data())).result()
     except GanlabError as exc:
         state.images_note = ("error", str(exc))
         return
     sync_widgets_from(cfg, recipe_for(cfg.model))
-    state.images_note = ("success", f"a new run on the {len(state.trainer.data):,} images of {upload.name} "
+    state.images_note = ("success", f"a new run on the {count:,} images of {upload.name} "
                                     f"({cfg.channels}x{cfg.image_size}x{cfg.image_size})")
 
 

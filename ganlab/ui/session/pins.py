@@ -3,12 +3,12 @@ run as it is now, or the runs a link pinned, trained again to their iterations."
 
 from __future__ import annotations
 
-from copy import deepcopy
-
 from ...errors import GanlabError
 from ...links import MAX_PINS
+from ...run import Run
 from ...trainer import Trainer
 from .state import Pin, get
+from .training import send
 
 
 def pin_current() -> None:
@@ -19,12 +19,10 @@ def pin_current() -> None:
     if len(state.pinned) + len(state.pending_pins) >= MAX_PINS:
         state.pin_note = f"at most {MAX_PINS} pinned runs beside the live one: unpin one first"
         return
-    live = state.trainer
-    copy = Trainer(live.config, device=live.device, data_root=live.data_root,
-                   dataset=live.data if live.data_loaded else None)
-    copy.load_state_dict(deepcopy(live.state_dict()))     # its own tensors: the live run trains on
-    state.pinned.append(Pin(copy, run_view(copy)))
-    state.pin_note = None
+    copy = send(state.run.pin())            # a frozen copy, taken between slices: the live run trains on
+    if copy is not None:
+        state.pinned.append(Pin(copy, run_view(copy)))
+        state.pin_note = None
 
 
 def unpin(i: int) -> None:
@@ -38,10 +36,15 @@ def rebuild_pins() -> None:
 
     state = get()
     for cfg, steps in state.pending_pins:
-        trainer = Trainer(cfg, device="auto")
+        # A run of its own, so that rebuilding takes turns with the server's other runs.
         try:
-            if steps:
-                trainer.train(steps, progress=False)
+            run = Run(Trainer(cfg, device="auto"))
+            try:
+                if steps:
+                    run.step(steps).result()
+                trainer = run.pin().result()
+            finally:
+                run.close()
         except GanlabError as exc:
             state.pin_note = f"could not rebuild a pinned run: {exc}"
             continue

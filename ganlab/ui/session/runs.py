@@ -1,48 +1,48 @@
 """Which run is live: a new one (from the widgets, the same seed again, the next seed), or a loaded
-checkpoint adopted. Each starts with no status, speed or slow-motion step of the run before."""
+checkpoint adopted. Each is a command to the tab's `Run`, which starts it with no status, speed or
+slow-motion step of the run before."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from ...config import Config
-from ...errors import GanlabError
 from ...recipes import recipe_for
 from ...trainer import Trainer
 from .settings import wanted_config
-from .state import RECIPE, Status, get, sync_widgets_from
+from .state import RECIPE, get, sync_widgets_from
+from .training import send
 
 
 def start_run(cfg: Config) -> None:
     state = get()
-    dataset = state.points if cfg.data == "points" else None
-    state.trainer = Trainer(cfg, device="auto", dataset=dataset)
+    send(state.run.start(cfg, state.points if cfg.data == "points" else None))
     state.recipe = st.session_state.get(RECIPE, state.recipe)
-    state.status, state.ips, state.timing, state.slow = None, None, None, None
 
 
 def confirm_new_run() -> None:
     try:
-        start_run(wanted_config())
-    except GanlabError as exc:
-        get().status = Status(str(exc))
+        cfg = wanted_config()
+    except Exception as exc:             # the widgets ask for a combination the config refuses
+        get().error = str(exc)
+        return
+    start_run(cfg)
 
 
 def keep_current_run() -> None:
     state = get()
-    sync_widgets_from(state.trainer.config, state.recipe)
+    sync_widgets_from(state.config, state.recipe)
 
 
 def reset_run() -> None:
     """A new run with the live run's settings and seed: the same initial weights and stream."""
-    start_run(get().trainer.config)
+    send(get().run.reset())
 
 
 def new_seed_run() -> None:
-    cfg = get().trainer.config
-    cfg = cfg.replace(seed=(cfg.seed + 1) % 2**31)
-    sync_widgets_from(cfg)
-    start_run(cfg)
+    state = get()
+    send(state.run.new_seed())
+    sync_widgets_from(state.config)
 
 
 def adopt(trainer: Trainer) -> None:
@@ -50,6 +50,6 @@ def adopt(trainer: Trainer) -> None:
     state = get()
     if trainer.config.data == "points":
         state.points = trainer.data
-    state.trainer, state.recipe = trainer, recipe_for(trainer.config.model)
-    state.status, state.ips, state.timing, state.slow = None, None, None, None
+    send(state.run.adopt(trainer))
+    state.recipe = recipe_for(trainer.config.model)
     sync_widgets_from(trainer.config, state.recipe)

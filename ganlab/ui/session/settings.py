@@ -20,7 +20,7 @@ def ensure_widget_state() -> None:
     """Widget values are dropped when their page is not shown; refill them from the live run."""
     state = get()
     for name in FIELDS:
-        set_default(widget_key(name), getattr(state.trainer.config, name))
+        set_default(widget_key(name), getattr(state.config, name))
     set_default(RECIPE, state.recipe)
 
 
@@ -32,7 +32,7 @@ def wanted_config() -> Config:
 def data_choices() -> tuple[str, ...]:
     """The data widget's options: the named datasets, "my images" (a zip to upload), and the live
     run's image folder when it trains on one."""
-    live = get().trainer.config
+    live = get().config
     return (*DATASETS, MY_IMAGES, *((live.data,) if live.is_folder else ()))
 
 
@@ -43,7 +43,7 @@ def on_preset_change(changed: str) -> None:
     data, model, recipe = ss[widget_key("data")], ss[widget_key("model")], ss[RECIPE]
     if data == MY_IMAGES or data.startswith(FOLDER):
         return                            # a folder's settings come with its upload (`own_data.on_images_upload`)
-    if changed == "data" and default_model(DATASET_SHAPES[data]) != default_model(state.trainer.config.shape):
+    if changed == "data" and default_model(DATASET_SHAPES[data]) != default_model(state.config.shape):
         model = None                      # toy <-> image, or another image size: the new data's default network
     if changed != "recipe":
         recipe = None
@@ -58,7 +58,7 @@ def on_loss_change() -> None:
     """A new loss: the settings its paper trained with (its entry's `settings`) come with it, and those
     the old loss had brought go back to what the recipe and dataset give; every other setting stays."""
     ss, state = st.session_state, get()
-    old, new = ss.get(LOSS_SHOWN, state.trainer.config.loss), ss[widget_key("loss")]
+    old, new = ss.get(LOSS_SHOWN, state.config.loss), ss[widget_key("loss")]
     set_widgets({LOSS_SHOWN: new})
     try:
         base = make_config(ss[RECIPE], data=ss[widget_key("data")], model=ss[widget_key("model")], loss=new)
@@ -68,14 +68,14 @@ def on_loss_change() -> None:
 
 
 def apply_in_place(changes: dict) -> None:
-    """Settings that a live run takes between steps (the widgets' recipe becomes the run's); new
-    settings may cure a divergence, so they clear it."""
+    """Settings that a live run takes between steps (the widgets' recipe becomes the run's); the run
+    clears a divergence when its settings change, since new rates may cure it."""
+    from .training import send
+
     state = get()
     state.recipe = st.session_state[RECIPE]
     if changes:
-        state.trainer.update(**changes)
-        if state.status and state.status.diverged:
-            state.status = None
+        send(state.run.update(**changes))
 
 
 def sync_link(cfg: Config) -> None:

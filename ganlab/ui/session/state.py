@@ -1,18 +1,18 @@
 """The tab's state: one `LabState` under one session-state key, its one accessor `get()`, and the
 settings widgets' keys. The only module that writes `st.session_state`; the rest of `ui.session`
-changes the `LabState` that `get()` returns."""
+changes the `LabState` that `get()` returns. The tab's run trains in the background (`ganlab.run`):
+the state holds the `Run`, and pages draw what its snapshots show."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import streamlit as st
-import torch
 
 from ...config import FIELDS, Config
 from ...data import PointCloud
 from ...links import read_link
+from ...run import Run, Snapshot
 from ...trainer import Trainer
 
 KEY = "ganlab"
@@ -26,44 +26,17 @@ def widget_key(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class Status:
-    """Why training is paused. A divergence may be cured by new rates, so changing a setting clears
-    it; any other error (missing data) stays until a new run."""
-    message: str
-    diverged: bool = False
-
-
-@dataclass(frozen=True)
-class Timing:
-    iterations: int
-    train_s: float
-    draw_s: float
-
-
-@dataclass(frozen=True)
-class SlowStep:
-    """One step taken alone ("d" or "g") and the views before and after it (`plots.snapshot`)."""
-    kind: str
-    step: int                  # the trainer's step count after it
-    d_steps: int               # D steps taken alone in the current iteration
-    before: dict
-    after: dict
-
-
-@dataclass(frozen=True)
 class Pin:
-    """A run pinned for comparison: a copy of it at the moment it was pinned, and its view then."""
+    """A run pinned for comparison: a frozen copy of it at the moment it was pinned, and its view then."""
     trainer: Trainer
     view: object               # plots.run_view's figure or image
 
 
 @dataclass
 class LabState:
-    trainer: Trainer
+    run: Run
     recipe: str                                  # the recipe the live run's settings started from
-    status: Status | None = None
-    ips: float | None = None                     # measured iterations/s, sizes the slice per refresh
-    timing: Timing | None = None                 # of the last refresh, for the status line
+    error: str | None = None                     # a command the page sent that failed, until the next one
     points: PointCloud | None = None             # an uploaded point set
     points_name: tuple | None = None             # (name, size) of that upload, or ("drawing", n)
     csv_read: tuple | None = None                # (name, size) of the last CSV read
@@ -76,26 +49,34 @@ class LabState:
     pinned: list[Pin] = field(default_factory=list)          # runs beside the live one (links.MAX_PINS)
     pending_pins: list = field(default_factory=list)        # (Config, iterations) from a link, not yet rebuilt
     pin_note: str | None = None                             # why the last pin was refused
-    slow: SlowStep | None = None                 # what the last D step or G step taken alone changed
-    d_score: tuple | None = None                 # (id of the run, its step, evaluate.semi_classifier's result)
+    d_score: tuple | None = None                 # (the run's generation, its step, evaluate.semi_classifier's result)
+
+    def snapshot(self) -> Snapshot:
+        """The run's latest snapshot: a page draws everything that shows the run from one of these."""
+        return self.run.snapshot()
+
+    @property
+    def config(self) -> Config:
+        """The live run's settings."""
+        return self.run.config
+
+    @property
+    def trainer(self) -> Trainer:
+        """A frozen copy of the live run as it is now, to read and draw from; commands go to `run`."""
+        self.run.sync()
+        return self.run.snapshot().view
 
 
 def get() -> LabState:
     """This tab's state; made once per session from the URL (a fresh run, no I/O until it trains)."""
     if KEY not in st.session_state:
-        _leave_a_core_for_the_browser()
         link = read_link(st.query_params.to_dict())
-        st.session_state[KEY] = LabState(Trainer(link.config, device="auto"), link.recipe, notes=link.notes,
+        # The run's worker takes turns with the server's other runs on one core fewer than the
+        # machine has, leaving one to the browser and the views (`ganlab.scheduler`).
+        st.session_state[KEY] = LabState(Run(Trainer(link.config, device="auto")), link.recipe, notes=link.notes,
                                          pending_pins=link.pins)
         sync_widgets_from(link.config, link.recipe)
     return st.session_state[KEY]
-
-
-def _leave_a_core_for_the_browser() -> None:
-    """The browser drawing the charts runs on the same machine as the trainer. With every core
-    given to torch's OpenMP pool, its spinning threads fight the browser and a 2-core CPU trains
-    several times slower (README, "Responsiveness"); one core fewer avoids that."""
-    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
 
 
 # ------------------------------------------------------------------ the widgets' keys

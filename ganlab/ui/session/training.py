@@ -1,68 +1,60 @@
-"""Training the live run from the app: a slice of iterations, one iteration, or one D or G step
-alone; and what is measured of it (the speed that sizes the next slice, D's test score). An error
-pauses training with a `Status` instead of raising."""
+"""The page's commands to the live run, each waited for (briefly) so that the rerun a click causes
+draws the run after it: play, pause, one iteration, one D or G step alone. The run trains in its
+own thread (`ganlab.run`); a command it refuses or that fails shows as a line on the page."""
 
 from __future__ import annotations
 
-from ...errors import DivergenceError, GanlabError
-from .state import SlowStep, Status, Timing, get
+from concurrent.futures import Future, TimeoutError
+
+from .state import get, set_widgets
+
+WAIT_S = 30.0    # the longest a click waits for its command; a load or a new MNIST run takes seconds
 
 
-def train(n: int) -> None:
-    """n iterations of the live run; an error pauses training with a status instead of raising."""
+def send(future: Future):
+    """Wait for a command to the run; its result, or None with the error kept for the page."""
     state = get()
     try:
-        state.trainer.step(n)
-    except GanlabError as exc:
-        state.status = Status(str(exc), diverged=isinstance(exc, DivergenceError))
+        result = future.result(WAIT_S)
+    except TimeoutError:
+        state.error = None               # still running: the page shows the run's state meanwhile
+        return None
+    except Exception as exc:             # the run keeps its last good state; the page says why
+        state.error = str(exc)
+        return None
+    state.error = None
+    return result
 
 
-def load_data() -> None:
-    """Load the live run's data; an error (data missing and offline) pauses with a status instead."""
-    state = get()
-    try:
-        state.trainer.load_data()
-    except GanlabError as exc:
-        state.status = Status(str(exc))
+def on_play_toggle() -> None:
+    """The Play toggle: the run plays in the background until paused (or stopped by an error)."""
+    import streamlit as st
+
+    run = get().run
+    send(run.play() if st.session_state.get("playing") else run.pause())
+
+
+def follow_the_run(playing: bool) -> None:
+    """The Play toggle shows what the run does: off when it stopped by itself (an error, no viewer)."""
+    set_widgets({"playing": playing})
 
 
 def step_once() -> None:
-    train(1)
-    get().slow = None
+    send(get().run.step(1))
 
 
 def slow_step(kind: str) -> None:
-    """One D step ("d") or one G step ("g") alone, with the views before and after it."""
-    from ...plots import snapshot
-
-    state = get()
-    trainer = state.trainer
-    try:
-        before = snapshot(trainer)
-        trainer.d_step() if kind == "d" else trainer.g_step()
-    except GanlabError as exc:
-        state.status = Status(str(exc), diverged=isinstance(exc, DivergenceError))
-        return
-    state.slow = SlowStep(kind, trainer.step_count, trainer.pending_d_steps, before, snapshot(trainer))
+    """One D step ("d") or one G step ("g") alone; the run keeps the views before and after it."""
+    run = get().run
+    send(run.d_step() if kind == "d" else run.g_step())
 
 
-def record_speed(iterations: int, seconds: float) -> None:
-    """Smooth the measured speed that sizes the next slice."""
-    state = get()
-    ips = iterations / max(seconds, 1e-6)
-    state.ips = ips if state.ips is None else 0.5 * state.ips + 0.5 * ips
+def record_d_score(snap, result: dict) -> None:
+    """Keep a semi-supervised D's test score (`evaluate.semi_classifier`) of the run at `snap`'s step."""
+    get().d_score = (snap.generation, snap.step, result)
 
 
-def record_timing(timing: Timing) -> None:
-    get().timing = timing
-
-
-def record_d_score(trainer, result: dict) -> None:
-    """Keep a semi-supervised D's test score (`evaluate.semi_classifier`) of `trainer` at its step."""
-    get().d_score = (id(trainer), trainer.step_count, result)
-
-
-def d_score(trainer) -> tuple[int, dict] | None:
-    """(step, result) of the last score of `trainer`; None if there is none, or it was of a run before."""
-    run, step, result = get().d_score or (None, None, None)
-    return (step, result) if result is not None and run == id(trainer) else None
+def d_score(snap) -> tuple[int, dict] | None:
+    """(step, result) of the last score of this run; None if there is none, or it was of a run before."""
+    generation, step, result = get().d_score or (None, None, None)
+    return (step, result) if result is not None and generation == snap.generation else None
