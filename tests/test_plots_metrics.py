@@ -133,18 +133,24 @@ def test_the_manifold_mesh_is_the_image_of_a_regular_z_grid_under_g():
     assert mesh.x[0] == pytest.approx(float(corner[0]), abs=1e-6) and mesh.y[0] == pytest.approx(float(corner[1]), abs=1e-6)
 
 
-def test_a_latent_slice_is_an_image_grid_of_g_over_two_coordinates_of_z():
+def test_a_latent_slice_is_an_image_grid_of_g_over_a_slice_of_z():
     from ganlab import Trainer, make_config
-    from ganlab.latent import prior_quantiles
-    from ganlab.plots import image_grid, latent_slice
+    from ganlab.plots import image_grid, latent_slice, slice_z
 
     t = Trainer(make_config(data="digits", seed=0), device="cpu")
     z = torch.randn(t.config.latent_dim)
     grid = latent_slice(t, z, n=4)
-    q = prior_quantiles(t.config.prior, 4)
-    corner = z.clone()
-    corner[0], corner[1] = q[3], q[0]                    # last row, first column
+    corner = slice_z(z, 4, t.config.prior)[3 * 4]                       # last row, first column
     expected = image_grid(t.sample(z=corner[None]), nrow=1)          # one 8x8 image, no border
     stride = 8 + 2                                                       # a tile and its 2-pixel border
     assert grid.shape[:2] == (4 * stride + 2, 4 * stride + 2)
     assert (grid[2 + 3 * stride:2 + 3 * stride + 8, 2:10] == expected).all()
+
+
+def test_with_z_of_two_dims_the_slice_is_the_priors_quantile_grid():
+    from ganlab.latent import prior_quantiles
+    from ganlab.plots import slice_z
+
+    q = prior_quantiles("normal", 3)
+    zz = slice_z(torch.zeros(2), 3, "normal").reshape(3, 3, 2)
+    assert torch.equal(zz[..., 0], q[:, None].expand(3, 3)) and torch.equal(zz[..., 1], q[None, :].expand(3, 3))

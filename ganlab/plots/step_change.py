@@ -12,8 +12,8 @@ import torch
 from plotly.subplots import make_subplots
 
 from ..metrics import kde_log_density
-from .style import COLORS
-from .toy import d_colour_range, g_arrows, plane_bounds, real_samples
+from .style import COLORS, LEGEND_ABOVE, LEGEND_ROW, d_of, top_margin
+from .toy import d_colour_range, fit_window, g_arrows, plane_bounds, real_samples
 
 SLOW_SAMPLES = 200      # samples followed through one step
 
@@ -48,15 +48,16 @@ def step_change_figure(trainer, kind: str, before: dict, after: dict) -> go.Figu
     segment) from where it was (light) to where it is (dark), with the push G's loss gave it before
     the step (orange): D is unchanged, so the arrows are the whole reason for the move."""
     if trainer.config.data == "gaussian1d":
-        return _step_change_1d(kind, before, after)
+        return _step_change_1d(kind, before, after, d_of(trainer.config.loss))
     zmin, zmax, title = d_colour_range(torch.cat([before["d"], after["d"]]), trainer.config.loss)
     res = int(round(math.sqrt(len(before["grid"]))))
     xs, ys = before["grid"][:res, 0].numpy(), before["grid"][::res, 1].numpy()
+    bounds = (float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1]))     # `plane_bounds`, as `snapshot` drew it
     if kind == "d":
         change = (after["d"] - before["d"]).reshape(res, res).numpy()
         span = max(float(np.abs(change).max()), 1e-6)
-        fig = make_subplots(rows=1, cols=3, shared_yaxes=True,
-                            subplot_titles=("D before the step", "D after", "the change"))
+        fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.03,
+                            subplot_titles=(f"{title} before the step", f"{title} after", "the change"))
         for col, values in ((1, before["d"]), (2, after["d"])):
             fig.add_heatmap(x=xs, y=ys, z=values.reshape(res, res).numpy(), zmin=zmin, zmax=zmax, colorscale="RdBu",
                             opacity=0.75, showscale=col == 1, colorbar=dict(title=title, len=0.8, x=-0.12),
@@ -82,25 +83,26 @@ def step_change_figure(trainer, kind: str, before: dict, after: dict) -> go.Figu
                         marker=dict(size=4, color=COLORS["fake"]))
         for trace in g_arrows(b, before["push"], float(xs[-1] - xs[0])):
             fig.add_trace(trace)
-        fig.update_xaxes(range=[float(xs[0]), float(xs[-1])])
-        fig.update_yaxes(range=[float(ys[0]), float(ys[-1])])
-    fig.update_yaxes(scaleanchor="x")
-    fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.1))
+    fit_window(fig, bounds, 3 if kind == "d" else 1)
+    rows = 1 if kind == "d" else 2                      # G's step: five entries, which wrap a column
+    fig.update_layout(height=420 + LEGEND_ROW * rows, margin=dict(l=10, r=10, t=top_margin(rows, kind == "d"), b=10),
+                      legend=LEGEND_ABOVE)
     return fig
 
 
-def _step_change_1d(kind: str, before: dict, after: dict) -> go.Figure:
-    """The 1-D slow-motion view: D's curve before and after a D step; pg before and after a G step."""
+def _step_change_1d(kind: str, before: dict, after: dict, name: str) -> go.Figure:
+    """The 1-D slow-motion view: D's curve (`name`: `d_of` the loss) before and after a D step; pg
+    before and after a G step."""
     x = before["grid"].squeeze(1)
     fig = go.Figure()
     if kind == "d":
-        fig.add_scatter(x=x.numpy(), y=before["d"].numpy(), name="D before the step",
+        fig.add_scatter(x=x.numpy(), y=before["d"].numpy(), name=f"{name} before the step",
                         line=dict(color=COLORS["d"], dash="dot"))
-        fig.add_scatter(x=x.numpy(), y=after["d"].numpy(), name="D after", line_color=COLORS["d"])
+        fig.add_scatter(x=x.numpy(), y=after["d"].numpy(), name=f"{name} after", line_color=COLORS["d"])
     else:
         for name, snap, style in (("pg before the step", before, dict(color="#a6d8a6", dash="dot")),
                                   ("pg after", after, dict(color=COLORS["fake"]))):
             fig.add_scatter(x=x.numpy(), y=kde_log_density(snap["fake"], before["grid"]).exp().numpy(), name=name,
                             line=style)
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.15))
+    fig.update_layout(height=320 + LEGEND_ROW, margin=dict(l=10, r=10, t=top_margin(), b=10), legend=LEGEND_ABOVE)
     return fig

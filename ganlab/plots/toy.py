@@ -16,7 +16,7 @@ from ..lossdefs import LOSS
 from ..latent import prior_quantiles
 from ..metrics import kde_log_density, optimal_discriminator
 from .images import image_grid
-from .style import COLORS, class_colours
+from .style import COLORS, LEGEND_ABOVE, LEGEND_ROW, class_colours, d_of, top_margin
 
 MESH = 21               # z grid lines per axis of the manifold view
 ARROWS = 150            # generated samples that get an arrow: enough to read the field, few enough to draw fast
@@ -27,13 +27,28 @@ ARROW_MAX = 0.15        # this fraction, so a vanishing push (minimax against a 
 def d_colour_range(values: torch.Tensor, loss: str) -> tuple[float, float, str]:
     """(zmin, zmax, title) of D's heatmap: [0, 1] for a probability; for a least-squares score,
     symmetric about its optimum 1/2; for a critic, about 0. Wide enough for 99 % of the values, so
-    one outlier does not wash the surface out."""
+    one outlier does not wash the surface out. The title is `d_of(loss)`, as the panels' titles are."""
     meaning = LOSS[loss].meaning
     if meaning == "probability":
-        return 0.0, 1.0, "D"
+        return 0.0, 1.0, d_of(loss)
     mid = 0.5 if meaning == "score" else 0.0
     half = max(float(torch.quantile((values - mid).abs(), 0.99)), 0.5 if meaning == "score" else 1e-3)
-    return mid - half, mid + half, "D's score" if meaning == "score" else "critic"
+    return mid - half, mid + half, d_of(loss)
+
+
+def fit_window(fig: go.Figure, bounds: tuple[float, float, float, float], cols: int = 1) -> None:
+    """Every panel of a one-row figure shows exactly the window `bounds` (x0, x1, y0, y1) at equal
+    aspect. Plotly keeps an aspect by widening the longer side's range past the data onto blank
+    paper; `constrain="domain"` shrinks the panel instead. Every axis is tied to the first x axis'
+    scale, so the panels stay the same size side by side."""
+    x0, x1, y0, y1 = bounds
+    fig.update_xaxes(range=[x0, x1], constrain="domain")
+    fig.update_yaxes(range=[y0, y1], constrain="domain")
+    for col in range(1, cols + 1):
+        suffix = "" if col == 1 else str(col)
+        fig.update_layout({f"yaxis{suffix}": dict(scaleanchor="x")})
+        if col > 1:
+            fig.update_layout({f"xaxis{suffix}": dict(scaleanchor="x"), f"yaxis{suffix}": dict(showticklabels=False)})
 
 
 def plane_bounds(trainer, pad: float = 0.25) -> tuple[float, float, float, float]:
@@ -68,17 +83,18 @@ def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool =
     xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
     grid = torch.as_tensor(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2), dtype=torch.float32)
     real, (fake, asked) = real_samples(trainer, n), trainer.sample_labeled(n, seed=0, labels=label)
-    panels = [("D(x)" if asked is None else "D(x, c)", trainer.d_output(grid, label))]
-    zmin, zmax, title = d_colour_range(panels[0][1], trainer.config.loss)
+    loss = trainer.config.loss
+    panels = [(d_of(loss, "x" if asked is None else "x, c"), trainer.d_output(grid, label))]
+    zmin, zmax, _ = d_colour_range(panels[0][1], loss)
     if show_dstar and has_dstar(trainer) and label is None:     # D* of the whole mixture, not of one class
         dstar = optimal_discriminator(trainer.data.log_prob(grid).cpu(), kde_log_density(trainer.sample(1000, seed=1), grid))
         panels.append(("D*(x) = pdata / (pdata + pg)", dstar))
     push = trainer.g_push(fake[:ARROWS], None if asked is None else asked[:ARROWS]) if arrows else None
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[0] for p in panels], shared_yaxes=True)
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[0] for p in panels], horizontal_spacing=0.04)
     for col, (_, values) in enumerate(panels, start=1):
         fig.add_heatmap(x=xs, y=ys, z=values.reshape(resolution, resolution).numpy(), zmin=zmin, zmax=zmax,
                         colorscale="RdBu", opacity=0.75, showscale=col == 1,
-                        colorbar=dict(title=title, len=0.8), row=1, col=col)
+                        colorbar=dict(title=panels[0][0], len=0.8), row=1, col=col)
         for name, pts in (("real", real), ("generated" if asked is None else "generated, by asked class", fake)):
             colour = COLORS["real"] if name == "real" else COLORS["fake"] if asked is None else class_colours(asked)
             fig.add_scatter(x=pts[:, 0].numpy(), y=pts[:, 1].numpy(), mode="markers", name=name,
@@ -88,9 +104,10 @@ def toy2d_figure(trainer, n: int = 500, resolution: int = 60, show_dstar: bool =
         if arrows:
             for trace in g_arrows(fake[:ARROWS], push, x1 - x0):
                 fig.add_trace(trace.update(showlegend=col == 1 and trace.showlegend is not False), row=1, col=col)
-    fig.update_xaxes(range=[x0, x1])
-    fig.update_yaxes(range=[y0, y1], scaleanchor="x")
-    fig.update_layout(height=460, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.08))
+    fit_window(fig, (x0, x1, y0, y1), len(panels))
+    rows = 2 if arrows or manifold or asked is not None else 1      # their entries' words wrap a narrow column
+    fig.update_layout(height=460 + LEGEND_ROW * rows, margin=dict(l=10, r=10, t=top_margin(rows, titles=True), b=10),
+                      legend=LEGEND_ABOVE)
     return fig
 
 
@@ -145,7 +162,7 @@ def figure1(trainer, n: int = 2000, n_lines: int = 25, resolution: int = 300) ->
     d, critic = trainer.d_output(xs), LOSS[trainer.config.loss].meaning == "critic"
     if critic:              # an unbounded critic, drawn on the densities' axis: only its shape counts
         d = (d - d.min()) / (d.max() - d.min()).clamp_min(1e-12)
-    fig.add_scatter(x=x, y=d.numpy(), name="critic, scaled to [0, 1]" if critic else "D(x)",
+    fig.add_scatter(x=x, y=d.numpy(), name=f"{d_of(trainer.config.loss)}, scaled to [0, 1]" if critic else "D(x)",
                     line=dict(color=COLORS["d"], dash="dash"), row=1, col=1)
     if has_dstar(trainer):
         fig.add_scatter(x=x, y=optimal_discriminator(log_pdata, log_pg).numpy(), name="D*(x)",
@@ -161,7 +178,7 @@ def figure1(trainer, n: int = 2000, n_lines: int = 25, resolution: int = 300) ->
     seg_y = np.tile([0.0, 1.0, np.nan], n_lines)
     fig.add_scatter(x=seg_x, y=seg_y, mode="lines", name="x = G(z)", line=dict(color="gray", width=1), row=2, col=1)
     fig.update_yaxes(tickvals=[0, 1], ticktext=["z", "x"], range=[-0.1, 1.1], row=2, col=1)
-    fig.update_layout(height=480, margin=dict(l=10, r=10, t=20, b=10), legend=dict(orientation="h", y=-0.1))
+    fig.update_layout(height=480 + LEGEND_ROW, margin=dict(l=10, r=10, t=top_margin(), b=10), legend=LEGEND_ABOVE)
     return fig
 
 
@@ -181,8 +198,6 @@ def run_view(trainer, n: int = 400):
                         marker=dict(size=3, color="#bbbbbb"))
         fig.add_scatter(x=fake[:, 0].numpy(), y=fake[:, 1].numpy(), mode="markers", name="generated",
                         marker=dict(size=3, color=COLORS["fake"]))
-        x0, x1, y0, y1 = plane_bounds(trainer)
-        fig.update_xaxes(range=[x0, x1])
-        fig.update_yaxes(range=[y0, y1], scaleanchor="x")
+        fit_window(fig, plane_bounds(trainer))
     fig.update_layout(height=280, margin=dict(l=5, r=5, t=5, b=5), showlegend=False)
     return fig

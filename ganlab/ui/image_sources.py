@@ -97,16 +97,23 @@ def z_of(trainer, x: torch.Tensor, steps: int, label=None) -> torch.Tensor:
 
 
 def need_encoder(trainer) -> bool:
-    """True if the generator has an inference net; else say how to get one (and offer to train it)."""
+    """True if the generator has an inference net; else say how to get one (`offer_encoder`'s button)."""
     if trainer.encoder is not None:
         return True
     st.info("This generator has no inference net E: x → z yet (Sec. 7.2). `python -m ganlab encoder CKPT` trains "
-            "one into a checkpoint; the shipped mnist-dcgan.pt has one.")
-    if st.button(f"Train one now ({APP_ENCODER_STEPS:,} steps on G's own samples)", key="train_encoder"):
+            "one into a checkpoint, the shipped mnist-dcgan.pt has one, and the button at the foot of the page "
+            "trains one here.")
+    return False
+
+
+def offer_encoder(trainer) -> None:
+    """A button that trains the generator an inference net, drawn once per page: both endpoints and
+    the completion tab may each need one, and two buttons of one key stop the page."""
+    if trainer.encoder is None and st.button(f"Train an inference net now ({APP_ENCODER_STEPS:,} steps on G's "
+                                             f"own samples)", key="train_encoder"):
         with st.spinner("training the inference net…"):
             session.train_explorer_encoder(trainer, APP_ENCODER_STEPS)
         st.rerun()
-    return False
 
 
 def reconstruction(trainer, x: torch.Tensor, z: torch.Tensor, label=None) -> None:

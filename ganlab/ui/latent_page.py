@@ -14,6 +14,7 @@ from ..errors import GanlabError
 from ..latent import interpolate, z_from_seed
 from . import image_sources, session
 from .checkpoints import list_checkpoints, load_trainer
+from .session.explorer import keep_completion, kept_completion
 
 SOURCES = ("Current run", "A checkpoint in checkpoints/", "Upload a checkpoint")
 N_CANDIDATES = 8
@@ -45,6 +46,7 @@ def render() -> None:
         walk(trainer, label)
     with complete_tab:
         completion(trainer, label)
+    image_sources.offer_encoder(trainer)
 
 
 def walk(trainer, label) -> None:
@@ -82,8 +84,9 @@ def walk(trainer, label) -> None:
         st.image(plots.image_grid(x, nrow=steps), width="stretch", caption=f"the whole path, {name_a} to {name_b}")
         with st.expander("G's manifold: a 2-D slice of z through endpoint A"):
             st.image(plots.latent_slice(trainer, a, label=label), width=480,
-                     caption="z of endpoint A with its first coordinate moved down the rows and its second along "
-                             "the columns, over the prior's 2 %–98 % quantiles: how G lays out that plane of z")
+                     caption=f"endpoint A's z in the centre, turned along two fixed random directions, down the "
+                             f"rows and along the columns, up to {plots.SLICE_REACH:.0f}° to each edge at the same "
+                             f"‖z‖: how G lays out that patch of the sphere where z lives")
     if cfg.classes and cfg.is_image:
         class_views(trainer, a, name_a)
     st.download_button("Export the walk as a GIF", data=lambda: walk_gif(trainer, x), file_name="latent-walk.gif",
@@ -125,20 +128,27 @@ def completion(trainer, label) -> None:
     hide = c1.radio("Hide", (*MASKS, "drawn"), index=1, key="cx_mask", horizontal=True)
     n = c2.slider("Completions", 1, 8, 4, key="cx_n")
     steps = c3.slider("Search steps", 0, 400, 200, step=50, key="cx_steps")
-    shape = trainer.config.shape
+    shape, image = trainer.config.shape, hashlib.sha256(x.numpy().tobytes()).hexdigest()
     try:
         mask = named_mask(hide, shape) if hide != "drawn" else image_sources.drawn_mask(x, shape)
     except GanlabError as exc:
         st.info(str(exc))
-        return
-    given = x * (1 - mask) + 0.5 * mask
-    st.image(plots.image_grid(given[None], nrow=1), width=140, caption="what G sees (grey: hidden)")
-    if st.button("Complete", key="cx_go", type="primary"):
-        with st.spinner("searching z for each completion…"):
-            out = complete(trainer, x[None], mask, n=n, steps=steps, labels=label)[0]
-        st.image(plots.image_grid(out, nrow=n), width="stretch",
-                 caption="each completion keeps the visible pixels and fills the hidden ones from G(z), z searched "
-                         "from its own start near E's guess")
+        mask = None
+    if mask is not None:
+        given = x * (1 - mask) + 0.5 * mask
+        st.image(plots.image_grid(given[None], nrow=1), width=140, caption="what G sees (grey: hidden)")
+        if st.button("Complete", key="cx_go", type="primary"):
+            with st.spinner("searching z for each completion…"):
+                out = complete(trainer, x[None], mask, n=n, steps=steps, labels=label)[0]
+            settings = f"{hide} hidden, {steps} search steps" + ("" if label is None else f", class {label}")
+            keep_completion(trainer, image, (torch.cat([x[None], given[None], out]), settings))
+    kept = kept_completion(trainer, image)      # through any change of the settings above, until the image changes
+    if kept is not None:
+        row, settings = kept
+        st.image(plots.image_grid(row, nrow=len(row)), width="stretch",
+                 caption=f"the image, what G saw ({settings}), then the completions: each completion keeps the "
+                         f"visible pixels and fills the hidden ones from G(z), z searched from its own start near "
+                         f"E's guess")
 
 
 def class_views(trainer, z: torch.Tensor, name: str) -> None:
@@ -168,16 +178,26 @@ def _in_plane(x: torch.Tensor) -> torch.Tensor:
     return x if x.shape[1] == 2 else torch.cat([x, torch.zeros_like(x)], dim=1)
 
 
+def current_run_trainer():
+    """The live run's trainer, as the explorer reads it."""
+    return session.get().trainer
+
+
 def explorer_trainer():
-    """The generator to explore: the live run, a file in checkpoints/, or an upload (kept per session)."""
+    """The generator to explore: the live run, a file in checkpoints/, or an upload (kept per session).
+    Until the live run has trained, the page opens on the checkpoints (the best shipped generator
+    first): an untrained G draws noise."""
+    run, files = current_run_trainer(), list_checkpoints()
+    trained = run is not None and run.step_count > 0
+    session.set_default("lx_source", SOURCES[0] if trained or not files else SOURCES[1])
     source = st.radio("Generator", SOURCES, key="lx_source", horizontal=True)
     if source == SOURCES[0]:
-        trainer = session.get().trainer
-        if trainer.step_count == 0:
+        if run is None:
+            st.info("The current run is not in memory: open the Train page to bring it back, or explore a checkpoint.")
+        elif not trained:
             st.info("The current run has not trained yet: press Play on the Train page, or explore a checkpoint.")
-        return trainer
+        return run
     if source == SOURCES[1]:
-        files = list_checkpoints()
         if not files:
             st.info(f"No checkpoints in {checkpoint_dir()} yet.")
             return None
