@@ -578,3 +578,52 @@ def test_session_state_has_one_writer():
     assert {name: lines for name, lines in pages.items() if lines} == {}
     parts = {p.name: _writes(p, lab_state=False) for p in sorted(session.glob("*.py")) if p.name != "state.py"}
     assert {name: lines for name, lines in parts.items() if lines} == {}
+
+
+def _shown_steps(at) -> dict:
+    """The step each view of the Train page shows: the header, the end of the curves, and the live
+    run's label among the runs compared."""
+    import json
+    import re
+
+    header = next(m.value for m in at.markdown if re.match(r"\*\*step [0-9,]+\*\*", m.value))
+    curves = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "iteration" in c.proto.spec)
+    live = next(m.value for m in at.markdown if m.value.startswith("**live**"))
+    number = lambda text: int(re.search(r"step ([0-9,]+)", text)[1].replace(",", ""))  # noqa: E731
+    return {"header": number(header), "curves": int(max(_last(t.get("x")) for t in curves["data"])),
+            "compare": number(live)}
+
+
+def _last(x) -> float:
+    """The largest x of a Plotly trace as the chart's JSON carries it (a list, or typed binary)."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(x, dict):
+        x = np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"])
+    return max(x) if x is not None and len(x) else 0
+
+
+def test_every_view_shows_one_step_while_playing_after_pausing_and_after_a_slow_step():
+    """Header, curves and the compare panel's label come from one snapshot: they agree on the step at
+    any moment, not only after the run has settled."""
+    import random
+
+    at = app()
+    at.button(key="step").click().run()
+    at.button(key="pin").click().run()                   # the compare panel, with the live run's label
+    at.toggle(key="playing").set_value(True).run()
+    rng = random.Random(0)
+    for _ in range(4):
+        time.sleep(rng.uniform(0.2, 1.5))
+        at.run()                                          # a refresh while the run plays on
+        steps = _shown_steps(at)
+        assert len(set(steps.values())) == 1, steps
+    at.toggle(key="playing").set_value(False).run()
+    steps = _shown_steps(at)
+    assert len(set(steps.values())) == 1 and steps["header"] == trainer(at).step_count, steps
+    for kind in ("d_step", "g_step"):
+        at.button(key=kind).click().run()
+        steps = _shown_steps(at)
+        assert len(set(steps.values())) == 1 and steps["header"] == trainer(at).step_count, (kind, steps)

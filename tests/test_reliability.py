@@ -219,7 +219,9 @@ def test_two_app_sessions_train_separate_runs(tmp_path, monkeypatch):
     for _ in range(3):
         one.button(key="step").click().run()
     two.button(key="step").click().run()
-    t1, t2 = one.session_state["ganlab"].trainer, two.session_state["ganlab"].trainer
+    runs = one.session_state["ganlab"].run, two.session_state["ganlab"].run
+    assert runs[0] is not runs[1]
+    t1, t2 = (run.sync() and run.trainer for run in runs)
     assert t1 is not t2 and t1.G is not t2.G
     assert (t1.config.data, t2.config.data) == ("ring", "grid")
     assert t2.step_count < t1.step_count and t2.step_count > 0

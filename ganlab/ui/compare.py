@@ -16,6 +16,7 @@ def differences(cfg, live) -> str:
 
 
 def compare_panel(trainer) -> None:
+    """The live run (`trainer`, the frozen copy of the snapshot the page draws) beside the pinned ones."""
     state = session.get()
     if state.pending_pins:
         steps = sum(n for _, n in state.pending_pins)
@@ -34,7 +35,8 @@ def compare_panel(trainer) -> None:
     runs = [(labels[0], trainer, None)] + [(labels[i + 1], p.trainer, p.view) for i, p in enumerate(state.pinned)]
     histories = [(label, t.history(max_rows=600), t.config.loss) for label, t, _ in runs if t.step_count]
     if histories:
-        st.plotly_chart(plots.compare_figure(histories), key="compare_curves")
+        st.plotly_chart(plots.compare_figure(histories, smoothing=float(st.session_state.get("smoothing", 0.0))),
+                        key="compare_curves")
     cols = st.columns(len(runs))
     for i, (col, (label, t, view)) in enumerate(zip(cols, runs)):
         with col:

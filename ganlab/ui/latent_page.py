@@ -179,8 +179,8 @@ def _in_plane(x: torch.Tensor) -> torch.Tensor:
 
 
 def current_run_trainer():
-    """The live run's trainer, as the explorer reads it."""
-    return session.get().trainer
+    """The live run as the explorer reads it: a frozen copy of its latest snapshot."""
+    return session.current_run_view()
 
 
 def explorer_trainer():

@@ -38,12 +38,33 @@ def cached_encoding(key: tuple, compute) -> torch.Tensor:
     return state.encodings[key]
 
 
+def current_run_view() -> Trainer | None:
+    """The live run as the explorer sees it: a frozen copy from its snapshot, the same object until the
+    run moves (a step, a new run, an inference net trained), so what is kept per generator (the z
+    found for an image, the last completion) stays across the page's reruns."""
+    state = get()
+    snap = state.run.snapshot()
+    if snap.view is None:                        # freed while nobody watched: bring it back
+        snap = state.run.sync()
+    if snap.view is None:
+        return None
+    key = (snap.generation, snap.step, snap.view.encoder_steps)
+    if state.explorer_view is None or state.explorer_view[0] != key:
+        state.explorer_view = (key, snap.view)
+    return state.explorer_view[1]
+
+
 def train_explorer_encoder(trainer: Trainer, steps: int) -> None:
-    """Give the explorer's generator an inference net (Sec. 7.2), trained on its own samples."""
+    """Give the explorer's generator an inference net (Sec. 7.2), trained on its own samples. The live
+    run's is trained by its worker (`Run.call`), so the run keeps it and saves it with the rest."""
     from ...inference import train_encoder
 
-    train_encoder(trainer, steps, progress=False)
-    get().encodings.clear()
+    state = get()
+    if state.explorer_view is not None and trainer is state.explorer_view[1]:
+        state.run.call(train_encoder, steps, progress=False).result()
+    else:
+        train_encoder(trainer, steps, progress=False)
+    state.encodings.clear()
 
 
 def keep_completion(trainer: Trainer, image: tuple, result) -> None:

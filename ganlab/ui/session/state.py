@@ -42,6 +42,7 @@ class LabState:
     csv_read: tuple | None = None                # (name, size) of the last CSV read
     notes: list[str] = field(default_factory=list)
     explorer: tuple | None = None                # (source key, Trainer) shown by the latent explorer
+    explorer_view: tuple | None = None           # ((generation, step, encoder steps), frozen copy) of the live run
     message: tuple[str, str] | None = None       # ("success" | "error", text) of the last save / load
     encodings: dict = field(default_factory=dict)  # z of real-image endpoints, by (generator, image, steps)
     drawing_note: tuple[str, str] | None = None  # ("success" | "error", text) of the last "Train on these points"
@@ -59,12 +60,6 @@ class LabState:
     def config(self) -> Config:
         """The live run's settings."""
         return self.run.config
-
-    @property
-    def trainer(self) -> Trainer:
-        """A frozen copy of the live run as it is now, to read and draw from; commands go to `run`."""
-        self.run.sync()
-        return self.run.snapshot().view
 
 
 def get() -> LabState:
