@@ -45,8 +45,8 @@ from .trainer import Trainer
 
 SLICE_S = 0.1          # training per slice: how long a command or another run waits for the cores
 MAX_SLICE = 5000       # iterations per slice, whatever the measured speed
-PUBLISH_S = 0.5        # snapshots while playing and watched, at most this often
-WATCHED_S = 5.0        # a run read within this long has a viewer, and gets snapshots while playing
+PUBLISH_S = 1.0        # snapshots while playing and watched, at most this often (`Scheduler.refresh_s` stretches it)
+WATCHED_S = 5.0        # a run read within this long (plus a refresh period) has a viewer, and gets snapshots
 POLL_S = 0.5           # how often an idle worker looks at the clock (idle pause and free)
 
 PLAYING, PAUSED, LOADING, FREED, CLOSED = "playing", "paused", "loading", "freed", "closed"
@@ -261,7 +261,8 @@ class Run:
                 elif self._playing:
                     self._slice()
                     now = time.monotonic()
-                    if now - self._published >= PUBLISH_S and now - self._seen < WATCHED_S:
+                    every = self.scheduler.refresh_s(PUBLISH_S)
+                    if now - self._published >= every and now - self._seen < WATCHED_S + every:
                         self._publish()
                 if self._idle() and self._may_end():
                     return                   # freed: the thread ends; a read starts another to restore

@@ -10,6 +10,9 @@ several labs) share its cores and its memory.
 - **A memory budget.** Each run holds what `memory.training_bytes` estimates for its config; a run
   that would take the server's runs past the budget is refused in one line naming it, and the runs
   already there are untouched.
+- **Refreshes that scale.** Every playing run that someone watches is drawn once per refresh; with
+  more playing runs than cores, each is drawn less often (`refresh_s`), so drawing does not eat the
+  time the runs share.
 - **Idle runs.** A run no view has read for `idle_pause_s` pauses; after `idle_free_s` it is saved
   to a temporary checkpoint and its memory freed (`run.Run` restores it on the next read).
 
@@ -26,6 +29,7 @@ GANLAB_TRAIN_THREADS        torch threads for training                          
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
 import time
@@ -76,6 +80,7 @@ class Scheduler:
         self._holder = None
         self._held: dict[int, int] = {}          # id(run) -> bytes it plans to hold
         self._busy: dict[int, float] = {}        # id(run) -> seconds it has held the cores
+        self._last_turn: dict[int, float] = {}   # id(run) -> when it last took a turn
         self._threads_set = False
 
     # ------------------------------------------------------------ turns
@@ -95,8 +100,20 @@ class Scheduler:
         finally:
             with self._cond:
                 self._busy[id(run)] = self._busy.get(id(run), 0.0) + time.perf_counter() - t0
+                self._last_turn[id(run)] = time.monotonic()
                 self._holder = None
                 self._cond.notify_all()
+
+    def playing(self) -> int:
+        """Runs that trained within the last two seconds."""
+        now = time.monotonic()
+        with self._cond:
+            return sum(1 for t in self._last_turn.values() if now - t < 2.0)
+
+    def refresh_s(self, base: float = 1.0) -> float:
+        """How often a playing run's view is drawn: `base` seconds, longer once more runs play than the
+        machine has cores (eight runs on two cores: every four seconds)."""
+        return base * max(1, math.ceil(self.playing() / (os.cpu_count() or 1)))
 
     def busy_s(self, run) -> float:
         """Seconds `run` has held the cores: its share of the machine, for fairness."""
@@ -128,6 +145,7 @@ class Scheduler:
         with self._cond:
             self._held.pop(id(run), None)
             self._busy.pop(id(run), None)
+            self._last_turn.pop(id(run), None)
 
     def held(self) -> int:
         """Bytes all admitted runs plan to hold."""

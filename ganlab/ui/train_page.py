@@ -218,16 +218,17 @@ def controls() -> None:
 
 # ------------------------------------------------------------------ live view
 def live_view(playing: bool) -> None:
-    st.fragment(run_every=REFRESH_S if playing else None)(_live)(playing)
+    every = scheduler.default().refresh_s(REFRESH_S) if playing else None
+    st.fragment(run_every=every)(_live)(playing, every)
 
 
-def _live(was_playing: bool) -> None:
+def _live(was_playing: bool, every: float | None) -> None:
     """One refresh: one snapshot, everything drawn from it. Drawing never trains, so a refresh takes
     only as long as its figures."""
     state = session.get()
     snap = state.snapshot()
-    if snap.playing != was_playing:
-        st.rerun(scope="app")                 # the run stopped (an error) or started: redraw the controls
+    if snap.playing != was_playing or (every and scheduler.default().refresh_s(REFRESH_S) != every):
+        st.rerun(scope="app")                 # the run stopped or started, or the server's load moved
     st.markdown(header_text(snap), help="the run trains in the background; the header, charts and samples "
                 "below all show the step named here")
     if snap.status:
