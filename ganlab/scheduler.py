@@ -105,10 +105,11 @@ class Scheduler:
                 self._cond.notify_all()
 
     def playing(self) -> int:
-        """Runs that trained within the last two seconds."""
+        """Runs that trained within the last five seconds (long enough that round-robin turns and a
+        slow slice do not make the count, and so the pages' refresh period, flicker)."""
         now = time.monotonic()
         with self._cond:
-            return sum(1 for t in self._last_turn.values() if now - t < 2.0)
+            return sum(1 for t in self._last_turn.values() if now - t < 5.0)
 
     def refresh_s(self, base: float = 1.0) -> float:
         """How often a playing run's view is drawn: `base` seconds, longer once more runs play than the

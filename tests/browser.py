@@ -261,10 +261,13 @@ def classroom_record(out: Path, seconds: float = 60) -> dict:
     import json
 
     with app_server(CLASSROOM_ENV, with_process=True) as (url, proc), chromium() as browser:
+        settle = float(CLASSROOM_ENV["GANLAB_IDLE_FREE_S"]) + 10   # closed tabs' runs play on until they idle
         alone = classroom(browser, url, proc.pid, ["ring"], seconds=20)
+        time.sleep(settle)
         mixed = classroom(browser, url, proc.pid, MIXED, seconds)
+        time.sleep(settle)
         ring = classroom(browser, url, proc.pid, ["ring"] * 8, seconds)
-        time.sleep(40)                                  # past the idle timeouts: every closed tab's run freed
+        time.sleep(settle)                              # past the idle timeouts: every closed tab's run freed
         page = browser.new_context().new_page()
         page.goto(url)
         wait_for_app(page)
