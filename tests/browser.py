@@ -141,6 +141,22 @@ def _machine() -> dict:
     return {"machine": f"{cpu_model()}, {os.cpu_count()} cores", "date": datetime.date.today().isoformat()}
 
 
+def readings_while_playing(browser, url: str, data: str, errors: list | None = None) -> list[dict]:
+    """Open the Train page on `data` in a tab of its own, Play, and take `faded_readings` after 3 s of
+    play; page errors go into `errors`."""
+    page = browser.new_context(viewport={"width": 1500, "height": 1300}).new_page()
+    if errors is not None:
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url + f"/?data={data}")
+    wait_for_app(page)
+    toggle_play(page)
+    page.wait_for_timeout(3000)
+    readings = faded_readings(page)
+    toggle_play(page)
+    page.context.close()
+    return readings
+
+
 def faded_record(out: Path, datasets=("ring", "gaussian1d", "digits")) -> dict:
     """`faded_readings` while Play runs on each dataset, one tab at a time."""
     import json
@@ -149,16 +165,10 @@ def faded_record(out: Path, datasets=("ring", "gaussian1d", "digits")) -> dict:
               "command": f"python tests/browser.py --faded {out}", **_machine(), "runs": {}}
     with app_server() as url, chromium() as browser:
         for data in datasets:
-            page = browser.new_context(viewport={"width": 1500, "height": 1300}).new_page()
-            page.goto(url + f"/?data={data}")
-            wait_for_app(page)
-            toggle_play(page)
-            page.wait_for_timeout(3000)
-            readings = faded_readings(page)
-            toggle_play(page)
-            page.context.close()
+            readings = readings_while_playing(browser, url, data)
             record["runs"][data] = {"readings": readings,
-                                    "readings_with_a_faded_chart": sum(1 for r in readings if r["faded"] or r["stale"]),
+                                    "readings_with_a_faded_chart": sum(1 for r in readings if r["faded"]),
+                                    "readings_with_a_stale_element": sum(1 for r in readings if r["stale"]),
                                     "most_charts": max(r["charts"] for r in readings)}
     out.write_text(json.dumps(record, indent=1))
     return record

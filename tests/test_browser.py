@@ -114,7 +114,7 @@ def test_slow_motion_a_pinned_run_and_drawn_points_in_the_browser(tmp_path):
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(url + "/?data=ring")
         wait_for_app(page)
-        page.get_by_text("G's push on its samples").click()
+        page.get_by_text("G's push", exact=True).click()
         for _ in range(3):
             page.get_by_role("button", name="Step", exact=True).click()
             page.wait_for_timeout(400)

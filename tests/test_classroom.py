@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from browser import (CHROMIUM, CLASSROOM_ENV, MIXED, app_server, chromium, classroom, faded_readings, server_line,
-                     toggle_play, wait_for_app)
+from browser import (CHROMIUM, CLASSROOM_ENV, MIXED, app_server, chromium, classroom, readings_while_playing,
+                     server_line, wait_for_app)
 
 pytestmark = [
     pytest.mark.slow,
@@ -20,16 +20,9 @@ pytestmark = [
 
 @pytest.mark.parametrize("data", ["ring", "gaussian1d", "digits"])
 def test_while_play_runs_the_charts_neither_pile_up_nor_stay_greyed(data):
+    errors = []
     with app_server() as url, chromium() as browser:
-        page = browser.new_context(viewport={"width": 1500, "height": 1300}).new_page()
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(url + f"/?data={data}")
-        wait_for_app(page)
-        toggle_play(page)
-        page.wait_for_timeout(3000)
-        readings = faded_readings(page)
-        toggle_play(page)
+        readings = readings_while_playing(browser, url, data, errors)
     own = min(r["charts"] for r in readings)
     # Each refresh replaces the page's charts: never more than one stale copy beside them (a refresh that
     # trained inside the page let 17 pile up), and a chart is drawn greyed in at most a few readings.
