@@ -3,10 +3,9 @@ several labs) share its cores and its memory.
 
 - **Turns.** A playing run trains in short slices, and only one run trains at a time: each slice
   waits its turn in a first-come queue, so runs take turns round-robin. Torch's intra-op pool is
-  process-wide; eight runs each spinning a pool on two cores fight over them (measured: eight app
-  tabs on `ring` got about 50 it/s together where one alone gets 285), while one run at a time on
-  a pool one core smaller than the machine keeps the cores busy and leaves one to the browser and
-  the views.
+  process-wide; eight runs each spinning a pool on two cores spend their time fighting over them,
+  while one run at a time on a pool one core smaller than the machine keeps the cores busy and
+  leaves one to the browser and the views.
 - **A memory budget.** Each run holds what `memory.training_bytes` estimates for its config; a run
   that would take the server's runs past the budget is refused in one line naming it, and the runs
   already there are untouched.
@@ -14,7 +13,7 @@ several labs) share its cores and its memory.
   more playing runs than cores, each is drawn less often (`refresh_s`), so drawing does not eat the
   time the runs share.
 - **Idle runs.** A run no view has read for `idle_pause_s` pauses; after `idle_free_s` it is saved
-  to a temporary checkpoint and its memory freed (`run.Run` restores it on the next read).
+  to a temporary checkpoint and its memory freed (`idle.py`; the run restores it on the next read).
 
 The settings come from the environment, with these defaults:
 
@@ -63,8 +62,14 @@ class Settings:
             if value < 0:
                 raise ConfigError(f"{name}={text} is negative; give 0 or more")
             return value
-        return cls(idle_pause_s=number("GANLAB_IDLE_PAUSE_S", float, cls.idle_pause_s),
-                   idle_free_s=number("GANLAB_IDLE_FREE_S", float, cls.idle_free_s),
+        pause = number("GANLAB_IDLE_PAUSE_S", float, cls.idle_pause_s)
+        free = number("GANLAB_IDLE_FREE_S", float, cls.idle_free_s)
+        if pause == 0:
+            raise ConfigError("GANLAB_IDLE_PAUSE_S=0 would pause every run at once; give the seconds to wait, e.g. 300")
+        if free < pause:
+            raise ConfigError(f"GANLAB_IDLE_FREE_S={free:g} is shorter than GANLAB_IDLE_PAUSE_S={pause:g}: a run is "
+                              "freed only once paused; give a free time at least as long")
+        return cls(idle_pause_s=pause, idle_free_s=free,
                    memory_budget=int(number("GANLAB_MEMORY_BUDGET_MB", float, 0) * 2**20),
                    train_threads=number("GANLAB_TRAIN_THREADS", int, 0))
 
@@ -134,10 +139,11 @@ class Scheduler:
         """Count a run of `cfg` against the budget (replacing what `run` held), or raise ConfigError."""
         need = sum(memory.training_bytes(cfg).values())
         with self._cond:
-            others = sum(b for key, b in self._held.items() if key != id(run))
+            held = [b for key, b in self._held.items() if key != id(run)]
+            others = sum(held)
             if others + need > self.budget:
                 raise ConfigError(
-                    f"the server's memory budget of {size_text(self.budget)} is taken: {len(self._held)} run(s) hold "
+                    f"the server's memory budget of {size_text(self.budget)} is taken: {len(held)} other run(s) hold "
                     f"{size_text(others)} and this one needs {size_text(need)}; close or free a run, or raise "
                     f"GANLAB_MEMORY_BUDGET_MB")
             self._held[id(run)] = need

@@ -4,6 +4,7 @@ that become a status, idle runs paused and freed and brought back to the bit, a 
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -22,11 +23,12 @@ def same_weights(a: Trainer, b: Trainer) -> bool:
 def same_run(a: Trainer, b: Trainer) -> bool:
     """Weights, both optimizers' moments, the stream and the history: everything a resume needs."""
     sa, sb = a.state_dict(), b.state_dict()
-    moments = all(torch.equal(x, y) for k in ("opt_g", "opt_d") for x, y in
-                  zip(_tensors(sa[k]), _tensors(sb[k])))
-    history = all(torch.equal(x, y) for x, y in zip(_tensors(sa["history"]), _tensors(sb["history"])))
-    return same_weights(a, b) and moments and history \
-        and all(torch.equal(x, y) for x, y in zip(_tensors(sa["rng"]), _tensors(sb["rng"])))
+    return same_weights(a, b) and all(same_tensors(sa[k], sb[k]) for k in ("opt_g", "opt_d", "history", "rng"))
+
+
+def same_tensors(a, b) -> bool:
+    xs, ys = list(_tensors(a)), list(_tensors(b))
+    return len(xs) == len(ys) and all(torch.equal(x, y) for x, y in zip(xs, ys))
 
 
 def _tensors(tree):
@@ -91,12 +93,13 @@ def test_a_snapshot_never_changes_and_agrees_with_itself(scheduler):
 
 def test_reading_a_snapshot_never_waits_for_a_training_slice(scheduler):
     run = Run(Trainer(Config(data="ring", seed=0, batch_size=512), device="cpu"), scheduler)
-    run.step(2000)                      # one long command, many times a slice
+    long = run.step(2000)               # one long command, many times a slice
     time.sleep(0.05)
     t0 = time.perf_counter()
     for _ in range(100):
         run.snapshot()
     assert (time.perf_counter() - t0) / 100 < 0.005
+    assert not long.done()              # the reads were answered while it trained
     run.close()
 
 
@@ -107,7 +110,7 @@ def test_a_divergence_becomes_the_status_and_new_settings_cure_it(scheduler):
     wait_until(lambda: run.snapshot().status)
     snap = run.snapshot()
     assert snap.diverged and not snap.playing and "NaN/inf" in snap.status
-    assert run._thread.is_alive()
+    assert run.working
     good = snap.step
     assert run.step(5).result() is None and run.sync().step == good      # ignored while the status stands
     run.update(lr_g=1e-3, lr_d=1e-3).result()
@@ -128,7 +131,7 @@ def test_a_failing_command_leaves_the_run_as_it_was(scheduler):
         run.update(latent_dim=7).result()                                # structural: refused by name
     snap = run.snapshot()
     assert snap.status is None and "latent_dim" in snap.note and snap.step == 3
-    assert run.step(2).result()["step"] == 5 and run._thread.is_alive()
+    assert run.step(2).result()["step"] == 5 and run.working
     run.close()
 
 
@@ -152,17 +155,18 @@ def test_an_unwatched_run_pauses_then_is_freed_and_comes_back_to_the_bit():
     cfg = Config(data="ring", seed=2)
     run = Run(Trainer(cfg, device="cpu"), scheduler)
     run.play()
-    wait_until(lambda: run._snapshot.state == PAUSED and run._snapshot.step > 0)    # not read: nobody watches
-    assert "nobody watched" in run._snapshot.note
-    wait_until(lambda: run._snapshot.state == FREED)
-    assert run.trainer is None and scheduler.runs() == 0 and run._snapshot.view is None
-    step = run._snapshot.step
+    wait_until(lambda: run.peek().state == PAUSED and run.peek().step > 0)    # not read: nobody watches
+    assert "nobody watched" in run.peek().note
+    wait_until(lambda: run.peek().state == FREED)
+    assert run.trainer is None and scheduler.runs() == 0 and run.peek().view is None
+    step = run.peek().step
     run.snapshot()                                                     # a viewer again: it restores
+    restored = run.call(lambda trainer: trainer).result()              # (it may be freed again after)
     snap = run.sync()
-    assert snap.state == PAUSED and snap.step == step and scheduler.runs() == 1
+    assert snap.state in (PAUSED, FREED) and snap.step == step and restored.step_count == step
     alone = Trainer(cfg, device="cpu")
     alone.step(step)
-    assert same_run(run.trainer, alone)
+    assert same_run(restored, alone)
     run.close()
 
 
@@ -187,7 +191,7 @@ def test_playing_runs_share_the_cores_fairly():
     for run in runs:
         run.play()
     time.sleep(3.0)
-    busy = [scheduler.busy_s(run) for run in runs]        # seconds each held the cores
+    busy = [run.busy_s for run in runs]        # seconds each held the cores
     for run in runs:
         run.pause()
     assert all(run.sync().step > 0 for run in runs)
@@ -200,15 +204,92 @@ def test_playing_runs_share_the_cores_fairly():
 def test_settings_from_the_environment_are_checked():
     assert Settings.from_env({"GANLAB_IDLE_PAUSE_S": "5", "GANLAB_MEMORY_BUDGET_MB": "100"}) == \
         Settings(idle_pause_s=5.0, memory_budget=100 * 2**20)
-    with pytest.raises(ConfigError, match="GANLAB_IDLE_FREE_S"):
-        Settings.from_env({"GANLAB_IDLE_FREE_S": "soon"})
+    for env, says in [({"GANLAB_IDLE_FREE_S": "soon"}, "not a number"), ({"GANLAB_IDLE_PAUSE_S": "-1"}, "negative"),
+                      ({"GANLAB_IDLE_PAUSE_S": "0"}, "pause every run at once"),
+                      ({"GANLAB_IDLE_PAUSE_S": "60", "GANLAB_IDLE_FREE_S": "30"}, "shorter than GANLAB_IDLE_PAUSE_S")]:
+        with pytest.raises(ConfigError, match=says) as refused:
+            Settings.from_env(env)
+        assert "\n" not in str(refused.value)
+
+
+def test_closing_a_playing_run_answers_every_waiting_command_and_ends_its_thread(scheduler):
+    run = Run(Trainer(Config(data="ring", seed=0), device="cpu"), scheduler)
+    run.play()
+    wait_until(lambda: run.peek().step > 0 or run.trainer.step_count > 0)
+    waiting = [run.step(500) for _ in range(5)]
+    run.close()
+    assert all(f.done() for f in waiting) and not run.working and scheduler.runs() == 0
+    assert run.snapshot().state == "closed" and run.play().result() is None
+
+
+def test_a_painter_that_fails_draws_nothing_and_training_goes_on(scheduler):
+    run = Run(Trainer(Config(data="ring", seed=0), device="cpu"), scheduler)
+
+    def broken(view):
+        raise ValueError("a bug in a figure")
+    run.paint("k", broken)
+    assert run.step(5).result()["step"] == 5
+    snap = run.snapshot()
+    assert snap.drawn is None and snap.status is None and snap.step == 5
+    run.paint("k", lambda view: view.step_count)
+    run.step(3).result()
+    assert run.snapshot().drawn == ("k", 8)
+    run.close()
+
+
+def test_a_run_that_cannot_be_freed_stays_in_memory_and_says_why(monkeypatch):
+    scheduler = Scheduler(Settings(idle_pause_s=0.2, idle_free_s=0.4))
+    run = Run(Trainer(Config(data="ring", seed=0), device="cpu"), scheduler)
+
+    tried = []
+
+    def disk_full(self, path, **extra):
+        tried.append(Path(path))
+        with open(path, "wb") as f:
+            f.write(b"partial")
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(Trainer, "save", disk_full)
+    run.step(5).result()
+    wait_until(lambda: "could not free" in (run.peek().note or ""))
+    snap = run.peek()
+    assert snap.state == PAUSED and snap.view is not None and run.trainer is not None and scheduler.runs() == 1
+    assert "No space left" in snap.note and tried and not any(p.exists() for p in tried)
+    monkeypatch.undo()
+    assert run.step(2).result()["step"] == 7
+    run.close()
+
+
+def test_a_freed_run_comes_back_on_its_device_reading_its_data_from_the_same_place(tmp_path):
+    scheduler = Scheduler(Settings(idle_pause_s=0.2, idle_free_s=0.4))
+    run = Run(Trainer(Config(data="ring", seed=0), device="cpu", data_root=tmp_path), scheduler)
+    run.step(4).result()
+    wait_until(lambda: run.peek().state == FREED)
+    run.snapshot()
+    snap = run.sync()
+    assert snap.state == PAUSED and snap.step == 4
+    assert run.trainer.data_root == tmp_path and run.trainer.device.type == "cpu"
+    run.close()
+
+
+def test_a_long_step_command_takes_turns_with_a_playing_run():
+    scheduler = Scheduler(Settings(idle_pause_s=3600, idle_free_s=3600))
+    long_run = Run(Trainer(Config(data="ring", seed=0, batch_size=512), device="cpu"), scheduler)
+    player = Run(Trainer(Config(data="ring", seed=1), device="cpu"), scheduler)
+    player.play()
+    wait_until(lambda: player.trainer.step_count > 0)
+    long = long_run.step(1500)
+    before = player.trainer.step_count
+    wait_until(lambda: player.trainer.step_count > before + 50 or long.done(), timeout=120)
+    assert not long.done(), "the playing run waited for the whole command"
+    assert long.result()["step"] == 1500
+    for run in (long_run, player):
+        run.close()
 
 
 def test_a_closed_run_takes_no_commands_and_holds_no_thread(scheduler):
     run = Run(Trainer(Config(data="ring", seed=0), device="cpu"), scheduler)
-    thread = run._thread
     run.close()
-    assert not thread.is_alive() and run.trainer is None and scheduler.runs() == 0
+    assert not run.working and run.trainer is None and scheduler.runs() == 0
     assert run.step(3).result() is None and run.snapshot().state == "closed"
 
 

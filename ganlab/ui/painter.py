@@ -2,8 +2,8 @@
 
 A page element is marked stale from the moment its refresh starts until the refresh sends it again,
 and the browser greys stale elements; figures computed inside the refresh (D on a grid, samples, the
-curves) kept the page's elements stale for 70–180 ms of every second. Drawn with the snapshot, the
-refresh only sends what is ready. No Streamlit here: this runs in the run's worker thread.
+curves) would keep the page's elements stale, greyed, for as long as they take. Drawn with the
+snapshot, the refresh only sends what is ready. No Streamlit here: this runs in the run's worker thread.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ compared) is drawn from one snapshot per refresh, so it all shows one step."""
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from .. import evaluate, plots, scheduler
@@ -15,7 +17,7 @@ from ..errors import GanlabError, size_text
 from ..imagefolder import MAX_ZIP_BYTES
 from ..lossdefs import LOSS, MEANINGS
 from ..recipes import RECIPES
-from ..run import FREED, LOADING, Snapshot
+from ..run import Snapshot
 from . import session
 from .checkpoints import checkpoint_section
 from .compare import compare_panel
@@ -30,9 +32,14 @@ DATA_SHOWN = {session.MY_IMAGES: "my images (a zip of PNG/JPEG)"}
 def render() -> None:
     state = session.get()
     snap = state.snapshot()
-    if snap.state in (FREED, LOADING):
+    if snap.view is None:
         with st.spinner("bringing the run back…"):
-            snap = state.run.sync()
+            snap = state.settled_snapshot()
+    if snap.view is None:                         # a slow disk: say so, and look again in a moment
+        st.info("The run is coming back from where it was saved while nobody watched; this page shows it "
+                "as soon as it is ready.")
+        time.sleep(1.0)
+        st.rerun()
     session.follow_the_run(snap.playing)          # the toggle shows what the run does
     session.ensure_widget_state()
     link_notes()

@@ -43,9 +43,7 @@ def current_run_view() -> Trainer | None:
     run moves (a step, a new run, an inference net trained), so what is kept per generator (the z
     found for an image, the last completion) stays across the page's reruns."""
     state = get()
-    snap = state.run.snapshot()
-    if snap.view is None:                        # freed while nobody watched: bring it back
-        snap = state.run.sync()
+    snap = state.settled_snapshot()              # freed while nobody watched: brought back first
     if snap.view is None:
         return None
     key = (snap.generation, snap.step, snap.view.encoder_steps)

@@ -5,6 +5,7 @@ the state holds the `Run`, and pages draw what its snapshots show."""
 
 from __future__ import annotations
 
+from concurrent.futures import TimeoutError
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -55,6 +56,17 @@ class LabState:
     def snapshot(self) -> Snapshot:
         """The run's latest snapshot: a page draws everything that shows the run from one of these."""
         return self.run.snapshot()
+
+    def settled_snapshot(self, wait_s: float = 30.0) -> Snapshot:
+        """The latest snapshot, after waiting up to `wait_s` for a run freed while nobody watched to
+        come back (its `view` is still None if it has not)."""
+        snap = self.run.snapshot()
+        if snap.view is None:
+            try:
+                snap = self.run.sync(wait_s)
+            except TimeoutError:             # still loading: the page says so and looks again
+                snap = self.run.snapshot()
+        return snap
 
     @property
     def config(self) -> Config:
