@@ -125,11 +125,11 @@ FADED = """() => {
 def faded_readings(page, readings: int = 20, every_ms: int = 500) -> list[dict]:
     """While Play runs: the elements Streamlit marks stale (an element a rerun under way has not
     re-sent yet, drawn greyed), the charts drawn with an opacity below 1 (themselves or an ancestor),
-    and the number of charts, sampled `readings` times `every_ms` apart."""
+    the number of charts and the step the header shows, sampled `readings` times `every_ms` apart."""
     counts = []
     for _ in range(readings):
         page.wait_for_timeout(every_ms)
-        counts.append(page.evaluate(FADED))
+        counts.append({**page.evaluate(FADED), "step": step_count(page)})
     return counts
 
 

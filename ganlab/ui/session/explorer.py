@@ -65,12 +65,12 @@ def train_explorer_encoder(trainer: Trainer, steps: int) -> None:
     state.encodings.clear()
 
 
-def keep_completion(trainer: Trainer, image: tuple, result) -> None:
-    """Keep `result`, the last completion of the image named by `image` under `trainer`'s generator."""
+def keep_completion(trainer: Trainer, image: str, result) -> None:
+    """Keep `result`, the last completion of the image named by `image` (a digest of its pixels) under `trainer`'s generator."""
     _completions[trainer] = (image, trainer.step_count, result)
 
 
-def kept_completion(trainer: Trainer, image: tuple):
+def kept_completion(trainer: Trainer, image: str):
     """The completion kept for this image under this generator as it is now, or None: a new image,
     another generator, or the same run trained further, each drops it; the completion's own settings
     (the mask, how many, how long a search) do not."""
