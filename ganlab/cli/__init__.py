@@ -11,12 +11,13 @@
     python -m ganlab complete checkpoints/mnist-dcgan.pt --images x.npy --mask bottom --n 4 --out c.png
     python -m ganlab classifier --data mnist --out checkpoints/classifier-mnist.pt
     python -m ganlab time-to-good --model dcgan-deep --precision bf16 --budget 300
+    python -m ganlab study run ring-k --data ring --trials 24 --steps 1500 --space "k=1..5 loss=nonsat|hinge"
 
 Training flags are generated from the fields of `Config`, so the CLI, the app and the library
 cannot drift apart. Every user error ends as one line on stderr and exit code 1, no traceback.
 
 One module per family of commands (`train`, `sampling`, `evaluation`, `classifier`, `bench`,
-`fields`) over `core` (the parser and the flags they share); `commands` holds the table of them,
+`fields`, `study`) over `core` (the parser and the flags they share); `commands` holds the table of them,
 the files each writes and reads, and `main`.
 """
 

@@ -9,7 +9,7 @@ import sys
 from ..data import check_data_root
 from ..errors import GanlabError
 from ..outputs import check_input, check_output
-from . import bench, classifier, evaluation, fields, sampling, train
+from . import bench, classifier, evaluation, fields, sampling, study, train
 from .core import Parser
 
 # Each command: (how its parser is built, what runs it), in the order --help lists them.
@@ -19,7 +19,8 @@ TABLE = {"train": (train.add_train, train.cmd_train), "sample": (sampling.add_sa
          "bench": (bench.add_bench, bench.cmd_bench), "semi": (evaluation.add_semi, evaluation.cmd_semi),
          "encoder": (sampling.add_encoder, sampling.cmd_encoder), "encode": (sampling.add_encode, sampling.cmd_encode),
          "complete": (sampling.add_complete, sampling.cmd_complete), "fields": (fields.add_fields, fields.cmd_fields),
-         "time-to-good": (evaluation.add_time_to_good, evaluation.cmd_time_to_good)}
+         "time-to-good": (evaluation.add_time_to_good, evaluation.cmd_time_to_good),
+         "study": (study.add_study, study.cmd_study)}
 COMMANDS = {name: run for name, (_, run) in TABLE.items()}
 
 # Every file a command writes (its flag's dest) and the endings it writes, checked before any work.

@@ -1,0 +1,3 @@
+from ganlab.ui.studies_page import render
+
+render()
