@@ -56,9 +56,10 @@ class Lab(w.VBox):
     def __init__(self, run: Run):
         self.run = run
         self._stop, self._wake = threading.Event(), threading.Event()
-        self._draw_lock = threading.RLock()          # one drawing at a time (the thread's, or a test's `refresh`)
+        self._draw_lock = threading.Lock()      # one drawing at a time (the thread's, or a test's `refresh`)
         self._quiet = threading.local()         # set while the lab itself moves a control: no command then
         self._in_flight = 0                     # commands sent and not done: the controls wait to follow the run
+        self._count_lock = threading.Lock()     # guards `_in_flight` (a command's Future is done in the worker)
         self._asked: Config | None = None       # the settings a pending structural change asks for
         self._seen_version = -1
         self._shown: Config | None = None
@@ -114,7 +115,7 @@ class Lab(w.VBox):
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            playing = self._seen_version >= 0 and self.run.snapshot().playing if self.watched else False
+            playing = self.watched and self.run.snapshot().playing
             woken = self._wake.wait(REFRESH_S if playing else IDLE_S)
             self._wake.clear()
             if self._stop.is_set():
@@ -162,11 +163,11 @@ class Lab(w.VBox):
         """Note a command in flight until its Future is done, then draw what it did at once."""
         if future is None:
             return
-        with self._draw_lock:
+        with self._count_lock:
             self._in_flight += 1
 
         def done(_):
-            with self._draw_lock:
+            with self._count_lock:
                 self._in_flight -= 1
             self._wake.set()
         future.add_done_callback(done)
