@@ -31,8 +31,9 @@ def argv_for(command: str, flag: str, path: str, tmp_path) -> list[str]:
     base = {"train": ["train", "--data", "ring", "--steps", "1000000"], "sample": ["sample", ckpt],
             "classifier": ["classifier", "--data", "mnist"], "time-to-good": ["time-to-good"],
             "encoder": ["encoder", ckpt], "encode": ["encode", ckpt, "--images", images],
-            "complete": ["complete", ckpt, "--images", images, "--mask", "top"]}[command]
-    needed = {"sample": ["--out", str(tmp_path / "ok.npy")], "time-to-good": [], "encoder": []}
+            "complete": ["complete", ckpt, "--images", images, "--mask", "top"],
+            "directions": ["directions", ckpt, "--judge"]}[command]
+    needed = {"sample": ["--out", str(tmp_path / "ok.npy")], "time-to-good": [], "encoder": [], "directions": []}
     rest = [] if flag == "--out" else needed.get(command, ["--out", str(tmp_path / "ok.npy")])
     return [*base, *rest, flag, path]
 
@@ -232,7 +233,8 @@ def read_argv(command: str, dest: str, path: str, runs, tmp_path) -> list[str]:
     np.save(tmp_path / "ok.npy", np.zeros((2, 1, 8, 8), np.float32))
     argv = {"train": ["train", "--steps", "1"], "sample": ["sample"], "eval": ["eval"], "semi": ["semi", "--labels", "10"],
             "encoder": ["encoder"], "encode": ["encode", "--images", str(tmp_path / "ok.npy")],
-            "complete": ["complete", "--mask", "top", "--images", str(tmp_path / "ok.npy")]}[command]
+            "complete": ["complete", "--mask", "top", "--images", str(tmp_path / "ok.npy")],
+            "directions": ["directions"]}[command]
     out = {"train": ".pt", "sample": ".npy", "encoder": ".pt", "encode": ".npy", "complete": ".npy"}.get(command)
     argv += ["--out", str(tmp_path / f"out{out}")] if out else []
     if dest == "checkpoint":

@@ -284,7 +284,7 @@ def base_argv(command: str, pool: dict) -> list[str]:
             "complete": ["complete", pool["good"], "--images", pool["images"], "--mask", "top", "--refine", "0",
                          *out("c.npy")],
             "classifier": ["classifier", "--data", "mnist", *out("k.pt")], "time-to-good": ["time-to-good", "--budget", "1"],
-            "bench": ["bench"], "fields": ["fields"]}[command]
+            "bench": ["bench"], "fields": ["fields"], "directions": ["directions", pool["good"]]}[command]
 
 
 def path_slots() -> dict[str, dict[str, tuple[str, ...]]]:
@@ -305,8 +305,8 @@ def path_slots() -> dict[str, dict[str, tuple[str, ...]]]:
 
 # Text options that are not paths the command fuzzer gives out: names from a list, and two that are
 # names or paths, checked elsewhere (data's folder:PATH by the image-folder fuzzer, complete's --mask
-# M.npy by tests/test_inference.py).
-NOT_PATHS = {"device", "model", "cond", "prior", "optimizer", "loss", "precision", "data", "mask"}
+# M.npy by tests/test_inference.py), and sample's --move and --keep, which name directions.
+NOT_PATHS = {"device", "model", "cond", "prior", "optimizer", "loss", "precision", "data", "mask", "move", "keep"}
 
 
 def test_the_command_fuzzer_knows_every_command_and_every_path():
@@ -316,8 +316,9 @@ def test_the_command_fuzzer_knows_every_command_and_every_path():
 
     slots = path_slots()
     assert set(slots) == set(COMMANDS)
-    # fields takes no path; every other command takes at least one, and the fuzzer gives each a wrong one.
-    assert [c for c, s in slots.items() if not s] == ["fields"]
+    # fields takes no path, study a name and a storage URL (its own tests give it wrong ones); every
+    # other command takes at least one path, and the fuzzer gives each a wrong one.
+    assert sorted(c for c, s in slots.items() if not s) == ["fields", "study"]
     # A new text option is either a path with its slot (cli.INPUTS / OUTPUTS) or named above.
     subparsers = next(a for a in build_parser()._actions if a.dest == "command").choices
     for command, parser in subparsers.items():

@@ -9,7 +9,7 @@ import sys
 from ..data import check_data_root
 from ..errors import GanlabError
 from ..outputs import check_input, check_output
-from . import bench, classifier, evaluation, fields, sampling, study, train
+from . import bench, classifier, directions, evaluation, fields, sampling, study, train
 from .core import Parser
 
 # Each command: (how its parser is built, what runs it), in the order --help lists them.
@@ -20,20 +20,23 @@ TABLE = {"train": (train.add_train, train.cmd_train), "sample": (sampling.add_sa
          "encoder": (sampling.add_encoder, sampling.cmd_encoder), "encode": (sampling.add_encode, sampling.cmd_encode),
          "complete": (sampling.add_complete, sampling.cmd_complete), "fields": (fields.add_fields, fields.cmd_fields),
          "time-to-good": (evaluation.add_time_to_good, evaluation.cmd_time_to_good),
+         "directions": (directions.add_directions, directions.cmd_directions),
          "study": (study.add_study, study.cmd_study)}
 COMMANDS = {name: run for name, (_, run) in TABLE.items()}
 
 # Every file a command writes (its flag's dest) and the endings it writes, checked before any work.
 OUTPUTS = {"train": {"out": (".pt",)}, "sample": {"out": (".npy", ".png"), "out_labels": (".npy",)},
            "classifier": {"out": (".pt",)}, "time-to-good": {"out": (".pt",), "json": (".json",)},
-           "encoder": {"out": (".pt",)}, "encode": {"out": (".npy",)}, "complete": {"out": (".npy", ".png")}}
+           "encoder": {"out": (".pt",)}, "encode": {"out": (".npy",)}, "complete": {"out": (".npy", ".png")},
+           "directions": {"json": (".json",)}}
 
 # Every file a command reads (its flag's dest) and what it holds, checked as the outputs are; a data
 # root is checked where it is given (it need not exist: MNIST and the like are downloaded into it).
 INPUTS = {"train": {"resume": "checkpoint"}, "sample": {"checkpoint": "checkpoint", "z": "--z"},
           "eval": {"checkpoint": "checkpoint", "classifier": "classifier"}, "semi": {"checkpoint": "checkpoint"},
           "encoder": {"checkpoint": "checkpoint"}, "encode": {"checkpoint": "checkpoint", "images": "--images"},
-          "complete": {"checkpoint": "checkpoint", "images": "--images"}}
+          "complete": {"checkpoint": "checkpoint", "images": "--images"},
+          "directions": {"checkpoint": "checkpoint", "classifier": "classifier"}}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,6 +4,7 @@ hidden part of an image filled from G); with the .npy reading and writing they s
 
     python -m ganlab sample checkpoints/ring.pt --n 2500 --seed 0 --out ring.npy
     python -m ganlab sample checkpoints/mnist-cond.pt --n 64 --label 7 --out sevens.png
+    python -m ganlab sample checkpoints/mnist-dcgan.pt --n 16 --move ink=1.5 --keep class --out bold.png
     python -m ganlab encode checkpoints/mnist-dcgan.pt --images x.npy --refine 100 --out z.npy
     python -m ganlab complete checkpoints/mnist-dcgan.pt --images x.npy --mask bottom --n 4 --out c.png
 """
@@ -23,6 +24,7 @@ from ..errors import ConfigError
 from ..outputs import check_output, check_space
 from ..trainer import Trainer
 from .core import add_device, check_range
+from .directions import add_move_flags, moved_z
 
 
 def add_sample(sub) -> None:
@@ -36,6 +38,7 @@ def add_sample(sub) -> None:
     sample.add_argument("--z", help=".npy file of noise vectors (N, latent_dim), e.g. from `encode`: one sample each")
     sample.add_argument("--out", required=True, help=".npy file: (N, d) for toy data, (N, C, H, W) in [0, 1] for images; "
                         "or a .png grid of image samples")
+    add_move_flags(sample)
     add_device(sample)
 
 
@@ -97,6 +100,7 @@ def cmd_sample(args) -> int:
         if args.n is not None and args.n != len(z):
             raise ConfigError(f"--n {args.n} and --z with {len(z)} rows disagree; drop --n (one sample per row)")
     n = len(z) if z is not None else args.n or 64
+    z = moved_z(args, trainer, n, z)
     # What the files and the memory take, before anything is drawn.
     outputs = {"--out": (args.out, sampling.npy_bytes((n,), sampling.file_bytes_per_sample(cfg, png, labels=False)))}
     if args.out_labels:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
 
 import streamlit as st
 import torch
 
-from .. import plots
+from .. import directions, plots
 from ..checkpoint import checkpoint_dir
 from ..data import class_names
 from ..errors import GanlabError
@@ -15,6 +16,7 @@ from ..latent import interpolate, z_from_seed
 from . import image_sources, session
 from .checkpoints import list_checkpoints, load_trainer
 from .session.explorer import keep_completion, kept_completion
+from .steer import steer_tab
 
 SOURCES = ("Current run", "A checkpoint in checkpoints/", "Upload a checkpoint")
 N_CANDIDATES = 8
@@ -41,9 +43,11 @@ def render() -> None:
     if not cfg.is_image:
         walk(trainer, label)
         return
-    walk_tab, complete_tab = st.tabs(["Walk", "Complete a masked image (Sec. 7.3)"])
+    walk_tab, steer, complete_tab = st.tabs(["Walk", "Steer (directions in z)", "Complete a masked image (Sec. 7.3)"])
     with walk_tab:
         walk(trainer, label)
+    with steer:
+        steer_tab(trainer, label, endpoint)
     with complete_tab:
         completion(trainer, label)
     image_sources.offer_encoder(trainer)
@@ -206,15 +210,24 @@ def explorer_trainer():
         first = names.index(best) if best else 0
         choice = st.selectbox("Checkpoint", files, index=first, key="lx_file", format_func=lambda p: p.name)
         key = ("file", str(choice), choice.stat().st_mtime_ns)
-        loader = lambda: load_trainer(choice)  # noqa: E731
+        loader = lambda: with_directions(choice)  # noqa: E731
     else:
         upload = st.file_uploader("Checkpoint (.pt)", type=["pt"], key="lx_upload")
         if upload is None:
             return None
         key = ("upload", hashlib.sha256(upload.getvalue()).hexdigest())
-        loader = lambda: load_trainer(upload)  # noqa: E731
+        loader = lambda: with_directions(upload)  # noqa: E731
     try:
         return session.explorer_generator(key, loader)
     except GanlabError as exc:
         st.error(str(exc))
         return None
+
+
+def with_directions(source):
+    """A checkpoint's generator, with the named directions its file keeps (`ganlab.directions`)."""
+    trainer = load_trainer(source)
+    if trainer.config.is_image:
+        file = io.BytesIO(source.getvalue()) if hasattr(source, "getvalue") else source
+        session.keep_directions(trainer, directions.read(file))
+    return trainer

@@ -18,7 +18,8 @@ keys), `settings` (widgets <-> config, in-place changes, the link), `runs` (whic
 them through this package, as `session.step_once()`.
 """
 
-from .explorer import cached_encoding, current_run_view, explorer_generator, train_explorer_encoder
+from .explorer import (cached_encoding, current_run_view, directions_of, explorer_generator, keep_directions,
+                       train_explorer_encoder)
 from .own_data import IMAGES_ZIP, on_images_upload, set_points, use_drawn_points
 from .pins import pin_current, rebuild_pins, unpin
 from .runs import adopt, confirm_new_run, keep_current_run, new_seed_run, reset_run, start_run
@@ -35,4 +36,5 @@ __all__ = ["KEY", "RECIPE", "LOSS_SHOWN", "MY_IMAGES", "IMAGES_ZIP", "widget_key
            "start_run", "confirm_new_run", "keep_current_run", "reset_run", "new_seed_run", "adopt",
            "send", "on_play_toggle", "follow_the_run", "step_once", "slow_step", "record_d_score", "d_score", "set_points", "on_images_upload", "use_drawn_points",
            "pin_current", "unpin", "rebuild_pins", "set_message", "take_message", "take_notes",
-           "explorer_generator", "cached_encoding", "train_explorer_encoder", "current_run_view"]
+           "explorer_generator", "cached_encoding", "train_explorer_encoder", "current_run_view", "directions_of",
+           "keep_directions"]

@@ -17,6 +17,9 @@ MAX_ENCODINGS = 32           # z kept per tab before the cache starts over
 # it goes when the tab loads another one or closes, and a tab sees only its own (each tab loads its
 # own generator).
 _completions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# The named directions in z of each generator the explorer shows (read from its file, or found on
+# request), held the same way.
+_directions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def explorer_generator(key: tuple, loader) -> Trainer:
@@ -78,3 +81,13 @@ def kept_completion(trainer: Trainer, image: str):
     if kept is None or kept[:2] != (image, trainer.step_count):
         return None
     return kept[2]
+
+
+def keep_directions(trainer: Trainer, found: dict) -> None:
+    """Remember the named directions in `trainer`'s z (`ganlab.directions`)."""
+    _directions[trainer] = found
+
+
+def directions_of(trainer: Trainer) -> dict:
+    """The named directions kept for this generator, {} if none."""
+    return _directions.get(trainer, {})
