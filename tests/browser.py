@@ -84,6 +84,12 @@ def wait_for_app(page, timeout_ms: int = 60_000) -> None:
     page.wait_for_function("() => /step [0-9,]+ ·/.test(document.body.innerText)", timeout=timeout_ms)
 
 
+def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
+    """Until the script has finished its run: no "Running" indicator, no element marked stale."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
+                           "!document.querySelector('[data-stale=\"true\"]')", timeout=timeout_ms)
+
+
 def toggle_play(page) -> None:
     page.locator(".stCheckbox").filter(has_text="Play").first.click()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import CHROMIUM, app_server, chromium, step_count, toggle_play, wait_for_app
+from browser import CHROMIUM, app_server, chromium, step_count, toggle_play, wait_for_app, wait_until_idle
 
 pytestmark = [
     pytest.mark.slow,
@@ -150,4 +150,26 @@ def test_slow_motion_a_pinned_run_and_drawn_points_in_the_browser(tmp_path):
         page.wait_for_function("() => /step 0 · mlp on points/.test(document.body.innerText)", timeout=30_000)
         play_until(page, 200)
         page.screenshot(path=str(shots / "drawn-points.png"), full_page=True)
+        assert page.locator(".stException").count() == 0 and not errors
+
+
+def test_the_explorer_steers_the_shipped_generator_along_named_directions(tmp_path):
+    """The Steer tab as a person uses it: the ink slider moved with the keyboard, the class kept."""
+    shots = Path(os.environ.get("GANLAB_SCREENSHOTS", tmp_path))
+    with app_server() as url, chromium() as browser:
+        page = browser.new_context(viewport={"width": 1400, "height": 1800}).new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/latent")
+        page.get_by_role("tab", name="Steer (directions in z)").click()
+        page.get_by_text("keep class").wait_for(timeout=60_000)
+        page.get_by_text("keep class").click()
+        thumb = page.locator("[data-testid='stSlider']").filter(has_text="ink").get_by_role("slider")
+        thumb.focus()
+        for _ in range(8):                                  # +2 prior standard deviations, a quarter a key
+            page.keyboard.press("ArrowRight")
+        page.get_by_text("moved: ink +2").wait_for(timeout=60_000)
+        page.get_by_text("ink: −3 to +3 standard deviations").first.wait_for(timeout=30_000)
+        wait_until_idle(page)
+        page.screenshot(path=str(shots / "steer.png"), full_page=True)
         assert page.locator(".stException").count() == 0 and not errors
