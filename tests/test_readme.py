@@ -64,6 +64,24 @@ def test_every_command_the_readme_and_the_guide_name_exists_with_the_flags_they_
         code = stop.code
     out = capsys.readouterr().out
     assert code in (0, None), f"`python -m ganlab {command} --help` failed"
+    out += "".join(help_text([command, sub], capsys) for sub in subcommands(command))   # e.g. study run, study show
     flags = {f for _, c, fs in documented_commands() if c == command for f in fs}
     missing = sorted(f for f in flags if not re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", out))
     assert not missing, f"the docs give `{command}` flags its --help does not list: {missing}"
+
+
+def subcommands(command: str) -> list[str]:
+    import argparse
+
+    from ganlab.cli import build_parser
+
+    parser = next(a for a in build_parser()._actions if a.dest == "command").choices[command]
+    return [name for a in parser._actions if isinstance(a, argparse._SubParsersAction) for name in a.choices]
+
+
+def help_text(argv: list[str], capsys) -> str:
+    try:
+        main([*argv, "--help"])
+    except SystemExit:
+        pass
+    return capsys.readouterr().out

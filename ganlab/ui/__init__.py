@@ -1,1 +1,2 @@
-"""The Streamlit pages. The only part of ganlab that imports Streamlit; the app's `app.py` routes here."""
+"""The front ends inside the package: the Streamlit pages (`app.py` routes here) and the notebook
+widgets (`lab.py`, `explore.py`). The only part of ganlab that imports Streamlit or ipywidgets."""
