@@ -54,11 +54,16 @@ def app_server(env: dict | None = None, timeout: float = 90, with_process: bool 
             time.sleep(0.3)
         yield (url, proc) if with_process else url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 10)
+
+
+def stop(proc: subprocess.Popen, timeout: float) -> None:
+    """Ask a server to stop; kill it after `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 @contextlib.contextmanager

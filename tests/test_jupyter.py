@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from browser import chromium, free_port  # noqa: E402
+from browser import chromium, free_port, stop  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 START = ROOT / "notebooks" / "00_start_here.ipynb"
@@ -77,11 +77,7 @@ def jupyter(kind: str, notebook: Path, timeout: float = 120):
             time.sleep(0.3)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 15)
         log.close()
         shutil.rmtree(home, ignore_errors=True)
 
