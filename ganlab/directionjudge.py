@@ -14,10 +14,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 
 from . import attributes
-from .directions import NAMED_RHO, PATH, Direction, along, move, move_keeping_class, path_correlations
+from .directions import NAMED_RHO, PATH, Direction, along, class_of, move, move_keeping_class, path_correlations
 from .latent import sample_z
 
 KEPT_WITHIN = 1.5       # the class must hold within this many SD along an attribute's direction
@@ -87,10 +89,7 @@ def found_summary(found: dict[str, Direction], method: str) -> dict:
 
 def judge(trainer, found: dict[str, Direction], classifier, paths: int = 200) -> dict:
     """Every measure of the module's text that `found` has the directions for."""
-    from .classifier import predict
-
-    def classify(images):
-        return predict(classifier, images)[0].argmax(1)
+    classify = partial(class_of, classifier)
     record = {"paths": paths, "amounts_sd": [float(t) for t in PATH]}
     if all(n in found for n in ("ink", "slant", "width")):
         record["attributes"] = attribute_paths(trainer, found, classify, paths=paths)

@@ -40,6 +40,7 @@ from .checkpoint import checkpoint_dir, load_checkpoint, load_checkpoint_file, s
 from .errors import CheckpointError, ConfigError
 from .latent import sample_z
 from .models import eval_mode
+from .sampling import as_output
 
 METHODS = ("sefa", "ganspace", "attributes")
 NAMED_RHO = 0.8         # a found direction takes an attribute's name when it follows it this closely
@@ -204,20 +205,27 @@ def find(trainer, method: str, n: int = 10, samples: int = 5000, seed: int = 0, 
     raise ConfigError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
 
 
-def classifier_for(cfg, path=None):
-    """The project's classifier of `cfg`'s data (checkpoints/classifier-DATA.pt unless `path`), which
-    names classes and keeps them; None for data it does not classify."""
+def class_of(classifier, images: torch.Tensor) -> torch.Tensor:
+    """The class the project's classifier gives each image (n, 1, 28, 28) in [0, 1]."""
+    from .classifier import predict
+
+    return predict(classifier, images)[0].argmax(1)
+
+
+def classifier_for(data: str, path=None):
+    """The project's classifier of `data` (checkpoints/classifier-DATA.pt unless `path`), which names
+    classes and keeps them; None for data it does not classify."""
     from .classifier import load_classifier
 
-    if cfg.data not in ("mnist", "fashion-mnist"):
+    if data not in ("mnist", "fashion-mnist"):
         if path:
-            raise ConfigError(f"--classifier: the classifiers are for mnist and fashion-mnist, not {cfg.data!r}")
+            raise ConfigError(f"--classifier: the classifiers are for mnist and fashion-mnist, not {data!r}")
         return None
-    path = Path(path) if path else checkpoint_dir() / f"classifier-{cfg.data}.pt"
+    path = Path(path) if path else checkpoint_dir() / f"classifier-{data}.pt"
     if not path.is_file():
-        raise ConfigError(f"no classifier at {path}; train one with `python -m ganlab classifier --data {cfg.data} "
+        raise ConfigError(f"no classifier at {path}; train one with `python -m ganlab classifier --data {data} "
                           f"--out {path}`, or pass --classifier")
-    return load_classifier(path, cfg.data)
+    return load_classifier(path, data)
 
 
 # ------------------------------------------------------------------ keeping
@@ -288,20 +296,17 @@ def move_keeping_class(trainer, classifier, z: torch.Tensor, found: dict[str, Di
     A class boundary of G is curved in z, so no one direction keeps it over a long move: the move is
     taken in `substeps` steps, each with the gradient of log p(class | G(z)) projected out at the
     point it starts from, and scaled so that every step still covers its share of the move."""
-    from .classifier import predict
-
     target = move(z, found, moves, keep) - z                  # the whole move, per row
-    start = predict(classifier, trainer.sample(z=z))[0].argmax(1)
+    start = class_of(classifier, trainer.sample(z=z))
     G, classifier = trainer.sample_net, classifier.eval()
-    out = z.clone()
+    out, step = z.clone(), target / substeps
     with eval_mode(G) as net:
         for _ in range(substeps):
             x = out.detach().requires_grad_(True)
-            images = trainer._as_output(net(x.to(trainer.device))).reshape(-1, 1, 28, 28).cpu()
+            images = as_output(trainer, net(x.to(trainer.device))).cpu()
             logp = torch.log_softmax(classifier.head(classifier.features(images)), 1).gather(1, start[:, None]).sum()
             g, = torch.autograd.grad(logp, x)
             g = g / g.norm(dim=1, keepdim=True).clamp_min(1e-12)
-            step = target / substeps
             free = step - (g * step).sum(1, keepdim=True) * g
             # Scaled back to the step's length along the move, unless the class gradient takes most of it.
             along_move = (free * step).sum(1, keepdim=True) / step.pow(2).sum(1, keepdim=True).clamp_min(1e-12)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import sys
 import time
+from functools import partial
 
 import torch
 
@@ -46,8 +46,6 @@ def add_directions(sub) -> None:
 
 
 def cmd_directions(args) -> int:
-    from ..classifier import predict
-
     if args.n < 1 or args.samples < 100 or args.paths < 1:
         raise ConfigError("--n and --paths need at least 1, --samples at least 100")
     if args.json and not args.judge:
@@ -57,21 +55,22 @@ def cmd_directions(args) -> int:
     if not trainer.config.is_image:
         raise ConfigError(f"{args.checkpoint} generates {trainer.config.data!r}, not images: the attributes that "
                           "name directions (ink, slant, width, height, class) are measured on images")
-    classifier = directions.classifier_for(trainer.config, args.classifier)
-
-    def classify(images):
-        return predict(classifier, images)[0].argmax(1)
-    t0 = time.perf_counter()
-    directions.sefa(trainer, args.n)
-    record = {"command": "python -m ganlab directions " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else None,
+    classifier = directions.classifier_for(trainer.config.data, args.classifier)
+    if args.judge and classifier is None:
+        raise ConfigError("--judge measures classes with the project's classifier: mnist or fashion-mnist only")
+    classify = None if classifier is None else partial(directions.class_of, classifier)
+    record = {"command": f"python -m ganlab directions {args.checkpoint} --judge --n {args.n} --samples {args.samples} "
+                         f"--seed {args.seed} --paths {args.paths}" + (f" --json {args.json}" if args.json else ""),
               "cpu": cpu_model(), "cores": os.cpu_count(), "torch": torch.__version__,
               "date": datetime.date.today().isoformat(), "checkpoint": str(args.checkpoint),
-              "seconds_sefa_closed_form": round(time.perf_counter() - t0, 4),
               "seconds_to_find": {}}          # each method's, naming its directions included
     for method in (directions.METHODS if args.judge else (args.method,)):
+        if method == "sefa":                  # the closed form alone, without the naming that follows it
+            t0 = time.perf_counter()
+            directions.sefa(trainer, args.n)
+            record["seconds_sefa_closed_form"] = round(time.perf_counter() - t0, 4)
         t0 = time.perf_counter()
-        found = directions.find(trainer, method, n=args.n, samples=args.samples, seed=args.seed,
-                                classify=classify if classifier is not None else None)
+        found = directions.find(trainer, method, n=args.n, samples=args.samples, seed=args.seed, classify=classify)
         record["seconds_to_find"][method] = round(time.perf_counter() - t0, 2)
         kept = directions.store(args.checkpoint, found)
         print(f"{method}: {len(found)} directions in {record['seconds_to_find'][method]:.1f} s: "
@@ -80,8 +79,6 @@ def cmd_directions(args) -> int:
     if args.judge:
         from ..directionjudge import judge
 
-        if classifier is None:
-            raise ConfigError("--judge measures classes with the project's classifier: mnist or fashion-mnist only")
         record.update(judge(trainer, kept, classifier, paths=args.paths))
         print(json.dumps(record, indent=1))
         if args.json:
@@ -115,5 +112,5 @@ def moved_z(args, trainer: Trainer, n: int, z: torch.Tensor | None) -> torch.Ten
     if cfg.classes:
         raise ConfigError(f"{args.checkpoint} is conditional: its class is an input (--label), kept whatever z does; "
                           "drop `class` from --keep")
-    return directions.move_keeping_class(trainer, directions.classifier_for(cfg), z, found, moves,
+    return directions.move_keeping_class(trainer, directions.classifier_for(cfg.data), z, found, moves,
                                          [k for k in keep if k != "class"])

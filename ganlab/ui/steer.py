@@ -4,6 +4,8 @@ ink" holding those still (`ganlab.directions`), and the image along each directi
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 import torch
 
@@ -28,11 +30,10 @@ def steer_tab(trainer, label, endpoint) -> None:
                            others, key="st_more")
     shown = [n for n in SLIDERS if n in found] + extra
     c1, c2 = st.columns(2)
-    classifier = directions.classifier_for(trainer.config) if not trainer.config.classes else None
+    classifier, why_not = classifier_of(trainer.config)
     keep_class = c1.toggle("keep class", key="st_keep_class", disabled=classifier is None,
                            help="the move goes round G's class boundary at each step, so the digit stays the one "
-                                "it is" if classifier is not None else "a conditional generator's class is its "
-                                "input: pick it above")
+                                "it is" if classifier is not None else why_not)
     keep_ink = c2.toggle("keep ink", key="st_keep_ink", disabled="ink" not in found,
                          help="the ink direction projected out of every move, so boldness stays put")
     amounts = {n: st.slider(n, -3.0, 3.0, 0.0, 0.25, key=f"st_{n}", disabled=keep_ink and n == "ink",
@@ -68,21 +69,31 @@ def steer_tab(trainer, label, endpoint) -> None:
 
 def offer_to_find(trainer) -> None:
     st.info("This generator holds no directions in z yet. `python -m ganlab directions CKPT` finds and keeps them "
-            "in a checkpoint; here they can be found for this session.")
+            "in a checkpoint; here they can be found for as long as the page is open.")
     if not trainer.config.is_image:
         st.caption("Directions are named by image attributes (ink, slant, width, class): image generators only.")
         return
     if st.button("Find directions (SeFa and attribute boundaries, about half a minute)", key="st_find"):
         with st.spinner("fitting boundaries on G's samples…"):
-            classifier = directions.classifier_for(trainer.config) if not trainer.config.classes else None
-            classify = None if classifier is None else _classify(classifier)
+            classifier, _ = classifier_of(trainer.config)
+            classify = None if classifier is None else partial(directions.class_of, classifier)
             found = directions.find(trainer, "attributes", samples=2000, classify=classify) \
                 + directions.find(trainer, "sefa", n=6)
         session.keep_directions(trainer, {d.name: d for d in found})
         st.rerun()
 
 
-def _classify(classifier):
-    from ..classifier import predict
+@st.cache_resource(show_spinner=False)
+def _load_classifier(data: str):
+    return directions.classifier_for(data)
 
-    return lambda images: predict(classifier, images)[0].argmax(1)
+
+def classifier_of(cfg) -> tuple[object | None, str]:
+    """The classifier that keeps a class, loaded once per dataset, or None and why there is none."""
+    if cfg.classes:
+        return None, "a conditional generator's class is its input: pick it above"
+    try:
+        classifier = _load_classifier(cfg.data)
+    except GanlabError as exc:
+        return None, str(exc)
+    return classifier, "" if classifier is not None else f"no classifier for {cfg.data}"
