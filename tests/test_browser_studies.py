@@ -40,6 +40,7 @@ def test_the_studies_page_opens_a_study_and_a_trial(tmp_path, monkeypatch):
         page.wait_for_function("() => /metric high_quality/.test(document.body.innerText)", timeout=60_000)
         page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=60_000)
         assert page.locator(".stException").count() == 0
+        page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)    # drawn after the charts
         assert page.locator("[data-testid='stDataFrame']").count() == 1
         assert page.locator(".js-plotly-plot .parcoords").count() >= 1       # the parallel coordinates
         page.screenshot(path=str(shots / "browser-studies.png"), full_page=True)

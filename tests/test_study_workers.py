@@ -132,7 +132,7 @@ def postgres():
     run = lambda *cmd, **kw: subprocess.run([*as_user, *map(str, cmd)], check=True, capture_output=True,  # noqa: E731
                                              timeout=120, **kw)
     run(bindir / "initdb", "-D", data, "-U", "ganlab", "--auth=scram-sha-256", f"--pwfile={folder / 'pw'}")
-    run(bindir / "pg_ctl", "-D", data, "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1",
+    run(bindir / "pg_ctl", "-D", data, "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=300",
         "-l", folder / "log", "-w", "start")
     try:
         run(bindir / "createdb", "-h", "127.0.0.1", "-p", port, "-U", "ganlab", "studies",
