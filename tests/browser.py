@@ -163,9 +163,22 @@ def readings_while_playing(browser, url: str, data: str, errors: list | None = N
     toggle_play(page)
     page.wait_for_timeout(3000)
     readings = faded_readings(page)
+    readings.append(settled_reading(page))
     toggle_play(page)
     page.context.close()
     return readings
+
+
+def settled_reading(page, seconds: float = 10) -> dict:
+    """A reading taken between two reruns: the first within `seconds` with no element marked stale.
+    A reading caught mid-rerun shows the old chart beside the new one; a pile-up would show in this
+    one too."""
+    deadline = time.monotonic() + seconds
+    while True:
+        reading = {**page.evaluate(FADED), "step": step_count(page), "settled": True}
+        if reading["stale"] == 0 or time.monotonic() > deadline:
+            return reading
+        page.wait_for_timeout(100)
 
 
 def faded_record(out: Path, datasets=("ring", "gaussian1d", "digits")) -> dict:

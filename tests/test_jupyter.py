@@ -164,6 +164,9 @@ def drive(page, shots: Path | None) -> None:
         page.wait_for_timeout(500)
         page.locator(".ganlab-explore").screenshot(path=str(shots / "jupyter-explore.png"))
     page.locator(".ganlab-lab .widget-toggle-button", has_text="Pause").click()
+    # The lab's and the explorer's charts share one compiled copy of Plotly's widget code (compiled
+    # once per chart, the later charts ran past anywidget's 2-s start on a busy machine).
+    assert page.evaluate("() => Object.keys(globalThis.__ganlab || {}).length") == 1
     assert not kernel_errors(page), kernel_errors(page)
     assert not own_errors(page), (own_errors(page), page.offsite)
 

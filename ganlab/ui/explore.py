@@ -66,7 +66,7 @@ class Explorer(w.VBox):
         self.message = w.HTML()
         self.image = w.Image(format="png", layout=w.Layout(width="224px"))
         self.strip = w.Image(format="png", layout=w.Layout(width="100%"))
-        self.plane = figure_widget()
+        self.plane = None if cfg.is_image else figure_widget()     # toy data: the path in the plane
         self.norms = figure_widget()
         for kind, number in self.ends.values():
             kind.observe(self._on_path, "value")
