@@ -130,9 +130,11 @@ _LOG_VALUE = dict(value=value, value_name="V(D, G)", optimum=-math.log(4.0), opt
 # (Theorem 1); ls's best D for a fixed G, (b pdata + a pg) / (pdata + pg) (Mao et al., 2017; a = 0,
 # b = 1 here), is 1/2, so each half of D's loss is 1/8; hinge's D at pg = pdata is optimal anywhere in
 # [-1, 1] and its loss is 2; the Wasserstein distance is 0.
-# Settings: Mao et al. (2017) trained least squares with Adam at 2e-4; Gulrajani et al. (2017)'s
-# Algorithm 1 takes 5 critic steps per G step with Adam's betas (0, 0.9). With the toy recipe's
-# settings instead, both lost most of ring's modes (docs/results.md, "A family of losses").
+# Settings: Gulrajani et al. (2017)'s Algorithm 1 takes 5 critic steps per G step with Adam's betas
+# (0, 0.9); with the toy recipe's k = 1 and betas it covered none of ring's modes. Their λ = 10 left G's
+# samples between the modes (12-57 % near one, seeds 0-4); λ = 1 puts 80-84 % there. Mao et al. (2017)
+# trained least squares at 2e-4: on ring it dropped a mode in seed 0, at the toy recipe's 1e-3 it
+# dropped two; 5e-4 covers all 8 (docs/results.md, "A family of losses", every run screened).
 LOSS: dict[str, Loss] = {loss.name: loss for loss in (
     Loss("nonsat", "ascend log D(G(z)) (the paper's Sec. 3 fix)", "probability", log_d_loss, nonsat_g,
          words=_LOG_GAME, **_LOG_VALUE),
@@ -145,7 +147,7 @@ LOSS: dict[str, Loss] = {loss.name: loss for loss in (
          ls_g, _minus(ls_d), "−D's loss", -0.25, "−1/4",
          "Least squares (Mao et al., 2017): D regresses its score to 1 on real and 0 on fake, G its score of "
          "G(z) to 1. At pg = pdata the best D is 1/2 everywhere and −D's loss is −1/4, the dashed line.",
-         settings=dict(lr_g=2e-4, lr_d=2e-4)),
+         settings=dict(lr_g=5e-4, lr_d=5e-4)),
     Loss("hinge", "a margin of 1 for the critic, G ascends its score (Lim & Ye, 2017; Miyato et al., 2018)",
          "critic", hinge_d, critic_g, _minus(hinge_d), "−D's loss", -2.0, "−2",
          "Hinge (Lim & Ye, 2017): the critic wants a margin of 1 on each side, G raises its score. At pg = "
@@ -154,7 +156,7 @@ LOSS: dict[str, Loss] = {loss.name: loss for loss in (
          "2017)", "critic", wgan_d, critic_g, wasserstein, "E D(x) − E D(G(z)), the critic's W₁", 0.0,
          "0", "WGAN-GP (Gulrajani et al., 2017): the critic estimates the Wasserstein-1 distance E D(x) − E "
          "D(G(z)), kept 1-Lipschitz by a gradient penalty; G lowers it. It is 0 at pg = pdata, the dashed line; "
-         "the critic's scores themselves have no fixed level.", penalty=True, settings=dict(k=5, beta1=0.0, beta2=0.9)),
+         "the critic's scores themselves have no fixed level.", penalty=True, settings=dict(k=5, beta1=0.0, beta2=0.9, gp=1.0)),
 )}
 
 

@@ -90,7 +90,7 @@ def test_a_loss_that_changes_ds_meaning_asks_and_brings_its_papers_settings():
     at.selectbox(key="cfg.loss").set_value("wgan-gp").run()
     assert trainer(at) is run and run.config.loss == "nonsat"          # asked, not applied
     assert any("D's output another meaning" in w.value for w in at.warning)
-    assert at.number_input(key="cfg.k").value == 5 and at.select_slider(key="cfg.gp").value == 10.0
+    assert at.number_input(key="cfg.k").value == 5 and at.select_slider(key="cfg.gp").value == 1.0
     at.button(key="confirm_new").click().run()
     new = trainer(at)
     assert new is not run and (new.config.loss, new.config.k, new.config.beta1) == ("wgan-gp", 5, 0.0)
@@ -100,7 +100,7 @@ def test_a_loss_that_changes_ds_meaning_asks_and_brings_its_papers_settings():
     at.selectbox(key="cfg.loss").set_value("nonsat").run()
     assert at.number_input(key="cfg.k").value == 1                     # what wgan-gp brought goes back
     at.selectbox(key="cfg.loss").set_value("ls").run()
-    assert at.select_slider(key="cfg.lr_g").value == 2e-4
+    assert at.select_slider(key="cfg.lr_g").value == 5e-4
     at.selectbox(key="cfg.loss").set_value("wgan-gp").run()            # from ls, not from the run's loss
     assert (at.select_slider(key="cfg.lr_g").value, at.number_input(key="cfg.k").value) == (1e-3, 5)
 

@@ -6,7 +6,8 @@
         --out docs/bench/loss-family-grid-zen5.json
 
 Each run is what `python -m ganlab train --data D --loss L --seed S --steps N` trains (the dataset's
-and the loss's own settings, nothing else), scored as `python -m ganlab eval CKPT --metric modes`
+and the loss's own settings, nothing else; `--set key=value` screens other settings: the record
+names them), scored as `python -m ganlab eval CKPT --metric modes`
 scores it: modes covered, the high-quality share and PacGAN's reverse KL of the mode histogram. The
 record is rewritten after every run and a rerun skips the runs it holds, so a stopped sweep resumes.
 """
@@ -36,12 +37,16 @@ def main(argv=None) -> dict:
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--losses", nargs="+", default=list(LOSSES))
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a setting over the defaults, e.g. --set ema=0.999 (repeatable; applies to every loss)")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
+    settings = dict(_setting(s) for s in args.set)
     record = json.load(open(args.out)) if os.path.exists(args.out) else {
         "what": f"each loss on {args.data}, {args.steps} iterations from the CLI's defaults, modes as `eval` scores them",
         "command": f"python docs/tools/loss_family.py --data {args.data} --steps {args.steps} --seeds "
-                   f"{' '.join(map(str, args.seeds))} --out {args.out}",
+                   f"{' '.join(map(str, args.seeds))}" + "".join(f" --set {s}" for s in args.set) + f" --out {args.out}",
+        "settings": settings,
         "machine": cpu_model(), "threads": torch.get_num_threads(), "torch": torch.__version__,
         "date": datetime.date.today().isoformat(), "runs": []}
     done = {(r["loss"], r["seed"]) for r in record["runs"]}
@@ -49,7 +54,7 @@ def main(argv=None) -> dict:
         for seed in args.seeds:
             if (loss, seed) in done:
                 continue
-            cfg = make_config(data=args.data, loss=loss, seed=seed)
+            cfg = make_config(data=args.data, loss=loss, seed=seed, **settings)
             t = Trainer(cfg, device="cpu")
             t0 = time.perf_counter()
             t.train(args.steps, progress=False)
@@ -58,7 +63,7 @@ def main(argv=None) -> dict:
             run = {"loss": loss, "seed": seed, "modes": m["modes_covered"], "of": m["modes_total"],
                    "high_quality": m["high_quality_fraction"], "reverse_kl": m["reverse_kl"],
                    "train_seconds": round(seconds, 1), "k": cfg.k, "lr_g": cfg.lr_g, "betas": [cfg.beta1, cfg.beta2],
-                   "r1": cfg.r1, "gp": cfg.gp if loss == "wgan-gp" else None}
+                   "r1": cfg.r1, "gp": cfg.gp if loss == "wgan-gp" else None, "ema": cfg.ema}
             record["runs"].append(run)
             print(json.dumps(run), flush=True)
             with open(args.out + ".tmp", "w") as f:
@@ -70,11 +75,20 @@ def main(argv=None) -> dict:
     return record
 
 
+def _setting(text: str) -> tuple[str, object]:
+    key, _, value = text.partition("=")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
 def _summary(runs: list[dict]) -> dict:
     kls = [r["reverse_kl"] for r in runs if r["reverse_kl"] is not None]
     return {"seeds": len(runs), "modes": [r["modes"] for r in runs],
             "mean_modes": statistics.mean(r["modes"] for r in runs),
             "mean_high_quality": statistics.mean(r["high_quality"] for r in runs),
+            "least_high_quality": min(r["high_quality"] for r in runs),
             "mean_reverse_kl": statistics.mean(kls) if len(kls) == len(runs) else None,
             "seeds_without_a_covered_mode": len(runs) - len(kls)}
 
