@@ -51,7 +51,8 @@ class Model:
 # mixtures a 2-D z: with it, 4,000 iterations at lr 1e-3 then 20,000 at 1e-4 covered all 8 ring
 # modes (docs/results.md); G's weight average (0.999) puts 69-91 % of the samples near a mode at
 # 3,000 iterations where the live G put 19-83 %, whatever the loss (docs/results.md). On grid the
-# plain game dropped modes early in one seed in five whatever the lr, k, batch or width; the R1 penalty (gamma 1) kept all 25 in every seed tried (docs/results.md).
+# plain game dropped modes early in one seed in five whatever the lr, k, batch or width; the R1
+# penalty (gamma 1) kept all 25 in every seed tried (docs/results.md).
 # Smallest classes: MNIST's 5s, digits' 8s.
 DATASET: dict[str, Dataset] = {
     "gaussian1d": Dataset("Figure 1's 1-D Gaussian", (1,), "toy",

@@ -123,7 +123,8 @@ class Config:
                        "their papers' settings",
                        label="Loss", described=LOSSES, own_settings=True)
     gp: float = real(10.0, 0, 1e4, "λ, the weight of WGAN-GP's gradient penalty E(‖∇ₓD(x̂)‖ − 1)² (Gulrajani et al. "
-                     "used 10; wgan-gp brings 1, which lets G's samples reach ring's modes)", label="λ of the gradient penalty", ladder=(0.0, 0.1, 1.0, 10.0, 100.0),
+                     "used 10; wgan-gp brings 1, which lets G's samples reach ring's modes)",
+                     label="λ of the gradient penalty", ladder=(0.0, 0.1, 1.0, 10.0, 100.0),
                      only_for={"loss": named(penalty=True)})
     k: int = integer(1, 1, 1000, "D steps per G step (Algorithm 1; the paper used 1)",
                      label="k: D steps per G step", widget_max=20)

@@ -156,7 +156,8 @@ LOSS: dict[str, Loss] = {loss.name: loss for loss in (
          "2017)", "critic", wgan_d, critic_g, wasserstein, "E D(x) − E D(G(z)), the critic's W₁", 0.0,
          "0", "WGAN-GP (Gulrajani et al., 2017): the critic estimates the Wasserstein-1 distance E D(x) − E "
          "D(G(z)), kept 1-Lipschitz by a gradient penalty; G lowers it. It is 0 at pg = pdata, the dashed line; "
-         "the critic's scores themselves have no fixed level.", penalty=True, settings=dict(k=5, beta1=0.0, beta2=0.9, gp=1.0)),
+         "the critic's scores themselves have no fixed level.", penalty=True,
+         settings=dict(k=5, beta1=0.0, beta2=0.9, gp=1.0)),
 )}
 
 
