@@ -24,7 +24,7 @@ import time
 import torch
 
 from ganlab import evaluate
-from ganlab.config import make_config
+from ganlab.config import FIELD_TYPES, check_field, make_config
 from ganlab.devices import cpu_model
 from ganlab.trainer import Trainer
 
@@ -76,11 +76,11 @@ def main(argv=None) -> dict:
 
 
 def _setting(text: str) -> tuple[str, object]:
-    key, _, value = text.partition("=")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
+    """`--set KEY=VALUE` as the config field holds it: its type, then its rules (`check_field`)."""
+    key, _, raw = text.partition("=")
+    if key not in FIELD_TYPES:
+        raise SystemExit(f"--set {text!r}: {key!r} is not a config field; fields: {', '.join(FIELD_TYPES)}")
+    return key, check_field(key, FIELD_TYPES[key](raw))
 
 
 def _summary(runs: list[dict]) -> dict:
