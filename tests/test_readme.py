@@ -36,6 +36,13 @@ def test_the_readme_starts_with_the_two_commands_install_and_start_the_app():
     assert commands[1] == "streamlit run app.py"
 
 
+def test_the_readme_fits_on_a_page_and_links_only_to_files_that_exist():
+    text = README.read_text()
+    assert len(text.splitlines()) <= 150, "the README is a front page: the manual is docs/guide.md"
+    for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
+        assert (ROOT / target).exists(), f"the README links to {target}, which is not in the repository"
+
+
 def test_the_readme_tests_section_gives_the_two_tiers_and_ci_runs_the_fast_one():
     tests = README.read_text().split("## Tests\n", 1)[1].split("\n## ", 1)[0]
     (block,) = re.findall(r"```bash\n(.*?)```", tests, flags=re.S)
