@@ -9,8 +9,10 @@ pixel error, plus the same on D's last hidden features, which weigh the strokes 
 pixel error spreads thin.
 
 Sec. 7.3: "one can approximately model all conditionals p(x_S | x_S̸) where S is a subset of the
-indices of x". Completion holds the visible pixels, searches z so that G(z) agrees with them (from
-several starts around E's guess, one completion each) and takes the hidden pixels from G(z).
+indices of x". Completion holds the visible pixels, searches z so that G(z) agrees with them and
+takes the hidden pixels from G(z). Its starts are the pool draws of z whose G(z) already match the
+visible pixels best: E's guess on a half-blank image was a poorer start (E never saw such an
+image), and these starts keep the digit more often (docs/results.md).
 
 Images come in and go out in [0, 1] as `sample` writes them; inside, they are mapped to G's range.
 """
@@ -32,7 +34,7 @@ ENCODER_BATCH = 256
 CHUNK = 1000                # images searched at once: bounds the activations of the search
 SEARCH_LR = 0.05
 FEATURE_WEIGHT = 1.0        # of D's relative feature error against the pixel error in `search`
-START_SPREAD = 0.7          # how far completion starts stray from E's guess, in prior standard deviations
+POOL = 16384                # prior draws a completion picks its starts from
 MASKS = ("top", "bottom", "left", "right")
 
 
@@ -180,42 +182,72 @@ def named_mask(name, shape: tuple[int, int, int]) -> torch.Tensor:
     return m
 
 
+def visible_error(target: torch.Tensor, visible: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+    """(N, P) squared error over each image's visible pixels between `target` (N, D) and every one of
+    `candidates` (P, D), with `visible` (N, D) 1 where a pixel is seen; three matrix products, so a
+    pool of thousands is scored at once."""
+    return ((visible * target.square()).sum(1, keepdim=True) - 2 * (visible * target) @ candidates.T
+            + visible @ candidates.square().T)
+
+
+def _pool(trainer, z: torch.Tensor, classes) -> torch.Tensor:
+    """G(z) in G's range, flattened, in chunks; `classes` one for all, one per z, or None."""
+    G = trainer.sample_net
+    if classes is not None and classes.ndim == 0:
+        classes = classes.expand(len(z))
+    parts = [G(b) if classes is None else G(b, c) for b, c in
+             zip(z.split(CHUNK), classes.split(CHUNK) if classes is not None else [None] * len(z))]
+    return torch.cat(parts).float().flatten(1)
+
+
 @torch.no_grad()
-def complete(trainer, images, mask, n: int = 4, steps: int = 200, labels=None, seed: int = 0) -> torch.Tensor:
+def complete(trainer, images, mask, n: int = 4, steps: int = 200, labels=None, seed: int = 0,
+             pool: int = POOL) -> torch.Tensor:
     """`n` completions of each image (N, C, H, W) in [0, 1] whose `mask` pixels (1 = hidden; shared
     (C, H, W) or one per image) are unknown: (N, n, C, H, W) in [0, 1], the visible pixels kept as
-    given. Each completion is a search from its own start: E's guess from the image with its hidden
-    pixels set to G's mean image, moved by START_SPREAD prior deviations of fresh noise (the first
-    start is E's guess itself). A conditional G completes as class `labels` (one for all, or one per
-    image) or, without them, as classes drawn with the training frequencies, one per completion."""
+    given, best first. The starts are the `n` of `pool` draws from the prior whose G(z) is nearest the
+    image's visible pixels (one batch of G, scored by matrix products); each is then searched on the
+    visible pixels, and the completions are ordered by how closely they end up matching them. A
+    conditional G completes as class `labels` (one for all, or one per image) or, without them, as
+    classes drawn with the training frequencies, one per draw of the pool."""
     if n < 1:
         raise ConfigError(f"completions per image must be >= 1, got {n}")
-    E = _need_encoder(trainer)
-    cfg = trainer.config
+    if pool < n:
+        raise ConfigError(f"the pool of starts must hold at least the {n} completions asked, got {pool}")
+    cfg, device = trainer.config, trainer.device
     x = check_images(trainer, images)
     hidden = torch.as_tensor(mask, dtype=torch.float32)
     hidden = hidden.expand(len(x), *x.shape[1:]) if hidden.ndim == 3 else hidden
     if hidden.shape != x.shape:
         raise ConfigError(f"a mask must have the image's shape {tuple(x.shape[1:])}, or one per image")
-    visible = (1 - hidden).reshape(len(x), -1).to(trainer.device)
-    target = trainer.to_g_range(x)
+    visible = (1 - hidden).reshape(len(x), -1).to(device)
+    target = trainer.to_g_range(x).reshape(len(x), -1).to(device)
     gen = torch.Generator().manual_seed(seed)
-    mean = trainer.to_g_range(trainer.sample(1000, seed=seed)).mean(0)          # G's mean image
-    filled = target * visible + mean * (1 - visible)
-    with eval_mode(E):
-        guess = torch.cat([E(b) for b in filled.split(CHUNK)])
-    starts = guess.repeat_interleave(n, 0)
-    noise = sample_z(len(starts), cfg.latent_dim, cfg.prior, gen).to(trainer.device)
-    noise[::n] = 0
-    starts = starts + START_SPREAD * noise
-    if cfg.classes and labels is None:
-        classes = trainer.draw_labels(len(starts), gen.manual_seed(seed + 1))
+    z = sample_z(pool, cfg.latent_dim, cfg.prior, gen).to(device)
+    given = check_labels(trainer, labels, len(x)) if cfg.classes and labels is not None else None
+    if cfg.classes and given is None:
+        drawn = trainer.draw_labels(pool, gen)                      # one class per draw of the pool
+        with eval_mode(trainer.sample_net):
+            err = torch.cat([visible_error(t, v, _pool(trainer, z, drawn))
+                             for t, v in zip(target.split(CHUNK), visible.split(CHUNK))])
+        best = err.topk(n, dim=1, largest=False).indices            # (N, n)
+        classes = drawn[best].flatten()
     else:
-        classes = check_labels(trainer, labels, len(x))
-        classes = None if classes is None else classes.repeat_interleave(n)
-    z = search(trainer, target.repeat_interleave(n, 0), starts, steps, visible=visible.repeat_interleave(n, 0),
-               labels=classes)
-    fill = trainer.sample(z=z, labels=classes).reshape(len(x), n, *x.shape[1:])     # in [0, 1], on the CPU
+        best = torch.empty(len(x), n, dtype=torch.long, device=device)
+        with eval_mode(trainer.sample_net):
+            for c in ([None] if given is None else given.unique()):
+                rows = torch.arange(len(x), device=device) if c is None else (given == c).nonzero().flatten()
+                candidates = _pool(trainer, z, c)
+                for r in rows.split(CHUNK):
+                    best[r] = visible_error(target[r], visible[r], candidates).topk(n, dim=1, largest=False).indices
+        classes = None if given is None else given.repeat_interleave(n)
+    found = search(trainer, target.repeat_interleave(n, 0), z[best.flatten()], steps,
+                   visible=visible.repeat_interleave(n, 0), labels=classes)
+    fill = trainer.sample(z=found, labels=classes)                                  # in [0, 1], on the CPU
+    fit = ((trainer.to_g_range(fill).reshape(len(found), -1).to(device) - target.repeat_interleave(n, 0)).square()
+           * visible.repeat_interleave(n, 0)).sum(1).reshape(len(x), n)
+    order = fit.argsort(1).cpu()
+    fill = fill.reshape(len(x), n, *x.shape[1:])[torch.arange(len(x))[:, None], order]
     seen = (1 - hidden).reshape(len(x), 1, *x.shape[1:]).cpu()
     return x[:, None] * seen + fill * (1 - seen)          # the visible pixels exactly as given
 

@@ -49,6 +49,19 @@ def test_a_completion_keeps_the_visible_pixels_and_each_completion_differs(digit
     assert float((c[:, 0, :, 4:] - c[:, 1, :, 4:]).abs().mean()) > 1e-3
 
 
+def test_completion_needs_no_encoder_is_seeded_and_refuses_a_pool_smaller_than_asked():
+    t = Trainer(make_config(data="digits", model="mlp", latent_dim=8, seed=4), device="cpu")
+    t.step(20)
+    assert t.encoder is None                     # the starts come from the prior pool, not from E
+    x = t.sample(5, seed=3).clamp(0, 1)
+    hidden = named_mask("right", (1, 8, 8))
+    c = complete(t, x, hidden, n=4, steps=10, pool=256)
+    assert c.shape == (5, 4, 1, 8, 8)
+    assert torch.equal(c, complete(t, x, hidden, n=4, steps=10, pool=256))
+    with pytest.raises(ConfigError, match="pool of starts must hold at least the 4"):
+        complete(t, x, hidden, n=4, pool=3)
+
+
 def test_named_masks_hide_the_named_half():
     m = named_mask("left", (1, 4, 4))
     assert m[0, :, :2].eq(1).all() and m[0, :, 2:].eq(0).all()

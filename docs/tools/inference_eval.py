@@ -6,10 +6,12 @@
 - Reconstruction: G(E(x)) and G(z) after `--refine` search steps from E(x); the shipped classifier's
   agreement between each test image's label and the class of its reconstruction, and the pixel MSE,
   beside a PCA reconstruction with as many components as z has coordinates (fit on the training set).
-- Completion of the bottom half from the top half: `--n` completions per image, the classifier's
-  agreement with the label over all of them, beside a nearest-neighbour completion (the bottom half of
-  the training image whose top half is nearest) and the bottom half of G's mean image (what the
-  classifier makes of the top half with an uninformative bottom).
+- Completion of the bottom half from the top and of the right half from the left: `--n` completions
+  per image; the classifier's agreement with the label for the first (best-fitting) completion and
+  over all of them, beside a nearest-neighbour completion (the hidden half of the training image whose
+  visible half is nearest), G's mean image as the hidden half (what the classifier makes of the
+  visible half alone) and the real image; each judged whole and with the visible half blanked, so
+  only the completed half is read.
 - Speed: E on 1,000 images, and the refinement of one image, wall-clock on this machine.
 """
 
@@ -76,20 +78,26 @@ def main(argv=None) -> dict:
         "real_images": {"class_agreement": agreement(classifier, x, y)},
     }
 
-    # ---- completion of the bottom half from the top half
-    hidden = named_mask("bottom", tuple(test.shape))
-    start = time.perf_counter()
-    filled = complete(t, x, hidden, n=args.n, steps=args.refine, seed=args.seed)
-    seconds_c = time.perf_counter() - start
-    nn_fill = nearest_completion(train.images, flat, hidden)
-    mean_fill = x * (1 - hidden) + t.sample(1000, seed=args.seed).mean(0) * hidden
-    completion = {
-        "hidden": "bottom half", "completions_per_image": args.n, "steps": args.refine,
-        "gan": {"class_agreement": agreement(classifier, filled.flatten(0, 1), y.repeat_interleave(args.n)),
-                "first_completion_agreement": agreement(classifier, filled[:, 0], y)},
-        "nearest_neighbour": {"class_agreement": agreement(classifier, nn_fill.reshape(x.shape), y)},
-        "g_mean_image": {"class_agreement": agreement(classifier, mean_fill, y)},
-    }
+    # ---- completion of the bottom half from the top, and of the right half from the left
+    completion, seconds_c = {}, {}
+    for side in ("bottom", "right"):
+        hidden = named_mask(side, tuple(test.shape))
+        start = time.perf_counter()
+        filled = complete(t, x, hidden, n=args.n, steps=args.refine, seed=args.seed)
+        seconds_c[side] = time.perf_counter() - start
+        fills = {"gan_first": filled[:, 0], "gan_all": filled.flatten(0, 1),
+                 "nearest_neighbour": nearest_completion(train.images, flat, hidden).reshape(x.shape),
+                 "g_mean_image": x * (1 - hidden) + t.sample(1000, seed=args.seed).mean(0) * hidden,
+                 "real_image": x}
+        completion[side] = {"hidden": f"{side} half", "completions_per_image": args.n, "steps": args.refine}
+        for name, images in fills.items():
+            labels = y.repeat_interleave(args.n) if name == "gan_all" else y
+            # whole: the visible half as given beside the completed one; completed half only: the visible
+            # half blanked, so a completion cannot score by the half it was given
+            completion[side][name] = {"class_agreement": agreement(classifier, images, labels),
+                                      "completed_half_only": agreement(classifier, images * hidden, labels)}
+        completion[side]["gan_first_beats_nearest_neighbour"] = (
+            completion[side]["gan_first"]["class_agreement"] > completion[side]["nearest_neighbour"]["class_agreement"])
 
     record = {
         "command": "python docs/tools/inference_eval.py " + " ".join(argv if argv is not None else sys.argv[1:]),

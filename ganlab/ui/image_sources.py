@@ -107,8 +107,8 @@ def need_encoder(trainer) -> bool:
 
 
 def offer_encoder(trainer) -> None:
-    """A button that trains the generator an inference net, drawn once per page: both endpoints and
-    the completion tab may each need one, and two buttons of one key stop the page."""
+    """A button that trains the generator an inference net, drawn once per page: both endpoints may
+    each need one, and two buttons of one key stop the page."""
     if trainer.encoder is None and st.button(f"Train an inference net now ({APP_ENCODER_STEPS:,} steps on G's "
                                              f"own samples)", key="train_encoder"):
         with st.spinner("training the inference net…"):

@@ -120,10 +120,8 @@ def endpoint(trainer, which: str, seed: int, label) -> tuple[torch.Tensor | None
 
 def completion(trainer, label) -> None:
     """Hide part of an image and let G fill it in, several ways (the paper's Sec. 7.3)."""
-    from ..inference import MASKS, complete, named_mask
+    from ..inference import MASKS, POOL, complete, named_mask
 
-    if not image_sources.need_encoder(trainer):
-        return
     kind = st.radio("Image", image_sources.KINDS, key="cx_kind", horizontal=True)
     x = image_sources.image_input(trainer.config, "cx", kind)
     if x is None:
@@ -151,8 +149,8 @@ def completion(trainer, label) -> None:
         row, settings = kept
         st.image(plots.image_grid(row, nrow=len(row)), width="stretch",
                  caption=f"the image, what G saw ({settings}), then the completions: each completion keeps the "
-                         f"visible pixels and fills the hidden ones from G(z), z searched from its own start near "
-                         f"E's guess")
+                         f"visible pixels and fills the hidden ones from G(z), each z searched from one of the "
+                         f"{POOL:,} draws of z whose G(z) best matched the visible pixels; the closest match first")
 
 
 def class_views(trainer, z: torch.Tensor, name: str) -> None:
