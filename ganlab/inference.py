@@ -228,8 +228,8 @@ def complete(trainer, images, mask, n: int = 4, steps: int = 200, labels=None, s
     if cfg.classes and given is None:
         drawn = trainer.draw_labels(pool, gen)                      # one class per draw of the pool
         with eval_mode(trainer.sample_net):
-            err = torch.cat([visible_error(t, v, _pool(trainer, z, drawn))
-                             for t, v in zip(target.split(CHUNK), visible.split(CHUNK))])
+            candidates = _pool(trainer, z, drawn)
+        err = torch.cat([visible_error(t, v, candidates) for t, v in zip(target.split(CHUNK), visible.split(CHUNK))])
         best = err.topk(n, dim=1, largest=False).indices            # (N, n)
         classes = drawn[best].flatten()
     else:
