@@ -24,16 +24,19 @@ def is_good(m: dict) -> bool:
 
 
 def time_to_good(cfg: Config, budget_s: float, eval_every: int = 500, device="auto", data_root=None,
-                 classifier_path=None, n: int = 10_000, log=print) -> dict:
-    """Train `cfg` until the targets are met or `budget_s` training seconds pass; every judgement
-    is kept in "trace"; "seconds" is None if the budget ran out first."""
+                 classifier_path=None, n: int = 10_000, log=print, max_iterations: int | None = None) -> dict:
+    """Train `cfg` until the targets are met, `budget_s` training seconds pass or `max_iterations`
+    are done; every judgement is kept in "trace"; "seconds" is None if a budget ran out first.
+
+    The iteration budget is for screens: a run's judgements depend on its iterations, not on how fast
+    the machine is that day, so levers compared at equal iterations compare across days."""
     judge = ClassifierJudge(cfg.data, data_root, classifier_path, n=n)
     trainer = Trainer(cfg, device=device, data_root=data_root)
     trainer.load_data()                                    # outside the clock
     trace, clock = [], 0.0
-    while clock < budget_s:
+    while clock < budget_s and (max_iterations is None or trainer.step_count < max_iterations):
         t0 = time.perf_counter()
-        trainer.step(eval_every)
+        trainer.step(eval_every if max_iterations is None else min(eval_every, max_iterations - trainer.step_count))
         clock += time.perf_counter() - t0
         m = judge(trainer)
         row = {"iterations": trainer.step_count, "train_seconds": round(clock, 1), "good": is_good(m),

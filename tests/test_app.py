@@ -340,7 +340,7 @@ def test_every_setting_has_a_widget_keyed_apart_from_the_apps_own():
     assert at.selectbox(key="recipe").value == "pytorch"
     at.selectbox(key="recipe").set_value("fast-mnist").run()
     cfg = trainer(at).config                                        # step 0: the recipe applies at once
-    assert (cfg.model, cfg.lr_g, cfg.beta1, cfg.r1_every) == ("pytorch-mlp", 1e-3, 0.0, 16)
+    assert (cfg.model, cfg.lr_g, cfg.beta1, cfg.beta2, cfg.r1_every) == ("pytorch-mlp", 2e-3, 0.0, 0.9, 16)
     assert at.query_params["recipe"] == "fast-mnist" and "lr_g" not in at.query_params
     assert all(rules(n)["label"] for n in FIELDS) and not at.exception
 

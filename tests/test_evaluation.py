@@ -149,3 +149,16 @@ def test_time_to_good_cli_judges_on_schedule_and_writes_its_trace(real_data_root
     # the clock (rounded to 0.1 s in the trace) stops the run at the first judgement past the budget
     assert rows[-1]["train_seconds"] >= 0.95 and all(r["train_seconds"] <= 1.05 for r in rows[:-1])
     assert "dcgan-deep on mnist: not good within 1 s" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_time_to_good_stops_at_its_iteration_budget_judging_the_last_part(real_data_root, tmp_path, capsys):
+    import json
+
+    from ganlab.cli import main
+    out = tmp_path / "ttg.json"
+    assert main(["time-to-good", "--model", "dcgan", "--budget", "600", "--eval-every", "4", "--max-iterations", "10",
+                 "--json", str(out), "--data-root", str(real_data_root)]) == 0
+    result = json.loads(out.read_text())
+    assert [r["iterations"] for r in result["trace"]] == [4, 8, 10] and result["seconds_to_good"] is None
+    assert "not good within 600 s or 10 iterations (10 iterations;" in capsys.readouterr().out

@@ -25,14 +25,14 @@ def main(argv):
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
 
 
-def random_mnist_trainer(cfg) -> Trainer:
+def random_mnist_trainer(cfg, **options) -> Trainer:
     """A CPU trainer of `cfg` on 60,000 random MNIST-shaped images, in G's output range, after 30
-    untimed iterations."""
+    untimed iterations; `options` go to the Trainer (compile=True, say)."""
     from ganlab.models import build_models
 
     codes = torch.randint(0, 256, (60_000, 784), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     data = ImageData(None, torch.zeros(60_000, dtype=torch.long), (1, 28, 28), levels=255, codes=codes)
-    trainer = Trainer(cfg, device="cpu", dataset=data.for_training(*(build_models(cfg)[0].out_range or (0.0, 1.0))))
+    trainer = Trainer(cfg, device="cpu", **options, dataset=data.for_training(*(build_models(cfg)[0].out_range or (0.0, 1.0))))
     trainer.step(30)
     return trainer
 

@@ -57,6 +57,8 @@ def add_time_to_good(sub) -> None:
                         "dcgan-deep with its recipe, in bf16)")
     tg.add_argument("--budget", type=float, default=600, help="training seconds to give up after (default: 600)")
     tg.add_argument("--eval-every", type=int, default=500, help="iterations between judgements (default: 500)")
+    tg.add_argument("--max-iterations", type=int, help="also give up after this many iterations (screens that "
+                    "compare settings at equal iterations, whatever the machine's speed that day)")
     tg.add_argument("--out", help="also save the final checkpoint here")
     tg.add_argument("--json", help="write the trace as JSON to this file")
     add_device(tg)
@@ -86,12 +88,13 @@ def cmd_time_to_good(args) -> int:
     cfg = make_config(args.recipe, **{"data": "mnist", **fastest, **given})
     if cfg.data not in ("mnist", "fashion-mnist"):
         raise ConfigError(f"time-to-good judges mnist or fashion-mnist generators, not {cfg.data!r}")
-    if args.budget <= 0 or args.eval_every < 1:
-        raise ConfigError("--budget must be > 0 and --eval-every >= 1")
+    if args.budget <= 0 or args.eval_every < 1 or (args.max_iterations is not None and args.max_iterations < 1):
+        raise ConfigError(f"--budget must be > 0, --eval-every >= 1 and --max-iterations >= 1; got {args.budget:g}, "
+                          f"{args.eval_every} and {args.max_iterations}")
     if args.out:
         check_space({"--out": (args.out, memory.checkpoint_bytes(cfg))})
     result = time_to_good(cfg, args.budget, args.eval_every, device=args.device, data_root=args.data_root,
-                          log=lambda line: print(line, file=sys.stderr))
+                          log=lambda line: print(line, file=sys.stderr), max_iterations=args.max_iterations)
     if args.out:
         result["trainer"].save(args.out)
     summary = {"model": cfg.model, "recipe": recipe_for(cfg.model, args.recipe), "data": cfg.data,
@@ -101,9 +104,10 @@ def cmd_time_to_good(args) -> int:
     if args.json:
         atomic_write(args.json, lambda f: f.write(json.dumps(summary, indent=2).encode()))
     last = result["trace"][-1]
+    limit = f" or {args.max_iterations} iterations" if args.max_iterations else ""
     print(f"{cfg.model} on {cfg.data}: " + (f"good after {result['seconds']:.0f} s ({result['iterations']} iterations)"
           if result["seconds"] is not None else
-          f"not good within {args.budget:.0f} s ({result['iterations']} iterations; last: {last['classes_covered']} "
+          f"not good within {args.budget:.0f} s{limit} ({result['iterations']} iterations; last: {last['classes_covered']} "
           f"classes, KL {last['class_kl_to_uniform']:.3f}, Fréchet {last['frechet_over_floor']:.1f}x floor)"))
     return 0
 
