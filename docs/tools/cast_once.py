@@ -15,17 +15,14 @@ MNIST-shaped random images (no data needed); the plain case only (Adam, k = 1, n
 no classes), which is what the bench's roofline cases train.
 """
 
-import json
 import sys
-import time
 
 import torch
-from profile_step import random_mnist_trainer
+from profile_step import alternating_rates, random_mnist_trainer, write_record
 from torch import nn
 from torch.func import functional_call
 
 from ganlab.config import FIELD_TYPES, make_config
-from ganlab.devices import cpu_model
 from ganlab.latent import sample_z
 from ganlab.losses import d_loss, g_loss
 
@@ -101,23 +98,12 @@ def main(argv):
     diff = max(float((a - b).abs().max()) for a, b in zip(plain.G.state_dict().values(), once.G.state_dict().values()))
     print(f"G's weights after 20 iterations, largest difference from the trainer's: {diff:g}", flush=True)
     variants = {"trainer": plain.step, "cast-once": cast_once_iteration(once)}
-    rates = {name: [] for name in variants}
-    for r in range(rounds):
-        for name, run in variants.items():
-            t = time.perf_counter()
-            run(iters)
-            rates[name].append(round(iters / (time.perf_counter() - t), 1))
-        print(f"round {r + 1}: " + "  ".join(f"{k} {v[-1]:.1f} it/s" for k, v in rates.items()), flush=True)
+    rates = alternating_rates(variants, rounds, iters)
     ratio = [round(b / a, 3) for a, b in zip(rates["trainer"], rates["cast-once"])]
     print(f"cast-once over trainer, round by round: {ratio}")
-    record = {"cpu": cpu_model(), "threads": torch.get_num_threads(), "torch": torch.__version__,
-              "date": time.strftime("%Y-%m-%d"), "config": {**fields, "batch_size": cfg.batch_size, "precision": "bf16"},
-              "iters_per_round": iters, "g_weights_max_difference_after_20": diff, "it_per_s": rates, "cast_once_over_trainer": ratio,
-              "command": "python docs/tools/cast_once.py " + " ".join(argv)}
     if out:
-        with open(out, "w") as f:
-            json.dump(record, f, indent=2)
-
+        write_record(out, "cast_once.py", argv, cfg, fields, iters_per_round=iters,
+                     g_weights_max_difference_after_20=diff, it_per_s=rates, cast_once_over_trainer=ratio)
 
 if __name__ == "__main__":
     main(sys.argv[1:])

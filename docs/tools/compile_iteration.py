@@ -16,15 +16,13 @@ time is reported apart and not counted in its rate. `whole` covers the plain cas
 penalty, no classes), which is what the bench's roofline cases train.
 """
 
-import json
 import sys
 import time
 
 import torch
-from profile_step import random_mnist_trainer
+from profile_step import alternating_rates, random_mnist_trainer, write_record
 
 from ganlab.config import FIELD_TYPES, make_config
-from ganlab.devices import cpu_model
 from ganlab.latent import sample_z
 from ganlab.losses import d_loss, g_loss
 
@@ -101,21 +99,10 @@ def main(argv):
                         "break_reasons": sorted({k[:120] for k in counters["graph_break"]})}
     print(f"set-up and first 50 iterations, compiling included: {compile_s}", flush=True)
     print(f"dynamo: {graphs}", flush=True)
-    rates = {name: [] for name in variants}
-    for r in range(rounds):
-        for name, run in variants.items():
-            t = time.perf_counter()
-            run(iters)
-            rates[name].append(round(iters / (time.perf_counter() - t), 1))
-        print(f"round {r + 1}: " + "  ".join(f"{k} {v[-1]:.1f} it/s" for k, v in rates.items()), flush=True)
-    record = {"cpu": cpu_model(), "threads": torch.get_num_threads(), "torch": torch.__version__,
-              "date": time.strftime("%Y-%m-%d"), "config": {**fields, "batch_size": cfg.batch_size},
-              "iters_per_round": iters, "setup_seconds": compile_s, "dynamo": graphs, "it_per_s": rates,
-              "command": "python docs/tools/compile_iteration.py " + " ".join(argv)}
+    rates = alternating_rates(variants, rounds, iters)
     if out:
-        with open(out, "w") as f:
-            json.dump(record, f, indent=2)
-
+        write_record(out, "compile_iteration.py", argv, cfg, fields, iters_per_round=iters, setup_seconds=compile_s,
+                     dynamo=graphs, it_per_s=rates)
 
 if __name__ == "__main__":
     main(sys.argv[1:])
