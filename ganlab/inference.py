@@ -12,7 +12,8 @@ Sec. 7.3: "one can approximately model all conditionals p(x_S | x_S̸) where S i
 indices of x". Completion holds the visible pixels, searches z so that G(z) agrees with them and
 takes the hidden pixels from G(z). Its starts are the pool draws of z whose G(z) already match the
 visible pixels best: E's guess on a half-blank image was a poorer start (E never saw such an
-image), and these starts keep the digit more often (docs/results.md).
+image), and these starts keep the digit more often (docs/results.md). A conditional G given no
+class first picks one by how well its own draws of each class fit.
 
 Images come in and go out in [0, 1] as `sample` writes them; inside, they are mapped to G's range.
 """
@@ -35,6 +36,8 @@ CHUNK = 1000                # images searched at once: bounds the activations of
 SEARCH_LR = 0.05
 FEATURE_WEIGHT = 1.0        # of D's relative feature error against the pixel error in `search`
 POOL = 16384                # prior draws a completion picks its starts from
+KNN = 4                     # a class's fit to the visible pixels: the mean error of its KNN nearest draws
+COMPLETE_STEPS = 200        # search steps per completion
 MASKS = ("top", "bottom", "left", "right")
 
 
@@ -200,21 +203,45 @@ def _pool(trainer, z: torch.Tensor, classes) -> torch.Tensor:
     return torch.cat(parts).float().flatten(1)
 
 
+def _nearest_draws(trainer, z, target, visible, classes, given, k: int):
+    """(errors, indices), each (N, len(classes), k): per image and class, the `k` draws of z whose G(z)
+    is nearest the image's visible pixels, best first; inf where an image's `given` class rules the
+    class out. `classes` is [None] for an unconditional G."""
+    n, device = len(target), target.device
+    err = torch.full((n, len(classes), k), float("inf"), device=device)
+    idx = torch.zeros(n, len(classes), k, dtype=torch.long, device=device)
+    with eval_mode(trainer.sample_net):
+        for j, c in enumerate(classes):
+            rows = torch.arange(n, device=device) if given is None else (given == c).nonzero().flatten()
+            if not len(rows):
+                continue
+            candidates = _pool(trainer, z, None if c is None else torch.tensor(c, device=device))
+            for r in rows.split(CHUNK):
+                err[r, j], idx[r, j] = visible_error(target[r], visible[r], candidates).topk(k, dim=1, largest=False)
+    return err, idx
+
+
 @torch.no_grad()
-def complete(trainer, images, mask, n: int = 4, steps: int = 200, labels=None, seed: int = 0,
+def complete(trainer, images, mask, n: int = 4, steps: int = COMPLETE_STEPS, labels=None, seed: int = 0,
              pool: int = POOL) -> torch.Tensor:
     """`n` completions of each image (N, C, H, W) in [0, 1] whose `mask` pixels (1 = hidden; shared
     (C, H, W) or one per image) are unknown: (N, n, C, H, W) in [0, 1], the visible pixels kept as
-    given, best first. The starts are the `n` of `pool` draws from the prior whose G(z) is nearest the
-    image's visible pixels (one batch of G, scored by matrix products); each is then searched on the
-    visible pixels, and the completions are ordered by how closely they end up matching them. A
-    conditional G completes as class `labels` (one for all, or one per image) or, without them, as
-    classes drawn with the training frequencies, one per draw of the pool."""
+    given, best first.
+
+    `pool` draws of z from the prior are scored against each image's visible pixels in one batch of G
+    and matrix products; the `n` nearest are the starts, each searched on the visible pixels, and the
+    completions are ordered by how closely they end up matching them. A conditional G completes as
+    class `labels` (one for all, or one per image) or, without them, splits the pool evenly over the
+    classes and completes as the class whose KNN nearest draws fit the visible pixels best: the
+    generator's own nearest-neighbour vote, steadier than the single nearest draw's class."""
     if n < 1:
         raise ConfigError(f"completions per image must be >= 1, got {n}")
-    if pool < n:
-        raise ConfigError(f"the pool of starts must hold at least the {n} completions asked, got {pool}")
     cfg, device = trainer.config, trainer.device
+    classes = list(range(cfg.classes)) if cfg.classes else [None]
+    k = max(n, KNN)
+    if pool // len(classes) < k:
+        per = "" if len(classes) == 1 else f" per class ({k * len(classes)} over {len(classes)} classes)"
+        raise ConfigError(f"the pool of starts must hold at least {k} draws{per} for {n} completions, got {pool}")
     x = check_images(trainer, images)
     hidden = torch.as_tensor(mask, dtype=torch.float32)
     hidden = hidden.expand(len(x), *x.shape[1:]) if hidden.ndim == 3 else hidden
@@ -222,31 +249,18 @@ def complete(trainer, images, mask, n: int = 4, steps: int = 200, labels=None, s
         raise ConfigError(f"a mask must have the image's shape {tuple(x.shape[1:])}, or one per image")
     visible = (1 - hidden).reshape(len(x), -1).to(device)
     target = trainer.to_g_range(x).reshape(len(x), -1).to(device)
-    gen = torch.Generator().manual_seed(seed)
-    z = sample_z(pool, cfg.latent_dim, cfg.prior, gen).to(device)
+    z = sample_z(pool // len(classes), cfg.latent_dim, cfg.prior, torch.Generator().manual_seed(seed)).to(device)
     given = check_labels(trainer, labels, len(x)) if cfg.classes and labels is not None else None
-    if cfg.classes and given is None:
-        drawn = trainer.draw_labels(pool, gen)                      # one class per draw of the pool
-        with eval_mode(trainer.sample_net):
-            candidates = _pool(trainer, z, drawn)
-        err = torch.cat([visible_error(t, v, candidates) for t, v in zip(target.split(CHUNK), visible.split(CHUNK))])
-        best = err.topk(n, dim=1, largest=False).indices            # (N, n)
-        classes = drawn[best].flatten()
-    else:
-        best = torch.empty(len(x), n, dtype=torch.long, device=device)
-        with eval_mode(trainer.sample_net):
-            for c in ([None] if given is None else given.unique()):
-                rows = torch.arange(len(x), device=device) if c is None else (given == c).nonzero().flatten()
-                candidates = _pool(trainer, z, c)
-                for r in rows.split(CHUNK):
-                    best[r] = visible_error(target[r], visible[r], candidates).topk(n, dim=1, largest=False).indices
-        classes = None if given is None else given.repeat_interleave(n)
-    found = search(trainer, target.repeat_interleave(n, 0), z[best.flatten()], steps,
-                   visible=visible.repeat_interleave(n, 0), labels=classes)
-    fill = trainer.sample(z=found, labels=classes)                                  # in [0, 1], on the CPU
-    fit = ((trainer.to_g_range(fill).reshape(len(found), -1).to(device) - target.repeat_interleave(n, 0)).square()
-           * visible.repeat_interleave(n, 0)).sum(1).reshape(len(x), n)
-    order = fit.argsort(1).cpu()
+    err, idx = _nearest_draws(trainer, z, target, visible, classes, given, k)
+    rows = torch.arange(len(x), device=device)
+    pick = err[:, :, :KNN].mean(2).argmin(1)                                    # the class; 0 when unconditional
+    start = z[idx[rows, pick, :n].flatten()]
+    cls = None if classes == [None] else torch.tensor(classes, device=device)[pick].repeat_interleave(n)
+    target, visible = target.repeat_interleave(n, 0), visible.repeat_interleave(n, 0)
+    found = search(trainer, target, start, steps, visible=visible, labels=cls)
+    fill = trainer.sample(z=found, labels=cls)                                      # in [0, 1], on the CPU
+    fit = ((trainer.to_g_range(fill).reshape(len(found), -1).to(device) - target).square() * visible).sum(1)
+    order = fit.reshape(len(x), n).argsort(1).cpu()
     fill = fill.reshape(len(x), n, *x.shape[1:])[torch.arange(len(x))[:, None], order]
     seen = (1 - hidden).reshape(len(x), 1, *x.shape[1:]).cpu()
     return x[:, None] * seen + fill * (1 - seen)          # the visible pixels exactly as given

@@ -58,7 +58,7 @@ def test_completion_needs_no_encoder_is_seeded_and_refuses_a_pool_smaller_than_a
     c = complete(t, x, hidden, n=4, steps=10, pool=256)
     assert c.shape == (5, 4, 1, 8, 8)
     assert torch.equal(c, complete(t, x, hidden, n=4, steps=10, pool=256))
-    with pytest.raises(ConfigError, match="pool of starts must hold at least the 4"):
+    with pytest.raises(ConfigError, match="pool of starts must hold at least 4 draws for 4 completions"):
         complete(t, x, hidden, n=4, pool=3)
 
 
@@ -151,12 +151,45 @@ def test_a_conditional_generator_is_searched_as_the_class_given_and_needs_one():
     with pytest.raises(ConfigError, match="the search needs the class of the images"):
         encode(t, x, refine=2)
     assert encode(t, x, refine=2, labels=3).shape == (4, 8)
-    c = complete(t, x, named_mask("top", (1, 8, 8)), n=2, steps=2)        # classes drawn per completion
+    c = complete(t, x, named_mask("top", (1, 8, 8)), n=2, steps=2)        # the class that fits best
     assert c.shape == (4, 2, 1, 8, 8)
     plain = Trainer(make_config(data="digits", model="mlp", latent_dim=8), device="cpu")
     train_encoder(plain, 2, progress=False)
     with pytest.raises(ConfigError, match="unconditional"):
         encode(plain, x, labels=3)
+
+
+class Templates(torch.nn.Module):
+    """A conditional G whose class c draws template c, moved a little by z: each class is known
+    exactly, top half and bottom half, so a completion's class can be read off its hidden half."""
+    out_range = None
+
+    def __init__(self, templates: torch.Tensor, latent_dim: int):
+        super().__init__()
+        self.templates = templates
+        self.w = torch.nn.Parameter(0.02 * torch.randn(latent_dim, templates.shape[1],
+                                                       generator=torch.Generator().manual_seed(0)))
+
+    def forward(self, z, c):
+        return self.templates[c] + z @ self.w
+
+
+def test_a_conditional_generator_given_no_class_completes_as_the_class_its_draws_of_the_visible_half_vote_for():
+    t = Trainer(make_config(data="digits", model="mlp", latent_dim=8, cond="projection", seed=0), device="cpu")
+    templates = torch.rand(10, 64, generator=torch.Generator().manual_seed(1))
+    t.G = Templates(templates, 8)
+    hidden = named_mask("bottom", (1, 8, 8))
+    x = templates[[3, 7]].reshape(2, 1, 8, 8)
+
+    def drawn(images):
+        """The class whose template's bottom half each image's bottom half is nearest."""
+        bottom = lambda a: a[..., 4:, :].flatten(-3)                  # noqa: E731
+        return (bottom(images)[..., None, :] - bottom(templates.reshape(10, 1, 8, 8))).square().mean(-1).argmin(-1)
+
+    assert drawn(complete(t, x, hidden, n=2, steps=5, pool=400)).tolist() == [[3, 3], [7, 7]]
+    assert drawn(complete(t, x, hidden, n=2, steps=5, pool=400, labels=5)).tolist() == [[5, 5], [5, 5]]
+    with pytest.raises(ConfigError, match="at least 4 draws per class \\(40 over 10 classes\\)"):
+        complete(t, x, hidden, n=2, pool=39)
 
 
 def test_an_encoder_trained_for_an_earlier_g_is_flagged(digits_gan):

@@ -158,3 +158,16 @@ def test_the_shipped_classifiers_have_the_test_accuracy_the_readme_states(data, 
     (stated,) = numbers(r"test accuracy ([\d.]+)", checkpoints_row(f"classifier-{data}.pt"))
     model = load_classifier(CHECKPOINTS / f"classifier-{data}.pt", data)
     assert abs(accuracy(model, load_dataset(data, real_data_root, train=False)) - stated) <= 0.00005 + 1e-9
+
+
+def test_the_completion_numbers_in_the_readme_span_every_pool_seed_recorded():
+    records = [json.loads(p.read_text()) for p in sorted((ROOT / "docs" / "bench").glob("inference-mnist-cond-seed*-zen5.json"))]
+    assert len(records) >= 3, "the spread over pool seeds needs at least three records"
+    row = readme_row("completion with `mnist-cond.pt`")
+    for side in ("bottom", "right"):
+        low, high, nearest = numbers(side + r" half[^(]*\(([\d.]+)–([\d.]+) % against ([\d.]+) %", row)
+        first = [100 * r["completion"][side]["gan_first"]["class_agreement"] for r in records]
+        assert holds(min(first), f"{low:.1f}") and holds(max(first), f"{high:.1f}")
+        assert {round(100 * r["completion"][side]["nearest_neighbour"]["class_agreement"], 1) for r in records} == {nearest}
+        beats = sum(f > nearest for f in first)
+        assert f"{beats} of {len(records)} pool seeds" in row

@@ -3,11 +3,13 @@
     python docs/tools/inference_eval.py checkpoints/mnist-dcgan.pt --images 1000 --refine 200 \
         --out docs/bench/inference-mnist-dcgan-zen5.json
 
-- Reconstruction: G(E(x)) and G(z) after `--refine` search steps from E(x); the shipped classifier's
+- Reconstruction (a checkpoint with an encoder; a conditional one searches as each image's own
+  class): G(E(x)) and G(z) after `--refine` search steps from E(x); the shipped classifier's
   agreement between each test image's label and the class of its reconstruction, and the pixel MSE,
   beside a PCA reconstruction with as many components as z has coordinates (fit on the training set).
 - Completion of the bottom half from the top and of the right half from the left: `--n` completions
-  per image; the classifier's agreement with the label for the first (best-fitting) completion and
+  per image, each searched `--complete-steps` from a pool of `--pool` draws of z (seeded by
+  `--pool-seed`; a conditional G with no class given completes as the class its draws vote for); the classifier's agreement with the label for the first (best-fitting) completion and
   over all of them, beside a nearest-neighbour completion (the hidden half of the training image whose
   visible half is nearest), G's mean image as the hidden half (what the classifier makes of the
   visible half alone) and the real image; each judged whole and with the visible half blanked, so
@@ -29,11 +31,41 @@ from ganlab.checkpoint import checkpoint_dir
 from ganlab.classifier import load_classifier, predict
 from ganlab.data import load_dataset
 from ganlab.devices import cpu_model
-from ganlab.inference import complete, encode, named_mask, nearest_completion, pca_reconstruction
+from ganlab.inference import (COMPLETE_STEPS, POOL, complete, encode, named_mask, nearest_completion,
+                              pca_reconstruction)
 
 
 def agreement(model, images, labels) -> float:
     return float((predict(model, images)[0].argmax(1) == labels).float().mean())
+
+
+def reconstruct(t, classifier, train, x, y, steps) -> tuple[dict, dict]:
+    """G(E(x)) and G(z) searched `steps` from E(x), beside PCA with z's size; and their seconds."""
+    labels = y if t.config.classes else None
+    start = time.perf_counter()
+    z_e = encode(t, x)
+    seconds_e = time.perf_counter() - start
+    start = time.perf_counter()
+    z_r = encode(t, x, refine=steps, labels=labels)
+    seconds_r = time.perf_counter() - start
+    one = time.perf_counter()
+    encode(t, x[:1], refine=steps, labels=None if labels is None else labels[:1])
+    seconds_one = time.perf_counter() - one
+    rec_e, rec_r = t.sample(z=z_e, labels=labels), t.sample(z=z_r, labels=labels)
+    flat = x.reshape(len(x), -1)
+    k = t.config.latent_dim
+    pca = pca_reconstruction(train.images, flat, k)
+    reconstruction = {
+        "encoder": {"class_agreement": agreement(classifier, rec_e, y),
+                    "pixel_mse": float((rec_e.reshape(len(x), -1) - flat).square().mean())},
+        "refined": {"steps": steps, "class_agreement": agreement(classifier, rec_r, y),
+                    "pixel_mse": float((rec_r.reshape(len(x), -1) - flat).square().mean())},
+        f"pca_{k}": {"class_agreement": agreement(classifier, pca.reshape(x.shape), y),
+                     "pixel_mse": float((pca - flat).square().mean())},
+        "real_images": {"class_agreement": agreement(classifier, x, y)},
+    }
+    return reconstruction, {"encoder_on_images": seconds_e, "refine_all_images": seconds_r,
+                            "refine_one_image": seconds_one}
 
 
 def main(argv=None) -> dict:
@@ -42,9 +74,15 @@ def main(argv=None) -> dict:
     p.add_argument("--images", type=int, default=1000, help="held-out test images (default: 1000)")
     p.add_argument("--refine", type=int, default=200, help="search steps (default: 200)")
     p.add_argument("--n", type=int, default=4, help="completions per image (default: 4)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--complete-steps", type=int, default=COMPLETE_STEPS,
+                   help=f"search steps per completion (default: {COMPLETE_STEPS})")
+    p.add_argument("--pool", type=int, default=POOL, help=f"prior draws the completions start from, split over "
+                   f"the classes of a conditional G (default: {POOL})")
+    p.add_argument("--seed", type=int, default=0, help="seed of the test images drawn (default: 0)")
+    p.add_argument("--pool-seed", type=int, help="seed of the completions' pool of z (default: --seed)")
     p.add_argument("--out", help="JSON record to write")
     args = p.parse_args(argv)
+    pool_seed = args.seed if args.pool_seed is None else args.pool_seed
     torch.manual_seed(args.seed)
 
     t = Trainer.load(args.checkpoint, device="cpu")
@@ -54,42 +92,24 @@ def main(argv=None) -> dict:
     pick = torch.randperm(len(test), generator=torch.Generator().manual_seed(args.seed))[:args.images]
     x, y = test.images[pick].reshape(-1, *test.shape), test.labels[pick]
 
-    # ---- reconstruction
-    start = time.perf_counter()
-    z_e = encode(t, x)
-    seconds_e = time.perf_counter() - start
-    start = time.perf_counter()
-    z_r = encode(t, x, refine=args.refine)
-    seconds_r = time.perf_counter() - start
-    one = time.perf_counter()
-    encode(t, x[:1], refine=args.refine)
-    seconds_one = time.perf_counter() - one
-    rec_e, rec_r = t.sample(z=z_e), t.sample(z=z_r)
     flat = x.reshape(len(x), -1)
-    k = t.config.latent_dim
-    pca = pca_reconstruction(train.images, flat, k)
-    reconstruction = {
-        "encoder": {"class_agreement": agreement(classifier, rec_e, y),
-                    "pixel_mse": float((rec_e.reshape(len(x), -1) - flat).square().mean())},
-        "refined": {"steps": args.refine, "class_agreement": agreement(classifier, rec_r, y),
-                    "pixel_mse": float((rec_r.reshape(len(x), -1) - flat).square().mean())},
-        f"pca_{k}": {"class_agreement": agreement(classifier, pca.reshape(x.shape), y),
-                     "pixel_mse": float((pca - flat).square().mean())},
-        "real_images": {"class_agreement": agreement(classifier, x, y)},
-    }
+    # a conditional G's reconstruction searches as the image's own class; a checkpoint without E has none
+    reconstruction, seconds = (reconstruct(t, classifier, train, x, y, args.refine) if t.encoder is not None
+                               else (None, {}))
 
     # ---- completion of the bottom half from the top, and of the right half from the left
     completion, seconds_c = {}, {}
     for side in ("bottom", "right"):
         hidden = named_mask(side, tuple(test.shape))
         start = time.perf_counter()
-        filled = complete(t, x, hidden, n=args.n, steps=args.refine, seed=args.seed)
+        filled = complete(t, x, hidden, n=args.n, steps=args.complete_steps, seed=pool_seed, pool=args.pool)
         seconds_c[side] = time.perf_counter() - start
         fills = {"gan_first": filled[:, 0], "gan_all": filled.flatten(0, 1),
                  "nearest_neighbour": nearest_completion(train.images, flat, hidden).reshape(x.shape),
                  "g_mean_image": x * (1 - hidden) + t.sample(1000, seed=args.seed).mean(0) * hidden,
                  "real_image": x}
-        completion[side] = {"hidden": f"{side} half", "completions_per_image": args.n, "steps": args.refine}
+        completion[side] = {"hidden": f"{side} half", "completions_per_image": args.n, "steps": args.complete_steps,
+                            "pool": args.pool, "pool_seed": pool_seed}
         for name, images in fills.items():
             labels = y.repeat_interleave(args.n) if name == "gan_all" else y
             # whole: the visible half as given beside the completed one; completed half only: the visible
@@ -105,9 +125,7 @@ def main(argv=None) -> dict:
         "torch": torch.__version__, "checkpoint": args.checkpoint, "step": t.step_count,
         "encoder_steps": t.encoder_steps, "test_images": len(x), "seed": args.seed,
         "reconstruction": reconstruction, "completion": completion,
-        "seconds": {"encoder_on_images": seconds_e, "refine_all_images": seconds_r,
-                    "refine_one_image": seconds_one, "complete_all_images": seconds_c},
-        "encoder_seconds_per_1000_images": seconds_e * 1000 / len(x),
+        "seconds": {**seconds, "complete_all_images": seconds_c},
     }
     text = json.dumps(record, indent=2)
     print(text)

@@ -21,6 +21,7 @@ import torch
 from .. import memory, sampling
 from ..checkpoint import atomic_write
 from ..errors import ConfigError
+from ..inference import COMPLETE_STEPS
 from ..outputs import check_output, check_space
 from ..trainer import Trainer
 from .core import add_device, check_range
@@ -71,8 +72,10 @@ def add_complete(sub) -> None:
     co.add_argument("--mask", required=True, help="the hidden part: top, bottom, left, right, or a .npy of the "
                     "image's shape whose nonzero pixels are hidden")
     co.add_argument("--n", type=int, default=4, help="completions per image (default: 4)")
-    co.add_argument("--refine", type=int, default=200, metavar="STEPS", help="search steps per completion (default: 200)")
-    co.add_argument("--label", type=int, help="a conditional checkpoint's class (default: drawn per completion)")
+    co.add_argument("--refine", type=int, default=COMPLETE_STEPS, metavar="STEPS",
+                    help=f"search steps per completion (default: {COMPLETE_STEPS})")
+    co.add_argument("--label", type=int, help="a conditional checkpoint's class (default: the class whose samples "
+                    "fit the visible pixels best)")
     co.add_argument("--seed", type=int, default=0, help="seed of the starts (default: 0)")
     co.add_argument("--out", required=True, help=".npy (N, K, C, H, W) in [0, 1], or a .png grid: each image "
                     "as given (hidden pixels grey), then its completions")

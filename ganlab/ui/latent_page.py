@@ -120,7 +120,7 @@ def endpoint(trainer, which: str, seed: int, label) -> tuple[torch.Tensor | None
 
 def completion(trainer, label) -> None:
     """Hide part of an image and let G fill it in, several ways (the paper's Sec. 7.3)."""
-    from ..inference import MASKS, POOL, complete, named_mask
+    from ..inference import COMPLETE_STEPS, MASKS, POOL, complete, named_mask
 
     kind = st.radio("Image", image_sources.KINDS, key="cx_kind", horizontal=True)
     x = image_sources.image_input(trainer.config, "cx", kind)
@@ -129,7 +129,7 @@ def completion(trainer, label) -> None:
     c1, c2, c3 = st.columns(3)
     hide = c1.radio("Hide", (*MASKS, "drawn"), index=1, key="cx_mask", horizontal=True)
     n = c2.slider("Completions", 1, 8, 4, key="cx_n")
-    steps = c3.slider("Search steps", 0, 400, 200, step=50, key="cx_steps")
+    steps = c3.slider("Search steps", 0, 400, COMPLETE_STEPS, step=50, key="cx_steps")
     shape, image = trainer.config.shape, hashlib.sha256(x.numpy().tobytes()).hexdigest()
     try:
         mask = named_mask(hide, shape) if hide != "drawn" else image_sources.drawn_mask(x, shape)
