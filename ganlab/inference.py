@@ -36,7 +36,7 @@ CHUNK = 1000                # images searched at once: bounds the activations of
 SEARCH_LR = 0.05
 FEATURE_WEIGHT = 1.0        # of D's relative feature error against the pixel error in `search`
 POOL = 16384                # prior draws a completion picks its starts from
-KNN = 4                     # a class's fit to the visible pixels: the mean error of its KNN nearest draws
+KNN = 4                     # draws per class whose mean error is the class's vote (`vote`)
 COMPLETE_STEPS = 200        # search steps per completion
 MASKS = ("top", "bottom", "left", "right")
 
@@ -221,6 +221,14 @@ def _nearest_draws(trainer, z, target, visible, classes, given, k: int):
     return err, idx
 
 
+def vote(err: torch.Tensor) -> torch.Tensor:
+    """Each image's class (N,) from its nearest draws' errors (N, classes, k): the class whose KNN
+    nearest draws fit best on average. The single nearest draw's class is what a search over all
+    classes implicitly takes, and one lucky draw decides it; a few average that luck out, while many
+    would reach past a class's close draws into ones that fit no better than another digit's."""
+    return err[:, :, :KNN].mean(2).argmin(1)
+
+
 @torch.no_grad()
 def complete(trainer, images, mask, n: int = 4, steps: int = COMPLETE_STEPS, labels=None, seed: int = 0,
              pool: int = POOL) -> torch.Tensor:
@@ -231,16 +239,17 @@ def complete(trainer, images, mask, n: int = 4, steps: int = COMPLETE_STEPS, lab
     `pool` draws of z from the prior are scored against each image's visible pixels in one batch of G
     and matrix products; the `n` nearest are the starts, each searched on the visible pixels, and the
     completions are ordered by how closely they end up matching them. A conditional G completes as
-    class `labels` (one for all, or one per image) or, without them, splits the pool evenly over the
-    classes and completes as the class whose KNN nearest draws fit the visible pixels best: the
-    generator's own nearest-neighbour vote, steadier than the single nearest draw's class."""
+    class `labels` (one for all, or one per image), its pool drawn as that class; without them, the
+    same `pool // classes` draws are drawn as every class (one z set, so no class is favoured by luckier
+    draws) and the image completes as the class its draws vote for (`vote`)."""
     if n < 1:
         raise ConfigError(f"completions per image must be >= 1, got {n}")
     cfg, device = trainer.config, trainer.device
+    voting = bool(cfg.classes) and labels is None
     classes = list(range(cfg.classes)) if cfg.classes else [None]
-    k = max(n, KNN)
-    if pool // len(classes) < k:
-        per = "" if len(classes) == 1 else f" per class ({k * len(classes)} over {len(classes)} classes)"
+    draws, k = (pool // cfg.classes, max(n, KNN)) if voting else (pool, n)
+    if draws < k:
+        per = f" per class ({k * cfg.classes} over {cfg.classes} classes)" if voting else ""
         raise ConfigError(f"the pool of starts must hold at least {k} draws{per} for {n} completions, got {pool}")
     x = check_images(trainer, images)
     hidden = torch.as_tensor(mask, dtype=torch.float32)
@@ -249,12 +258,11 @@ def complete(trainer, images, mask, n: int = 4, steps: int = COMPLETE_STEPS, lab
         raise ConfigError(f"a mask must have the image's shape {tuple(x.shape[1:])}, or one per image")
     visible = (1 - hidden).reshape(len(x), -1).to(device)
     target = trainer.to_g_range(x).reshape(len(x), -1).to(device)
-    z = sample_z(pool // len(classes), cfg.latent_dim, cfg.prior, torch.Generator().manual_seed(seed)).to(device)
+    z = sample_z(draws, cfg.latent_dim, cfg.prior, torch.Generator().manual_seed(seed)).to(device)
     given = check_labels(trainer, labels, len(x)) if cfg.classes and labels is not None else None
     err, idx = _nearest_draws(trainer, z, target, visible, classes, given, k)
-    rows = torch.arange(len(x), device=device)
-    pick = err[:, :, :KNN].mean(2).argmin(1)                                    # the class; 0 when unconditional
-    start = z[idx[rows, pick, :n].flatten()]
+    pick = vote(err)                            # the given class where there is one (the others are inf)
+    start = z[idx[torch.arange(len(x), device=device), pick, :n].flatten()]
     cls = None if classes == [None] else torch.tensor(classes, device=device)[pick].repeat_interleave(n)
     target, visible = target.repeat_interleave(n, 0), visible.repeat_interleave(n, 0)
     found = search(trainer, target, start, steps, visible=visible, labels=cls)

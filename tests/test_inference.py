@@ -7,7 +7,7 @@ import torch
 from ganlab import Trainer, make_config
 from ganlab.cli import main
 from ganlab.errors import ConfigError
-from ganlab.inference import complete, encode, named_mask, train_encoder
+from ganlab.inference import complete, encode, named_mask, train_encoder, vote
 
 
 @pytest.fixture(scope="module")
@@ -188,8 +188,19 @@ def test_a_conditional_generator_given_no_class_completes_as_the_class_its_draws
 
     assert drawn(complete(t, x, hidden, n=2, steps=5, pool=400)).tolist() == [[3, 3], [7, 7]]
     assert drawn(complete(t, x, hidden, n=2, steps=5, pool=400, labels=5)).tolist() == [[5, 5], [5, 5]]
+    assert drawn(complete(t, x, hidden, n=2, steps=5, pool=400, labels=[5, 2])).tolist() == [[5, 5], [2, 2]]
     with pytest.raises(ConfigError, match="at least 4 draws per class \\(40 over 10 classes\\)"):
         complete(t, x, hidden, n=2, pool=39)
+    assert complete(t, x, hidden, n=2, steps=0, pool=2, labels=5).shape == (2, 2, 1, 8, 8)   # one class: no split
+
+
+def test_the_class_vote_is_the_mean_of_a_few_nearest_draws_not_the_single_nearest():
+    # class 0 has the single nearest draw of both images and then only far ones; class 1's four nearest are close
+    err = torch.tensor([[[0.1, 9.0, 9.0, 9.0], [0.5, 0.5, 0.6, 0.6]],
+                        [[0.1, 0.2, 0.2, 0.3], [0.5, 0.5, 0.6, 0.6]]])
+    assert vote(err).tolist() == [1, 0]
+    given = torch.tensor([[[float("inf")] * 4, [0.5, 0.5, 0.6, 0.6]]])          # a given class rules the others out
+    assert vote(given).tolist() == [1]
 
 
 def test_an_encoder_trained_for_an_earlier_g_is_flagged(digits_gan):

@@ -1,7 +1,9 @@
-"""Inference (Sec. 7.2) and completion (Sec. 7.3) of a generator with an encoder, on held-out test images.
+"""Inference (Sec. 7.2) and completion (Sec. 7.3) of a generator on held-out test images.
 
-    python docs/tools/inference_eval.py checkpoints/mnist-dcgan.pt --images 1000 --refine 200 \
+    python docs/tools/inference_eval.py checkpoints/mnist-dcgan.pt --images 500 --refine 200 \
         --out docs/bench/inference-mnist-dcgan-zen5.json
+    python docs/tools/inference_eval.py checkpoints/mnist-cond.pt --images 500 --pool 163840 --pool-seed 0 \
+        --out docs/bench/inference-mnist-cond-seed0-zen5.json
 
 - Reconstruction (a checkpoint with an encoder; a conditional one searches as each image's own
   class): G(E(x)) and G(z) after `--refine` search steps from E(x); the shipped classifier's
@@ -9,12 +11,14 @@
   beside a PCA reconstruction with as many components as z has coordinates (fit on the training set).
 - Completion of the bottom half from the top and of the right half from the left: `--n` completions
   per image, each searched `--complete-steps` from a pool of `--pool` draws of z (seeded by
-  `--pool-seed`; a conditional G with no class given completes as the class its draws vote for); the classifier's agreement with the label for the first (best-fitting) completion and
-  over all of them, beside a nearest-neighbour completion (the hidden half of the training image whose
-  visible half is nearest), G's mean image as the hidden half (what the classifier makes of the
-  visible half alone) and the real image; each judged whole and with the visible half blanked, so
-  only the completed half is read.
-- Speed: E on 1,000 images, and the refinement of one image, wall-clock on this machine.
+  `--pool-seed`; a conditional G completes as the class its draws vote for); the classifier's
+  agreement with the label for the first (best-fitting) completion and over all of them, beside a
+  nearest-neighbour completion (the hidden half of the training image whose visible half is
+  nearest), G's mean image as the hidden half (what the classifier makes of the visible half alone)
+  and the real image; each judged whole and with the visible half blanked, so only the completed
+  half is read.
+- Speed, wall-clock on this machine: E on the `--images` test images, the search for all of them and
+  for one, and the completion of all of them, a side at a time.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ import torch
 from .. import memory, sampling
 from ..checkpoint import atomic_write
 from ..errors import ConfigError
-from ..inference import COMPLETE_STEPS
+from ..inference import COMPLETE_STEPS, POOL
 from ..outputs import check_output, check_space
 from ..trainer import Trainer
 from .core import add_device, check_range
@@ -77,6 +77,8 @@ def add_complete(sub) -> None:
     co.add_argument("--label", type=int, help="a conditional checkpoint's class (default: the class whose samples "
                     "fit the visible pixels best)")
     co.add_argument("--seed", type=int, default=0, help="seed of the starts (default: 0)")
+    co.add_argument("--pool", type=int, default=POOL, help=f"draws of z the starts are picked from; a conditional "
+                    f"checkpoint given no --label splits them over its classes (default: {POOL:,})")
     co.add_argument("--out", required=True, help=".npy (N, K, C, H, W) in [0, 1], or a .png grid: each image "
                     "as given (hidden pixels grey), then its completions")
     add_device(co)
@@ -183,6 +185,7 @@ def _encoder_trainer(args) -> Trainer:
 
 MAX_STEPS = 1_000_000           # encoder training steps, search steps: far past any use, a guard on typos
 MAX_COMPLETIONS = 64
+MAX_POOL = 1_000_000            # draws of z for `complete`, whose images are held at once (~3 GB on MNIST)
 
 
 def cmd_encoder(args) -> int:
@@ -220,12 +223,14 @@ def cmd_complete(args) -> int:
 
     check_range("--n", args.n, 1, MAX_COMPLETIONS)
     check_range("--refine", args.refine, 0, MAX_STEPS)
+    check_range("--pool", args.pool, 1, MAX_POOL)
     trainer = _encoder_trainer(args)
     images = check_images(trainer, torch.from_numpy(read_npy(args.images, "--images")))
     shape = trainer.config.shape
     named = args.mask in MASKS or not args.mask.lower().endswith(".npy")       # a name, or a file
     mask = named_mask(args.mask if named else torch.from_numpy(read_npy(args.mask, "--mask")), shape)
-    out = complete(trainer, images, mask, n=args.n, steps=args.refine, labels=args.label, seed=args.seed)
+    out = complete(trainer, images, mask, n=args.n, steps=args.refine, labels=args.label, seed=args.seed,
+                   pool=args.pool)
     if str(args.out).lower().endswith(".png"):
         given = images * (1 - mask) + 0.5 * mask
         write_grid(args.out, torch.cat([given[:, None], out], 1).flatten(0, 1), args.n + 1)
