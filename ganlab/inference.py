@@ -263,7 +263,7 @@ def complete(trainer, images, mask, n: int = 4, steps: int = COMPLETE_STEPS, lab
     err, idx = _nearest_draws(trainer, z, target, visible, classes, given, k)
     pick = vote(err)                            # the given class where there is one (the others are inf)
     start = z[idx[torch.arange(len(x), device=device), pick, :n].flatten()]
-    cls = None if classes == [None] else torch.tensor(classes, device=device)[pick].repeat_interleave(n)
+    cls = pick.repeat_interleave(n) if cfg.classes else None                # classes are 0..C-1: the pick is the class
     target, visible = target.repeat_interleave(n, 0), visible.repeat_interleave(n, 0)
     found = search(trainer, target, start, steps, visible=visible, labels=cls)
     fill = trainer.sample(z=found, labels=cls)                                      # in [0, 1], on the CPU

@@ -150,9 +150,7 @@ def completion(trainer, label) -> None:
         st.image(plots.image_grid(row, nrow=len(row)), width="stretch",
                  caption=f"the image, what G saw ({settings}), then the completions: each completion keeps the "
                          f"visible pixels and fills the hidden ones from G(z), each z searched from one of the "
-                         f"{POOL:,} draws of z whose G(z) best matched the visible pixels (a conditional G asked for "
-                         f"no class draws them as every class and keeps the class whose draws match best); the "
-                         f"closest match first")
+                         f"{POOL:,} draws of z whose G(z) best matched the visible pixels; the closest match first")
 
 
 def class_views(trainer, z: torch.Tensor, name: str) -> None:
