@@ -390,6 +390,20 @@ def test_the_latent_explorer_walks_a_conditional_generator_between_classes():
     assert not at.exception and at.selectbox(key="lx_from").value == 0
 
 
+def test_a_conditional_generator_completes_an_image_as_the_class_its_draws_vote_for():
+    at = app({"data": "digits", "cond": "input"})
+    at.button(key="step").click().run()
+    at.switch_page("app_pages/latent.py").run()
+    at.radio(key="cx_kind").set_value("Test image").run()
+    assert at.radio(key="cx_class").value == "the class chosen above"      # the class picker's class, as before
+    at.radio(key="cx_class").set_value("the class G's draws vote for").run()
+    at.slider(key="cx_steps").set_value(0).run()
+    at.button(key="cx_go").click().run()
+    assert not at.exception
+    captions = [c for img in at.get("image") for c in img.captions]
+    assert any("the class G's draws voted for" in c for c in captions), captions
+
+
 def _explorer_on_digits_with_an_encoder(folder) -> AppTest:
     """The latent explorer opened on a small digits checkpoint that carries an inference net."""
     from ganlab.inference import train_encoder
