@@ -172,3 +172,25 @@ def test_the_completion_numbers_in_the_readme_span_every_pool_seed_recorded():
         assert holds(min(first), f"{low:.1f}") and holds(max(first), f"{high:.1f}")
         assert all(holds(100 * c["nearest_neighbour"]["class_agreement"], f"{nearest:.1f}") for c in sides)
         assert (ahead, seeds) == (sum(c["gan_first_beats_nearest_neighbour"] for c in sides), len(records))
+
+
+def test_the_time_to_good_in_the_readme_spans_the_recipes_own_seed_records():
+    from dataclasses import asdict
+
+    from ganlab.cli.evaluation import TIME_TO_GOOD_DEFAULTS
+    from ganlab.config import make_config
+
+    row = readme_row("time to a good MNIST generator")
+    paths = re.findall(r"\((docs/bench/time-to-good-[\w.-]+-seed\d-zen5\.json)\)", row)
+    records = [json.loads((ROOT / p).read_text()) for p in paths]
+    assert len(records) >= 3, "the spread over seeds needs at least three records"
+    # Each record is a run of `time-to-good` as it is now: its defaults, only the seed changed.
+    default = asdict(make_config(None, data="mnist", **TIME_TO_GOOD_DEFAULTS))
+    assert [r["config"] for r in records] == [{**default, "seed": r["config"]["seed"]} for r in records]
+    assert len({r["config"]["seed"] for r in records}) == len(records)
+    assert all(r["seconds_to_good"] is not None for r in records)
+    low, high = numbers(r"\*\*([\d,]+)–([\d,]+) iterations\*\*", row)
+    assert (low, high) == (min(r["iterations"] for r in records), max(r["iterations"] for r in records))
+    fast, slow = numbers(r"\*\*(\d+)–(\d+) s\*\*", row)
+    seconds = [r["seconds_to_good"] for r in records]
+    assert (fast, slow) == (round(min(seconds)), round(max(seconds)))
