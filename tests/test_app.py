@@ -397,11 +397,16 @@ def test_a_conditional_generator_completes_an_image_as_the_class_its_draws_vote_
     at.radio(key="cx_kind").set_value("Test image").run()
     assert at.radio(key="cx_class").value == "the class chosen above"      # the class picker's class, as before
     at.radio(key="cx_class").set_value("the class G's draws vote for").run()
-    at.slider(key="cx_steps").set_value(0).run()
+    captions = _complete(at, steps=0)
+    assert any("the class G's draws voted for" in c for c in captions), captions
+
+
+def _complete(at: AppTest, steps: int) -> list[str]:
+    """Complete the chosen image with `steps` search steps; the page's image captions after it."""
+    at.slider(key="cx_steps").set_value(steps).run()
     at.button(key="cx_go").click().run()
     assert not at.exception
-    captions = [c for img in at.get("image") for c in img.captions]
-    assert any("the class G's draws voted for" in c for c in captions), captions
+    return [c for img in at.get("image") for c in img.captions]
 
 
 def _explorer_on_digits_with_an_encoder(folder) -> AppTest:
@@ -444,10 +449,7 @@ def test_without_an_inference_net_the_explorer_says_so_and_trains_one_on_request
 def test_the_completion_tab_fills_the_hidden_half(checkpoint_folder):
     at = _explorer_on_digits_with_an_encoder(checkpoint_folder)
     at.radio(key="cx_kind").set_value("Test image").run()
-    at.slider(key="cx_steps").set_value(50).run()
-    at.button(key="cx_go").click().run()
-    assert not at.exception
-    captions = [c for img in at.get("image") for c in img.captions]
+    captions = _complete(at, steps=50)
     assert any("each completion keeps the visible pixels" in c for c in captions), captions
 
 
