@@ -390,15 +390,31 @@ def test_the_latent_explorer_walks_a_conditional_generator_between_classes():
     assert not at.exception and at.selectbox(key="lx_from").value == 0
 
 
-def test_a_conditional_generator_completes_an_image_as_the_class_its_draws_vote_for():
+def test_a_conditional_generator_completes_an_image_as_the_class_its_draws_vote_for(monkeypatch):
+    import ganlab.inference
+    asked = []
+    real = ganlab.inference.complete
+    monkeypatch.setattr(ganlab.inference, "complete", lambda *a, **kw: asked.append(kw["labels"]) or real(*a, **kw))
     at = app({"data": "digits", "cond": "input"})
     at.button(key="step").click().run()
     at.switch_page("app_pages/latent.py").run()
+    at.selectbox(key="lx_class").set_value(4).run()
     at.radio(key="cx_kind").set_value("Test image").run()
-    assert at.radio(key="cx_class").value == "the class chosen above"      # the class picker's class, as before
-    at.radio(key="cx_class").set_value("the class G's draws vote for").run()
+    assert at.radio(key="cx_class").value is False              # by default, the class picked for the page
+    _complete(at, steps=0)
+    at.radio(key="cx_class").set_value(True).run()
     captions = _complete(at, steps=0)
+    assert asked == [4, None]                                   # no class given: `complete` holds the vote
     assert any("the class G's draws voted for" in c for c in captions), captions
+
+
+def test_an_unconditional_generator_completes_with_no_class_choice():
+    at = app({"data": "digits"})
+    at.button(key="step").click().run()
+    at.switch_page("app_pages/latent.py").run()
+    at.radio(key="cx_kind").set_value("Test image").run()
+    assert not [r for r in at.radio if r.key == "cx_class"]
+    assert any("each completion keeps the visible pixels" in c for c in _complete(at, steps=0))
 
 
 def _complete(at: AppTest, steps: int) -> list[str]:

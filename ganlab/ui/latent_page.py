@@ -126,10 +126,11 @@ def completion(trainer, label) -> None:
     x = image_sources.image_input(trainer.config, "cx", kind)
     if x is None:
         return
-    # An image of unknown class (one drawn, one of your own): a conditional G's own draws pick it (`vote`).
-    voted = label is not None and st.radio("Complete as", ("the class chosen above", "the class G's draws vote for"),
-                                           key="cx_class", horizontal=True) != "the class chosen above"
-    label = None if voted else label
+    voted = False
+    if label is not None:
+        # An image of unknown class (one drawn, one of your own): a conditional G's own draws pick it (`vote`).
+        voted = st.radio("Complete as", (False, True), key="cx_class", horizontal=True,
+                         format_func=lambda vote: "the class G's draws vote for" if vote else f"class {label}")
     c1, c2, c3 = st.columns(3)
     hide = c1.radio("Hide", (*MASKS, "drawn"), index=1, key="cx_mask", horizontal=True)
     n = c2.slider("Completions", 1, 8, 4, key="cx_n")
@@ -145,9 +146,10 @@ def completion(trainer, label) -> None:
         st.image(plots.image_grid(given[None], nrow=1), width=140, caption="what G sees (grey: hidden)")
         if st.button("Complete", key="cx_go", type="primary"):
             with st.spinner("searching z for each completion…"):
-                out = complete(trainer, x[None], mask, n=n, steps=steps, labels=label)[0]
-            settings = f"{hide} hidden, {steps} search steps" + (", the class G's draws voted for" if voted else
-                                                                 "" if label is None else f", class {label}")
+                out = complete(trainer, x[None], mask, n=n, steps=steps, labels=None if voted else label)[0]
+            settings = f"{hide} hidden, {steps} search steps"
+            if label is not None:
+                settings += ", the class G's draws voted for" if voted else f", class {label}"
             keep_completion(trainer, image, (torch.cat([x[None], given[None], out]), settings))
     kept = kept_completion(trainer, image)      # through any change of the settings above, until the image changes
     if kept is not None:
