@@ -177,8 +177,8 @@ def test_the_completion_numbers_in_the_readme_span_every_pool_seed_recorded():
 def test_the_time_to_good_in_the_readme_spans_the_recipes_own_seed_records():
     from dataclasses import asdict
 
-    from ganlab.cli.evaluation import TIME_TO_GOOD_DEFAULTS
-    from ganlab.config import make_config
+    from ganlab.cli import build_parser
+    from ganlab.cli.evaluation import time_to_good_config
 
     row = readme_row("time to a good MNIST generator")
     records_cell = row.rstrip(" |").rsplit(" | ", 1)[1]      # the row's own records (the numbers cell cites older ones)
@@ -186,7 +186,7 @@ def test_the_time_to_good_in_the_readme_spans_the_recipes_own_seed_records():
     records = [json.loads((ROOT / p).read_text()) for p in paths]
     assert len(records) >= 3, "the spread over seeds needs at least three records"
     # Each record is a run of `time-to-good` as it is now: its defaults, only the seed changed.
-    default = asdict(make_config(None, data="mnist", **TIME_TO_GOOD_DEFAULTS))
+    default = asdict(time_to_good_config(build_parser().parse_args(["time-to-good"])))
     assert [r["config"] for r in records] == [{**default, "seed": r["config"]["seed"]} for r in records]
     assert len({r["config"]["seed"] for r in records}) == len(records)
     assert all(r["seconds_to_good"] is not None for r in records)

@@ -79,13 +79,18 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def time_to_good_config(args):
+    """The configuration `time-to-good` times: the flags given, on MNIST, and without --model the one the
+    timing is for, dcgan-deep with its recipe in bf16 (docs/performance.md, "Time to a good generator")."""
+    given = overrides(args)
+    fastest = {} if "model" in given else TIME_TO_GOOD_DEFAULTS
+    return make_config(args.recipe, **{"data": "mnist", **fastest, **given})
+
+
 def cmd_time_to_good(args) -> int:
     from ..timetogood import time_to_good
 
-    given = overrides(args)
-    # Without --model, the configuration the timing is for (docs/performance.md, "Time to a good generator").
-    fastest = {} if "model" in given else TIME_TO_GOOD_DEFAULTS
-    cfg = make_config(args.recipe, **{"data": "mnist", **fastest, **given})
+    cfg = time_to_good_config(args)
     if cfg.data not in ("mnist", "fashion-mnist"):
         raise ConfigError(f"time-to-good judges mnist or fashion-mnist generators, not {cfg.data!r}")
     if args.budget <= 0 or args.eval_every < 1 or (args.max_iterations is not None and args.max_iterations < 1):

@@ -150,14 +150,15 @@ def completion(trainer, label) -> None:
             settings = f"{hide} hidden, {steps} search steps"
             if label is not None:
                 settings += ", the class G's draws voted for" if voted else f", class {label}"
-            keep_completion(trainer, image, (torch.cat([x[None], given[None], out]), settings))
+            pool = POOL // trainer.config.classes if voted else POOL    # the vote draws one z set as every class
+            keep_completion(trainer, image, (torch.cat([x[None], given[None], out]), settings, pool))
     kept = kept_completion(trainer, image)      # through any change of the settings above, until the image changes
     if kept is not None:
-        row, settings = kept
+        row, settings, pool = kept
         st.image(plots.image_grid(row, nrow=len(row)), width="stretch",
                  caption=f"the image, what G saw ({settings}), then the completions: each completion keeps the "
                          f"visible pixels and fills the hidden ones from G(z), each z searched from one of the "
-                         f"{POOL:,} draws of z whose G(z) best matched the visible pixels; the closest match first")
+                         f"{pool:,} draws of z whose G(z) best matched the visible pixels; the closest match first")
 
 
 def class_views(trainer, z: torch.Tensor, name: str) -> None:
