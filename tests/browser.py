@@ -78,11 +78,13 @@ def chromium():
             browser.close()
 
 
-def step_count(page) -> int:
-    """The step counter the Train page shows ("step 1,234 · ...")."""
-    match = re.search(r"step ([0-9,]+) ·", page.inner_text("body"))
-    assert match, "no step counter on the page"
-    return int(match[1].replace(",", ""))
+def step_count(page, timeout_ms: int = 60_000) -> int:
+    """The step counter the Train page shows ("step 1,234 · ..."), as soon as it shows one: a tab left
+    unwatched past the idle timeouts has its run shelved, and the page says it is bringing the run back
+    (no counter) until it is."""
+    found = page.wait_for_function("() => (document.body.innerText.match(/step ([0-9,]+) ·/) || [])[1]",
+                                   timeout=timeout_ms)
+    return int(found.json_value().replace(",", ""))
 
 
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:
@@ -256,7 +258,9 @@ def rss_mb(pid: int) -> float:
 
 def classroom(browser, url: str, pid: int, datasets: list[str], seconds: float = 60) -> dict:
     """`len(datasets)` tabs, each its own browser context, Play at once for `seconds`: each tab's
-    rate from its header, the server's memory, and errors seen."""
+    rate from its header, the server's memory, and errors seen. With short idle timeouts the first tabs
+    may sit unwatched long enough, while the others load, to have their runs shelved: Play brings them
+    back, and their rates count from when they show a step again."""
     errors, pages = [], []
     for data in datasets:
         page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
