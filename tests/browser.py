@@ -82,8 +82,13 @@ def step_count(page, timeout_ms: int = 60_000) -> int:
     """The step counter the Train page shows ("step 1,234 · ..."), as soon as it shows one: a tab left
     unwatched past the idle timeouts has its run shelved, and the page says it is bringing the run back
     (no counter) until it is."""
-    found = page.wait_for_function("() => (document.body.innerText.match(/step ([0-9,]+) ·/) || [])[1]",
-                                   timeout=timeout_ms)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        found = page.wait_for_function("() => (document.body.innerText.match(/step ([0-9,]+) ·/) || [])[1]",
+                                       timeout=timeout_ms)
+    except PlaywrightTimeout:
+        raise AssertionError(f"no step counter on the page within {timeout_ms / 1000:g} s") from None
     return int(found.json_value().replace(",", ""))
 
 

@@ -10,7 +10,7 @@ per class, the mean visible-pixel error of its `k` nearest draws of z. The compl
 digit about as often as the vote names it, so the vote is the screen:
 
 - the vote's agreement with the label for each `k` in `--knn`, on the 500 test images
-  `inference_eval.py` judges (`--images eval`) and on the next 500 of the same shuffle (`--images
+  `inference_eval.py --images 500` judges with its default `--seed 0` (`--images eval`) and on the next 500 of the same shuffle (`--images
   tune`), which a choice of `k` can be made on without touching the judged ones;
 - with `--runoff R`: the R best-voted classes each searched from their nearest draw for `--steps`,
   the class whose search ends nearest the visible pixels picked, against the vote's own pick and
@@ -30,6 +30,7 @@ import torch
 from ganlab import Trainer
 from ganlab.data import load_dataset
 from ganlab.devices import cpu_model
+# the completion's own scoring of the pool, so the screen votes exactly as `complete()` does
 from ganlab.inference import COMPLETE_STEPS, KNN, POOL, _nearest_draws, named_mask, search
 from ganlab.latent import sample_z
 from ganlab.models import eval_mode
