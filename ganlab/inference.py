@@ -229,6 +229,12 @@ def vote(err: torch.Tensor) -> torch.Tensor:
     return err[:, :, :KNN].mean(2).argmin(1)
 
 
+def pool_draws(cfg, voting: bool, pool: int = POOL) -> int:
+    """The draws of z a completion scores as each class: the whole `pool` as one class, or
+    `pool // classes` when a conditional G votes (one z set drawn as every class)."""
+    return pool // cfg.classes if voting else pool
+
+
 @torch.no_grad()
 def complete(trainer, images, mask, n: int = 4, steps: int = COMPLETE_STEPS, labels=None, seed: int = 0,
              pool: int = POOL) -> torch.Tensor:
@@ -247,7 +253,7 @@ def complete(trainer, images, mask, n: int = 4, steps: int = COMPLETE_STEPS, lab
     cfg, device = trainer.config, trainer.device
     voting = bool(cfg.classes) and labels is None
     classes = list(range(cfg.classes)) if cfg.classes else [None]
-    draws, k = (pool // cfg.classes, max(n, KNN)) if voting else (pool, n)
+    draws, k = pool_draws(cfg, voting, pool), max(n, KNN) if voting else n
     if draws < k:
         per = f" per class ({k * cfg.classes} over {cfg.classes} classes)" if voting else ""
         raise ConfigError(f"the pool of starts must hold at least {k} draws{per} for {n} completions, got {pool}")

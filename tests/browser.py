@@ -93,7 +93,7 @@ def step_count(page, timeout_ms: int = 60_000) -> int:
 
 
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:
-    page.wait_for_function("() => /step [0-9,]+ ·/.test(document.body.innerText)", timeout=timeout_ms)
+    step_count(page, timeout_ms)
 
 
 def wait_until_idle(page, timeout_ms: int = 60_000) -> None:

@@ -10,8 +10,9 @@ per class, the mean visible-pixel error of its `k` nearest draws of z. The compl
 digit about as often as the vote names it, so the vote is the screen:
 
 - the vote's agreement with the label for each `k` in `--knn`, on the 500 test images
-  `inference_eval.py --images 500` judges with its default `--seed 0` (`--images eval`) and on the next 500 of the same shuffle (`--images
-  tune`), which a choice of `k` can be made on without touching the judged ones;
+  `inference_eval.py --images 500` judges with its default `--seed 0` (`--images eval`) and on the
+  next 500 of the same shuffle (`--images tune`), which a choice of `k` can be made on without
+  touching the judged ones;
 - with `--runoff R`: the R best-voted classes each searched from their nearest draw for `--steps`,
   the class whose search ends nearest the visible pixels picked, against the vote's own pick and
   against an oracle that knows which of the R is right.
@@ -31,7 +32,7 @@ from ganlab import Trainer
 from ganlab.data import load_dataset
 from ganlab.devices import cpu_model
 # the completion's own scoring of the pool, so the screen votes exactly as `complete()` does
-from ganlab.inference import COMPLETE_STEPS, KNN, POOL, _nearest_draws, named_mask, search
+from ganlab.inference import COMPLETE_STEPS, KNN, POOL, _nearest_draws, _pool, named_mask, search
 from ganlab.latent import sample_z
 from ganlab.models import eval_mode
 
@@ -44,8 +45,8 @@ def runoff(t, z, target, visible, err, idx, labels, rounds: int, steps: int) -> 
     classes = top.reshape(-1)
     target, visible = target.repeat_interleave(rounds, 0), visible.repeat_interleave(rounds, 0)
     found = search(t, target, start, steps, visible=visible, labels=classes)
-    with torch.no_grad(), eval_mode(t.sample_net) as G:
-        fill = torch.cat([G(a, c) for a, c in zip(found.split(1000), classes.split(1000))]).float().flatten(1)
+    with torch.no_grad(), eval_mode(t.sample_net):
+        fill = _pool(t, found, classes)
     fit = ((fill - target).square() * visible).sum(1).reshape(n, rounds)
     return {"classes": rounds, "steps": steps, "vote": float((top[:, 0] == labels).float().mean()),
             "runoff": float((top[torch.arange(n), fit.argmin(1)] == labels).float().mean()),

@@ -120,7 +120,7 @@ def endpoint(trainer, which: str, seed: int, label) -> tuple[torch.Tensor | None
 
 def completion(trainer, label) -> None:
     """Hide part of an image and let G fill it in, several ways (the paper's Sec. 7.3)."""
-    from ..inference import COMPLETE_STEPS, MASKS, POOL, complete, named_mask
+    from ..inference import COMPLETE_STEPS, MASKS, complete, named_mask, pool_draws
 
     kind = st.radio("Image", image_sources.KINDS, key="cx_kind", horizontal=True)
     x = image_sources.image_input(trainer.config, "cx", kind)
@@ -150,7 +150,7 @@ def completion(trainer, label) -> None:
             settings = f"{hide} hidden, {steps} search steps"
             if label is not None:
                 settings += ", the class G's draws voted for" if voted else f", class {label}"
-            pool = POOL // trainer.config.classes if voted else POOL    # the vote draws one z set as every class
+            pool = pool_draws(trainer.config, voted)
             keep_completion(trainer, image, (torch.cat([x[None], given[None], out]), settings, pool))
     kept = kept_completion(trainer, image)      # through any change of the settings above, until the image changes
     if kept is not None:
