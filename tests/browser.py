@@ -132,18 +132,22 @@ def screenshots(out: Path) -> None:
 
 FADED = """() => {
     const stale = document.querySelectorAll('[data-stale="true"]').length;
-    const faded = Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]')).filter(el => {
+    const charts = Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]'));
+    const shown = charts.filter(el => el.checkVisibility());
+    const faded = shown.filter(el => {
         for (let e = el; e; e = e.parentElement) if (parseFloat(getComputedStyle(e).opacity) < 1) return true;
         return false;
     }).length;
-    return {stale, faded, charts: document.querySelectorAll('[data-testid="stPlotlyChart"]').length};
+    return {stale, faded, charts: charts.length, hidden: charts.length - shown.length};
 }"""
 
 
 def faded_readings(page, readings: int = 20, every_ms: int = 500) -> list[dict]:
     """While Play runs: the elements Streamlit marks stale (an element a rerun under way has not
-    re-sent yet, drawn greyed), the charts drawn with an opacity below 1 (themselves or an ancestor),
-    the number of charts and the step the header shows, sampled `readings` times `every_ms` apart."""
+    re-sent yet), the charts a person sees greyed (drawn, with an opacity below 1, themselves or an
+    ancestor), the chart elements on the page and how many of them are hidden (Streamlit keeps an old
+    copy of a chart that a rerun placed anew with `display: none` until the rerun ends: it is in the
+    page, not on the screen), and the step the header shows, sampled `readings` times `every_ms` apart."""
     counts = []
     for _ in range(readings):
         page.wait_for_timeout(every_ms)
@@ -192,7 +196,7 @@ def faded_record(out: Path, datasets=("ring", "gaussian1d", "digits")) -> dict:
     """`faded_readings` while Play runs on each dataset, one tab at a time."""
     import json
 
-    record = {"what": "elements marked stale and charts drawn faded while Play runs, 20 readings 0.5 s apart",
+    record = {"what": "elements marked stale, charts seen greyed and hidden chart copies while Play runs, 20 readings 0.5 s apart",
               "command": f"python tests/browser.py --faded {out}", **_machine(), "runs": {}}
     with app_server() as url, chromium() as browser:
         for data in datasets:
@@ -200,6 +204,7 @@ def faded_record(out: Path, datasets=("ring", "gaussian1d", "digits")) -> dict:
             record["runs"][data] = {"readings": readings,
                                     "readings_with_a_faded_chart": sum(1 for r in readings if r["faded"]),
                                     "readings_with_a_stale_element": sum(1 for r in readings if r["stale"]),
+                                    "readings_with_a_hidden_chart_copy": sum(1 for r in readings if r["hidden"]),
                                     "most_charts": max(r["charts"] for r in readings)}
     out.write_text(json.dumps(record, indent=1))
     return record

@@ -24,15 +24,16 @@ def test_while_play_runs_the_charts_neither_pile_up_nor_stay_greyed(data):
     with app_server() as url, chromium() as browser:
         readings = readings_while_playing(browser, url, data, errors)
     own = 1 if data == "digits" else 2       # the curves, and on toy data the data view (digits: an image)
-    # Each refresh replaces the page's charts: mid-rerun never more than one stale copy beside each chart
-    # (a reading on a slow machine can catch both charts of a toy page with their old copies still there)
-    # and exactly the page's own between reruns (the last, settled reading), and a chart is drawn greyed
-    # in at most a few readings (3 of the 20: a slow day's clean-clone run caught 3 on ring, where the same test
-    # alone caught 0-2); all the while the run trains on (digits' charts come once MNIST has loaded).
+    # Each refresh replaces the page's charts: mid-rerun never more than one old copy beside each chart
+    # (a copy the rerun placed anew is kept hidden until the rerun ends, and a reading on a slow machine
+    # can catch both charts of a toy page with one) and exactly the page's own between reruns (the last,
+    # settled reading); a chart a person sees greyed in at most one reading of the 20
+    # (docs/bench/faded-charts-hidden-copies-zen5.json: none, where the old copies were hidden in some);
+    # all the while the run trains on (digits' charts come once MNIST has loaded).
     assert readings[-1]["settled"] and readings[-1]["stale"] == 0, readings
     assert readings[-1]["charts"] == own and max(r["charts"] for r in readings) <= 2 * own, readings
     assert readings[-1]["step"] > readings[0]["step"], readings
-    assert sum(1 for r in readings if r["faded"]) <= 3, readings
+    assert sum(1 for r in readings if r["faded"]) <= 1, readings
     assert not errors
 
 
