@@ -146,8 +146,8 @@ def faded_readings(page, readings: int = 20, every_ms: int = 500) -> list[dict]:
     """While Play runs: the elements Streamlit marks stale (an element a rerun under way has not
     re-sent yet), the charts a person sees greyed (drawn, with an opacity below 1, themselves or an
     ancestor), the chart elements on the page and how many of them are hidden (Streamlit keeps an old
-    copy of a chart that a rerun placed anew with `display: none` until the rerun ends: it is in the
-    page, not on the screen), and the step the header shows, sampled `readings` times `every_ms` apart."""
+    copy of a chart that a rerun placed anew, not rendered, until the rerun ends: it is in the page,
+    not on the screen), and the step the header shows, sampled `readings` times `every_ms` apart."""
     counts = []
     for _ in range(readings):
         page.wait_for_timeout(every_ms)
@@ -196,7 +196,8 @@ def faded_record(out: Path, datasets=("ring", "gaussian1d", "digits")) -> dict:
     """`faded_readings` while Play runs on each dataset, one tab at a time."""
     import json
 
-    record = {"what": "elements marked stale, charts seen greyed and hidden chart copies while Play runs, 20 readings 0.5 s apart",
+    record = {"what": "elements marked stale, charts seen greyed and hidden chart copies while Play runs, "
+                      "20 readings 0.5 s apart and one settled",
               "command": f"python tests/browser.py --faded {out}", **_machine(), "runs": {}}
     with app_server() as url, chromium() as browser:
         for data in datasets:

@@ -20,7 +20,6 @@ every `--eval-every` iterations from `--first` on, judges with the same classifi
 from __future__ import annotations
 
 import argparse
-import copy
 import dataclasses
 import datetime
 import json
@@ -31,7 +30,7 @@ import torch
 from torch import nn
 
 from ganlab.cli.evaluation import TIME_TO_GOOD_DEFAULTS
-from ganlab.config import make_config
+from ganlab.config import Config, make_config
 from ganlab.devices import cpu_model
 from ganlab.ema import WeightAverage
 from ganlab.evaluate import ClassifierJudge
@@ -40,7 +39,7 @@ from ganlab.trainer import Trainer
 
 
 @torch.no_grad()
-def own_bn_stats(net: nn.Module, cfg, batches: int = 8, m: int = 1024) -> None:
+def own_bn_stats(net: nn.Module, cfg: Config, batches: int = 8, m: int = 1024) -> None:
     """Replace `net`'s BatchNorm running statistics by the cumulative mean over `batches` of its own
     training-mode passes on fresh z."""
     bns = [mod for mod in net.modules() if isinstance(mod, nn.modules.batchnorm._BatchNorm)]
@@ -50,15 +49,15 @@ def own_bn_stats(net: nn.Module, cfg, batches: int = 8, m: int = 1024) -> None:
         bn.momentum = None                    # a cumulative average over the passes
     was = net.training
     net.train()
-    gen = torch.Generator().manual_seed(1234)
+    gen, device = torch.Generator().manual_seed(1234), next(net.parameters()).device
     for _ in range(batches):
-        net(sample_z(m, cfg.latent_dim, cfg.prior, gen))
+        net(sample_z(m, cfg.latent_dim, cfg.prior, gen).to(device))     # z on the CPU, as sampling draws it
     net.train(was)
     for bn, momentum in zip(bns, momenta):
         bn.momentum = momentum
 
 
-def judged(trainer: Trainer, judge: ClassifierJudge, average) -> dict:
+def judged(trainer: Trainer, judge: ClassifierJudge, average: WeightAverage | None) -> dict:
     """The judgement of `trainer` sampling from `average` (None: the live G)."""
     own, trainer.ema = trainer.ema, average
     try:
@@ -92,8 +91,9 @@ def main() -> None:
             avg.update(step=10**9)            # past the trainer's warm-up: the decay set here applies
         if t % args.eval_every or t < args.first:
             continue
-        row = {"iterations": t, "average": judged(trainer, judge, trainer.ema), "live": judged(trainer, judge, None)}
-        standing = copy.deepcopy(trainer.ema)
+        row = {"iterations": t, "average": judged(trainer, judge, trainer.ema),
+               "live": judged(trainer, judge, None)}
+        standing = WeightAverage(trainer.ema.net, 0.0)      # a copy of the average, its statistics replaced
         own_bn_stats(standing.net, cfg)
         row["average_own_bn"] = judged(trainer, judge, standing)
         row.update({f"power_{g:g}": judged(trainer, judge, avg) for g, avg in powers.items()})
@@ -104,7 +104,8 @@ def main() -> None:
                       "and of the live G, judged on one training run of the fast-mnist recipe",
               "command": "python docs/tools/average_screen.py " + " ".join(
                   [f"--seed {args.seed}", "--gammas", *(f"{g:g}" for g in args.gammas),
-                   f"--max-iterations {args.max_iterations}", f"--out {args.out}"]),
+                   f"--max-iterations {args.max_iterations}", f"--eval-every {args.eval_every}",
+                   f"--first {args.first}", f"--out {args.out}"]),
               "machine": f"{cpu_model()}, {os.cpu_count()} cores", "date": datetime.date.today().isoformat(),
               "config": dataclasses.asdict(cfg), "rows": rows}
     with open(args.out, "w") as f:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
+
+from ganlab.devices import cpu_model
 
 CASES = [("seed", 64, "fp32"), ("seed", 256, "fp32"), ("seed", 64, "bf16"), ("paper", 100, "fp32"),
          ("dcgan", 64, "fp32"), ("dcgan-deep", 64, "fp32"), ("dcgan-deep", 64, "bf16")]
@@ -69,7 +70,7 @@ def main() -> None:
     # The checkouts by commit, not by where they sit on one machine.
     command = (f"python docs/tools/bench_ab.py OLD_CHECKOUT NEW_CHECKOUT --rounds {args.rounds} --iters {args.iters} "
                f"--warmup {args.warmup}" + (f" --cases {args.cases}" if args.cases else "") + " --out FILE.json")
-    result = {"machine": platform.processor() or platform.machine(), "date": time.strftime("%Y-%m-%d"),
+    result = {"machine": f"{cpu_model()}, {os.cpu_count()} cores", "date": time.strftime("%Y-%m-%d"),
               "command": command, "old_commit": _commit(args.old), "new_commit": _commit(args.new),
               "iters": args.iters, "warmup": args.warmup, "it_s": summary, "runs": runs}
     text = json.dumps(result, indent=2)
