@@ -28,6 +28,7 @@ import time
 
 import torch
 from torch import nn
+from torch.optim.swa_utils import update_bn
 
 from ganlab.cli.evaluation import TIME_TO_GOOD_DEFAULTS
 from ganlab.config import Config, make_config
@@ -41,20 +42,10 @@ from ganlab.trainer import Trainer
 @torch.no_grad()
 def own_bn_stats(net: nn.Module, cfg: Config, batches: int = 8, m: int = 1024) -> None:
     """Replace `net`'s BatchNorm running statistics by the cumulative mean over `batches` of its own
-    training-mode passes on fresh z."""
-    bns = [mod for mod in net.modules() if isinstance(mod, nn.modules.batchnorm._BatchNorm)]
-    momenta = [bn.momentum for bn in bns]
-    for bn in bns:
-        bn.reset_running_stats()
-        bn.momentum = None                    # a cumulative average over the passes
-    was = net.training
-    net.train()
-    gen, device = torch.Generator().manual_seed(1234), next(net.parameters()).device
-    for _ in range(batches):
-        net(sample_z(m, cfg.latent_dim, cfg.prior, gen).to(device))     # z on the CPU, as sampling draws it
-    net.train(was)
-    for bn, momentum in zip(bns, momenta):
-        bn.momentum = momentum
+    training-mode passes on fresh z (z drawn on the CPU, as sampling draws it)."""
+    gen = torch.Generator().manual_seed(1234)
+    update_bn([sample_z(m, cfg.latent_dim, cfg.prior, gen) for _ in range(batches)], net,
+              device=next(net.parameters()).device)
 
 
 def judged(trainer: Trainer, judge: ClassifierJudge, average: WeightAverage | None) -> dict:
