@@ -7,14 +7,14 @@ iteration, or per `history_stride` iterations past 65,536 of them; a file withou
 has stride 1). Where the run has them: G_ema when G's weights are averaged (and D_ema, a
 semi-supervised D's average), points for a user's own data, encoder ({"weights": state dict,
 "steps": int, "g_step": int}) once an inference net is trained (version 2; a version 1 file is the
-same without it and loads as it was).
+same without it and loads as it was), and class_net, the same for a conditional G's class net.
 
 Optional: opt_g and opt_d, the optimizers' state dicts. Every file training writes holds them, and
 resuming from one is bit-identical to a run never stopped. The shipped files in checkpoints/ leave
 them out (docs/tools/slim_checkpoints.py; they were most of each file, and sampling, evaluation and
 the app never read them): such a file loads for everything, and training on from it starts the
 optimizers' moments fresh, with a warning. A shipped file may also hold its weights (G, D, their
-averages, the encoder) in bfloat16; `load_checkpoint` casts them back to float32.
+averages, the encoder, the class net) in bfloat16; `load_checkpoint` casts them back to float32.
 
 The checks of what a file holds live here too, beside the format they check.
 """
@@ -178,8 +178,9 @@ def widened(sd: dict) -> dict:
     """`sd` with the bfloat16 tensors of its weights (a slimmed file's) cast to float32, the dtype
     every ganlab model keeps its parameters in, also when it trains under bf16 autocast."""
     out = {**sd, **{k: _widen(sd[k]) for k in WEIGHTS if k in sd}}
-    if isinstance(sd.get("encoder"), dict):
-        out["encoder"] = {**sd["encoder"], "weights": _widen(sd["encoder"].get("weights"))}
+    for net in ("encoder", "class_net"):
+        if isinstance(sd.get(net), dict):
+            out[net] = {**sd[net], "weights": _widen(sd[net].get("weights"))}
     return out
 
 
@@ -216,7 +217,8 @@ def check_state(sd: dict, *, fixed_z_shape, rng_state_shape, device_type: str, n
 
 # The parts of a checkpoint that hold numbers, as a message names them.
 NUMERIC_PARTS = {"G": "G's weights", "D": "D's weights", "G_ema": "G's weight average", "D_ema": "D's weight average",
-                 "opt_g": "G's optimizer state", "opt_d": "D's optimizer state", "fixed_z": "the fixed noise"}
+                 "opt_g": "G's optimizer state", "opt_d": "D's optimizer state", "fixed_z": "the fixed noise",
+                 "encoder": "the encoder's weights", "class_net": "the class net's weights"}
 
 
 def non_finite_part(sd: dict) -> str | None:

@@ -13,7 +13,8 @@ indices of x". Completion holds the visible pixels, searches z so that G(z) agre
 takes the hidden pixels from G(z). Its starts are the pool draws of z whose G(z) already match the
 visible pixels best: E's guess on a half-blank image was a poorer start (E never saw such an
 image), and these starts keep the digit more often (docs/results.md). A conditional G given no
-class first picks one by how well its own draws of each class fit.
+class first picks one: by its class net where it has one (classinference.py), else by how well its
+own draws of each class fit.
 
 Images come in and go out in [0, 1] as `sample` writes them; inside, they are mapped to G's range.
 """
@@ -25,6 +26,7 @@ import warnings
 import torch
 from tqdm.auto import tqdm
 
+from .classinference import name_classes
 from .errors import ConfigError
 from .labels import check, one_each
 from .latent import sample_z
@@ -245,13 +247,15 @@ def complete(trainer, images, mask, n: int = 4, steps: int = COMPLETE_STEPS, lab
     `pool` draws of z from the prior are scored against each image's visible pixels in one batch of G
     and matrix products; the `n` nearest are the starts, each searched on the visible pixels, and the
     completions are ordered by how closely they end up matching them. A conditional G completes as
-    class `labels` (one for all, or one per image), its pool drawn as that class; without them, the
-    same `pool // classes` draws are drawn as every class (one z set, so no class is favoured by luckier
-    draws) and the image completes as the class its draws vote for (`vote`)."""
+    class `labels` (one for all, or one per image), its pool drawn as that class. Without them, its
+    class net (classinference.py) names the class where the checkpoint holds one, the pool drawn as
+    that class; else the same `pool // classes` draws are drawn as every class (one z set, so no class
+    is favoured by luckier draws) and the image completes as the class its draws vote for (`vote`)."""
     if n < 1:
         raise ConfigError(f"completions per image must be >= 1, got {n}")
     cfg, device = trainer.config, trainer.device
-    voting = bool(cfg.classes) and labels is None
+    named = bool(cfg.classes) and labels is None and trainer.class_net is not None
+    voting = bool(cfg.classes) and labels is None and not named
     classes = list(range(cfg.classes)) if cfg.classes else [None]
     draws, k = pool_draws(cfg, voting, pool), max(n, KNN) if voting else n
     if draws < k:
@@ -266,6 +270,8 @@ def complete(trainer, images, mask, n: int = 4, steps: int = COMPLETE_STEPS, lab
     target = trainer.to_g_range(x).reshape(len(x), -1).to(device)
     z = sample_z(draws, cfg.latent_dim, cfg.prior, torch.Generator().manual_seed(seed)).to(device)
     given = check_labels(trainer, labels, len(x)) if cfg.classes and labels is not None else None
+    if named:
+        given = name_classes(trainer, target, visible)
     err, idx = _nearest_draws(trainer, z, target, visible, classes, given, k)
     pick = vote(err)                            # the given class where there is one (the others are inf)
     start = z[idx[torch.arange(len(x), device=device), pick, :n].flatten()]

@@ -1,6 +1,6 @@
 """What a view of a `Run` reads: a `Snapshot`, the run at one step, immutable.
 
-A snapshot holds a frozen copy of the trainer (its own networks, averages, encoder, history and
+A snapshot holds a frozen copy of the trainer (its own networks, averages, encoder, class net, history and
 stream; the data and the fixed noise shared read-only) that figures are drawn from and that is never
 trained, so everything a view draws from one snapshot agrees on the step, whatever the run's worker
 has done since. A painter (`Run.paint`) may draw the figures when the snapshot is made, off the
@@ -65,12 +65,12 @@ def picture(trainer: Trainer, version: int, state: str, painter: tuple | None = 
 
 
 def frozen_copy(trainer: Trainer) -> Trainer:
-    """A copy of `trainer` for views: its own networks, averages, encoder, history and stream, no
+    """A copy of `trainer` for views: its own networks, averages, encoder, class net, history and stream, no
     optimizers; the data and the fixed noise are shared (neither is ever written)."""
     view = copy.copy(trainer)
     memo = {id(trainer.rng): _clone_generator(trainer.rng)}     # dropout layers hold the stream
     view.rng = memo[id(trainer.rng)]
-    for name in ("G", "D", "ema", "d_ema", "encoder", "_history"):
+    for name in ("G", "D", "ema", "d_ema", "encoder", "class_net", "_history"):
         setattr(view, name, copy.deepcopy(getattr(trainer, name), memo))
     # An iteration under way keeps D's last phase, graph and all, for its G step: views need its count.
     view._pending = None if trainer._pending is None else (trainer._pending[0], None)

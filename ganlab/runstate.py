@@ -25,7 +25,7 @@ from .data import PointCloud
 from .devices import resolve_device
 from .errors import CheckpointError, ConfigError
 from .history import HISTORY_KEYS, History
-from .models import build_encoder
+from .models import build_class_net, build_encoder
 
 
 def run_state(trainer) -> dict:
@@ -78,6 +78,7 @@ def state_dict(trainer) -> dict:
         **({"points": trainer.data.points.cpu()} if trainer.config.data == "points" else {}),
         **({"encoder": {"weights": trainer.encoder.state_dict(), "steps": trainer.encoder_steps,
                         "g_step": trainer.encoder_g_step}} if trainer.encoder is not None else {}),
+        **({"class_net": trainer.class_net.entry()} if trainer.class_net is not None else {}),
     }
 
 
@@ -112,6 +113,8 @@ def load_state_dict(trainer, sd: dict) -> None:
         _warn_at_first_step(trainer)
     if sd.get("encoder") is not None:
         load_encoder(trainer, sd["encoder"])
+    if sd.get("class_net") is not None:
+        load_class_net(trainer, sd["class_net"])
 
 
 FRESH_MOMENTS = ("the checkpoint holds no optimizer state (a slimmed, shipped file): both optimizers' moments start "
@@ -147,6 +150,17 @@ def load_encoder(trainer, saved: dict) -> None:
     except (RuntimeError, ValueError, KeyError, TypeError) as exc:
         raise CheckpointError(f"checkpoint encoder does not fit the model: {str(exc).splitlines()[0][:200]}") from None
     trainer.encoder, trainer.encoder_steps, trainer.encoder_g_step = encoder.eval(), steps, g_step
+
+
+def load_class_net(trainer, saved: dict) -> None:
+    net = build_class_net(trainer.config).to(trainer.device)
+    try:
+        net.load_state_dict(saved["weights"])
+        net.steps, net.g_step = int(saved["steps"]), int(saved["g_step"])
+    except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"checkpoint class net does not fit the model ({str(exc).splitlines()[0][:200]}): "
+                              f"train a new one with `python -m ganlab encoder CKPT --net class --fresh`") from None
+    trainer.class_net = net.eval()
 
 
 

@@ -83,6 +83,7 @@ class Trainer:
         self.labelled = self.labelled_index = None    # a semi-supervised D's labelled images (`semi_labels`)
         # The inference net E: x -> z of Sec. 7.2, trained after G on G's own samples (inference.py).
         self.encoder, self.encoder_steps, self.encoder_g_step = None, 0, 0   # E, its steps, G's step then
+        self.class_net = None     # a conditional G's class of a partly seen image (classinference.py)
         if self._data is not None:
             labels.adopt_data(self)
 

@@ -406,7 +406,7 @@ def test_a_conditional_generator_completes_an_image_as_the_class_its_draws_vote_
     at.radio(key="cx_class").set_value(True).run()
     captions = _complete(at, steps=0)
     assert asked == [4, None]                                   # no class given: `complete` holds the vote
-    assert any("the class G's draws voted for" in c and f"{POOL // 10:,} draws of z" in c for c in captions), captions
+    assert any("the class G's draws vote for" in c and f"{POOL // 10:,} draws of z" in c for c in captions), captions
 
 
 def test_an_unconditional_generator_completes_with_no_class_choice():

@@ -132,6 +132,9 @@ def test_the_slimmer_drops_the_moments_and_narrows_only_the_weights(ckpt, slim):
     full, sd = torch.load(ckpt, weights_only=True), torch.load(slim, weights_only=True)
     assert "opt_g" not in sd and "opt_d" not in sd and set(full) - set(sd) == {"opt_g", "opt_d"}
     assert all(v.dtype == torch.bfloat16 for key in ("G", "D") for v in sd[key].values())
+    net = {"weights": {"w": torch.ones(2)}, "steps": 3, "g_step": 1}                 # an encoder's or class net's
+    narrow = _slim_tool().slim({**full, "encoder": net, "class_net": net}, bf16=True)
+    assert all(narrow[k]["weights"]["w"].dtype == torch.bfloat16 and narrow[k]["steps"] == 3 for k in ("encoder", "class_net"))
     assert torch.equal(sd["fixed_z"], full["fixed_z"]) and torch.equal(sd["history"], full["history"])
     assert torch.equal(sd["rng"]["state"], full["rng"]["state"]) and sd["step"] == full["step"]
     assert _slim_tool().main([str(slim), "--out", str(slim)]) == 1       # slim already: nothing to slim from

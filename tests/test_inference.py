@@ -5,6 +5,8 @@ import pytest
 import torch
 
 from ganlab import Trainer, make_config
+from ganlab.checkpoint import widened
+from ganlab.classinference import name_classes, random_masks, train_class_net
 from ganlab.cli import main
 from ganlab.errors import ConfigError
 from ganlab.inference import complete, encode, named_mask, train_encoder, vote
@@ -119,6 +121,7 @@ def _bad_inputs(tmp_path):
         (["complete", "{e}", "--images", "{t}/x.npy", "--mask", "middle"], "unknown mask 'middle'"),
         (["complete", "{e}", "--images", "{t}/x.npy", "--mask", "{t}/z9.npy"], "a mask must have the image's shape"),
         (["encoder", "{ring}"], "inference and completion are for image generators"),
+        (["encoder", "{plain}", "--net", "class"], "a class net is for a conditional image generator \\(trained with --cond\\)"),
         (["complete", "{e}", "--images", "{t}/x.npy", "--mask", "top", "--n", "65"], "--n must be from 1 to 64, got 65"),
         (["encode", "{e}", "--images", "{t}/x.npy", "--refine", "-1"], "--refine must be from 0 to 1,000,000"),
     ]
@@ -167,6 +170,7 @@ class Templates(torch.nn.Module):
     def __init__(self, templates: torch.Tensor, latent_dim: int):
         super().__init__()
         self.templates = templates
+        self.class_freq = torch.full((len(templates),), 1 / len(templates))      # what training draws classes by
         self.w = torch.nn.Parameter(0.02 * torch.randn(latent_dim, templates.shape[1],
                                                        generator=torch.Generator().manual_seed(0)))
 
@@ -215,3 +219,74 @@ def test_an_encoder_trained_for_an_earlier_g_is_flagged(digits_gan):
     t.step(1)
     with pytest.warns(UserWarning, match="trained for G at step 2, and G is now at step 3"):
         encode(t, x)
+
+
+def _templates_trainer():
+    """A conditional trainer whose G draws a fixed template per class (`Templates`)."""
+    t = Trainer(make_config(data="digits", model="mlp", latent_dim=8, cond="projection", seed=0), device="cpu")
+    templates = torch.rand(10, 64, generator=torch.Generator().manual_seed(1))
+    t.G = Templates(templates, 8)
+    return t, templates
+
+
+def test_a_class_net_learns_the_class_of_g_s_partly_hidden_draws_and_leaves_g_and_its_stream_alone():
+    t, templates = _templates_trainer()
+    rng = t.rng.get_state()
+    result = train_class_net(t, 200, batch=64, progress=False)
+    assert result["steps"] == 200 and result["accuracy"] > 0.9
+    assert torch.equal(rng, t.rng.get_state())              # training's own stream untouched: a run resumes as it was
+    gen = torch.Generator().manual_seed(7)
+    c = torch.randint(10, (200,), generator=gen)
+    x = t.G(torch.randn(200, 8, generator=gen), c)
+    visible = 1 - random_masks(200, (1, 8, 8), gen, "cpu").reshape(200, -1)
+    assert float((name_classes(t, x, visible) == c).float().mean()) > 0.9     # fresh draws, fresh masks
+
+
+def test_with_a_class_net_a_completion_of_unknown_class_is_the_completion_as_the_class_it_names():
+    t, templates = _templates_trainer()
+    train_class_net(t, 200, batch=64, progress=False)
+    hidden = named_mask("bottom", (1, 8, 8))
+    x = templates[[3, 7]].reshape(2, 1, 8, 8)
+    named = name_classes(t, x.reshape(2, -1), (1 - hidden).reshape(1, -1).expand(2, -1))
+    assert named.tolist() == [3, 7]
+    # the whole pool is drawn as the named class, as for a class given: no split over the classes
+    assert torch.equal(complete(t, x, hidden, n=2, steps=3, pool=40),
+                       complete(t, x, hidden, n=2, steps=3, pool=40, labels=named.tolist()))
+    t.step_count += 1                                       # G trained on since: C may be off, and says so
+    with pytest.warns(UserWarning, match="class net was trained for G at step 0, and G is now at step 1"):
+        complete(t, x, hidden, n=1, steps=0, pool=40)
+
+
+def test_random_masks_hide_a_named_half_or_a_box_of_a_quarter_to_three_quarters_of_each_side():
+    m = random_masks(400, (1, 8, 8), torch.Generator().manual_seed(0), "cpu")[:, 0]
+    halves = torch.stack([named_mask(s, (1, 8, 8))[0] for s in ("top", "bottom", "left", "right")])
+    assert all(any(torch.equal(m[i], h) for h in halves) for i in range(0, 400, 2))
+    rows, cols = m[1::2].amax(2).sum(1), m[1::2].amax(1).sum(1)            # each box's height and width
+    assert rows.min() >= 2 and rows.max() <= 6 and cols.min() >= 2 and cols.max() <= 6
+    assert torch.equal(m[1::2].sum((1, 2)), rows * cols)                   # one solid box each
+
+
+def test_the_class_net_travels_in_the_checkpoint_also_slimmed_and_the_cli_trains_it(tmp_path):
+    t = Trainer(make_config(data="digits", model="mlp", latent_dim=8, cond="projection", seed=2), device="cpu")
+    t.step(10)
+    t.save(tmp_path / "c.pt")
+    before = torch.load(tmp_path / "c.pt", weights_only=True)
+    slim = {k: v for k, v in before.items() if k not in ("opt_g", "opt_d")}
+    torch.save(slim, tmp_path / "c.pt")                                    # as shipped: no optimizer state
+    assert main(["encoder", str(tmp_path / "c.pt"), "--net", "class", "--steps", "5", "--quiet"]) == 0
+    back = Trainer.load(tmp_path / "c.pt", device="cpu")
+    assert (back.class_net.steps, back.class_net.g_step, back.encoder) == (5, 10, None)
+    assert main(["encoder", str(tmp_path / "c.pt"), "--net", "class", "--steps", "3", "--quiet",
+                 "--out", str(tmp_path / "more.pt")]) == 0                  # goes on training the net it holds
+    assert Trainer.load(tmp_path / "more.pt", device="cpu").class_net.steps == 8
+    assert main(["encoder", str(tmp_path / "c.pt"), "--net", "class", "--steps", "3", "--quiet", "--fresh",
+                 "--out", str(tmp_path / "new.pt")]) == 0
+    assert Trainer.load(tmp_path / "new.pt", device="cpu").class_net.steps == 3
+    sd = torch.load(tmp_path / "c.pt", weights_only=True)
+    assert set(sd) == set(slim) | {"class_net"}                             # the rest as it was, still slim
+    assert all(torch.equal(v, sd["G"][k]) for k, v in slim["G"].items())
+    sd["class_net"]["weights"] = {k: v.bfloat16() for k, v in sd["class_net"]["weights"].items()}
+    assert all(v.dtype == torch.float32 for v in widened(sd)["class_net"]["weights"].values())
+    torch.save(sd, tmp_path / "slim.pt")                                   # a shipped file's narrow weights
+    slim = Trainer.load(tmp_path / "slim.pt", device="cpu")
+    assert torch.equal(slim.class_net.net[-1].weight, back.class_net.net[-1].weight.bfloat16().float())

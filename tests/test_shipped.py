@@ -160,8 +160,28 @@ def test_the_shipped_classifiers_have_the_test_accuracy_the_readme_states(data, 
     assert abs(accuracy(model, load_dataset(data, real_data_root, train=False)) - stated) <= 0.00005 + 1e-9
 
 
+def test_the_shipped_conditional_generator_carries_a_class_net_naming_the_digit_as_stated(real_data_root):
+    from ganlab.classinference import name_classes
+    from ganlab.data import load_dataset
+    from ganlab.inference import named_mask
+
+    row = checkpoints_row("mnist-cond.pt")
+    (steps,) = numbers(r"\(([\d,]+) steps, \d+ s; `docs/bench/class-net-mnist-cond.log`", row)
+    bottom, right = stated(r"names the digit of ([\d.]+) % of the 500 judged test images from their top half and "
+                           r"([\d.]+) % from their left half", row)
+    t = Trainer.load(CHECKPOINTS / "mnist-cond.pt", device="cpu")
+    assert t.class_net.steps == steps and t.class_net.g_step == t.step_count      # trained for this G
+    test = load_dataset("mnist", real_data_root, train=False)
+    pick = torch.randperm(len(test), generator=torch.Generator().manual_seed(0))[:500]   # inference_eval's images
+    x, y = test.images[pick].reshape(-1, 1, 28, 28), test.labels[pick]
+    for side, written in (("bottom", bottom), ("right", right)):
+        visible = (1 - named_mask(side, (1, 28, 28))).reshape(1, -1).expand(500, -1)
+        named = float((name_classes(t, t.to_g_range(x).reshape(500, -1), visible) == y).float().mean())
+        assert holds(100 * named, written), (side, named)
+
+
 def test_the_completion_numbers_in_the_readme_span_every_pool_seed_recorded():
-    records = [json.loads(p.read_text()) for p in sorted((ROOT / "docs" / "bench").glob("inference-mnist-cond-seed*-zen5.json"))]
+    records = [json.loads(p.read_text()) for p in sorted((ROOT / "docs" / "bench").glob("inference-mnist-cond-classnet-seed*-zen5.json"))]
     assert len(records) >= 3, "the spread over pool seeds needs at least three records"
     row = readme_row("completion with `mnist-cond.pt`")
     for side in ("bottom", "right"):

@@ -5,7 +5,8 @@
     python docs/tools/completion_screen.py checkpoints/mnist-cond.pt --pool-seeds 0 --sides right \
         --images tune --runoff 2 --out docs/bench/completion-runoff-zen5.json
 
-A conditional G given no class completes as the class its draws vote for (`ganlab.inference.vote`):
+A conditional G given no class and no class net completes as the class its draws vote for
+(`ganlab.inference.vote`; the screen votes whether or not the checkpoint holds a class net):
 per class, the mean visible-pixel error of its `k` nearest draws of z. The completion then keeps the
 digit about as often as the vote names it, so the vote is the screen:
 

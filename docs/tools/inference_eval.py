@@ -2,8 +2,10 @@
 
     python docs/tools/inference_eval.py checkpoints/mnist-dcgan.pt --images 500 --refine 200 \
         --out docs/bench/inference-mnist-dcgan-zen5.json
+    python docs/tools/inference_eval.py checkpoints/mnist-cond.pt --images 500 --pool 16384 --pool-seed 0 \
+        --out docs/bench/inference-mnist-cond-classnet-seed0-zen5.json
     python docs/tools/inference_eval.py checkpoints/mnist-cond.pt --images 500 --pool 163840 --pool-seed 0 \
-        --out docs/bench/inference-mnist-cond-seed0-zen5.json
+        --class-from vote --out docs/bench/inference-mnist-cond-seed0-zen5.json
 
 - Reconstruction (a checkpoint with an encoder; a conditional one searches as each image's own
   class): G(E(x)) and G(z) after `--refine` search steps from E(x); the shipped classifier's
@@ -11,7 +13,9 @@
   beside a PCA reconstruction with as many components as z has coordinates (fit on the training set).
 - Completion of the bottom half from the top and of the right half from the left: `--n` completions
   per image, each searched `--complete-steps` from a pool of `--pool` draws of z (seeded by
-  `--pool-seed`; a conditional G completes as the class its draws vote for); the classifier's
+  `--pool-seed`; a conditional G completes as the class its class net names, where the checkpoint
+  holds one, its pool drawn as that class, and with `--class-from vote` or without a class net as the
+  class its draws vote for, the pool split over the classes); the classifier's
   agreement with the label for the first (best-fitting) completion and over all of them, beside a
   nearest-neighbour completion (the hidden half of the training image whose visible half is
   nearest), G's mean image as the hidden half (what the classifier makes of the visible half alone)
@@ -33,6 +37,7 @@ import torch
 from ganlab import Trainer
 from ganlab.checkpoint import checkpoint_dir
 from ganlab.classifier import load_classifier, predict
+from ganlab.classinference import name_classes
 from ganlab.data import load_dataset
 from ganlab.devices import cpu_model
 from ganlab.inference import (COMPLETE_STEPS, POOL, complete, encode, named_mask, nearest_completion,
@@ -84,12 +89,18 @@ def main(argv=None) -> dict:
                    f"the classes of a conditional G (default: {POOL})")
     p.add_argument("--seed", type=int, default=0, help="seed of the test images drawn (default: 0)")
     p.add_argument("--pool-seed", type=int, help="seed of the completions' pool of z (default: --seed)")
+    p.add_argument("--class-from", choices=("net", "vote"), default="net",
+                   help="how a conditional G names the class of a half-hidden image: its class net where the "
+                        "checkpoint holds one (default), or the vote of its draws")
     p.add_argument("--out", help="JSON record to write")
     args = p.parse_args(argv)
     pool_seed = args.seed if args.pool_seed is None else args.pool_seed
     torch.manual_seed(args.seed)
 
     t = Trainer.load(args.checkpoint, device="cpu")
+    if args.class_from == "vote":
+        t.class_net = None
+    class_from = None if not t.config.classes else "vote" if t.class_net is None else "class net"
     data = t.config.data
     classifier = load_classifier(checkpoint_dir() / f"classifier-{data}.pt", data)
     train, test = load_dataset(data, train=True), load_dataset(data, train=False)
@@ -113,7 +124,10 @@ def main(argv=None) -> dict:
                  "g_mean_image": x * (1 - hidden) + t.sample(1000, seed=args.seed).mean(0) * hidden,
                  "real_image": x}
         completion[side] = {"hidden": f"{side} half", "completions_per_image": args.n, "steps": args.complete_steps,
-                            "pool": args.pool, "pool_seed": pool_seed}
+                            "pool": args.pool, "pool_seed": pool_seed, "class_from": class_from}
+        if t.class_net is not None:         # how often the class net names the digit from the visible half
+            named = name_classes(t, t.to_g_range(x).reshape(len(x), -1), (1 - hidden).reshape(1, -1).expand(len(x), -1))
+            completion[side]["class_net_names_label"] = float((named == y).float().mean())
         for name, images in fills.items():
             labels = y.repeat_interleave(args.n) if name == "gan_all" else y
             # whole: the visible half as given beside the completed one; completed half only: the visible
@@ -128,6 +142,7 @@ def main(argv=None) -> dict:
         "date": time.strftime("%Y-%m-%d"), "cpu": cpu_model(), "threads": torch.get_num_threads(),
         "torch": torch.__version__, "checkpoint": args.checkpoint, "step": t.step_count,
         "encoder_steps": t.encoder_steps, "test_images": len(x), "seed": args.seed,
+        "class_net_steps": None if t.class_net is None else t.class_net.steps,
         "reconstruction": reconstruction, "completion": completion,
         "seconds": {**seconds, "complete_all_images": seconds_c},
     }

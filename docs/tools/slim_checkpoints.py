@@ -1,7 +1,7 @@
 """Slim a full ganlab checkpoint into the file that is shipped: the same run without the two
 optimizers' states (opt_g, opt_d), which only a bit-identical resume reads, and with `--bf16` its
-weights (G, D, their averages, the encoder) stored in bfloat16, which loading casts back to float32.
-Everything else (config, step, stream, fixed z, history, encoder steps) is kept as it was.
+weights (G, D, their averages, the encoder, the class net) stored in bfloat16, which loading casts back to float32.
+Everything else (config, step, stream, fixed z, history, encoder and class net steps) is kept as it was.
 
     python docs/tools/slim_checkpoints.py FULL.pt --out checkpoints/NAME.pt [--bf16] \\
         [--record docs/bench/checkpoint-sizes.json]
@@ -37,8 +37,9 @@ def slim(sd: dict, bf16: bool) -> dict:
     out = {k: v for k, v in sd.items() if k not in MOMENTS}
     if bf16:
         out.update({k: narrowed(sd[k]) for k in WEIGHTS if sd.get(k) is not None})
-        if sd.get("encoder") is not None:
-            out["encoder"] = {**sd["encoder"], "weights": narrowed(sd["encoder"]["weights"])}
+        for net in ("encoder", "class_net"):
+            if sd.get(net) is not None:
+                out[net] = {**sd[net], "weights": narrowed(sd[net]["weights"])}
     return out
 
 

@@ -45,10 +45,16 @@ def add_sample(sub) -> None:
 
 def add_encoder(sub) -> None:
     en = sub.add_parser("encoder", help="Sec. 7.2: train an inference net E: x -> z on the fixed G's own samples, "
-                        "saved into the checkpoint")
+                        "saved into the checkpoint (or, with --net class, a conditional G's class net)")
     en.add_argument("checkpoint")
-    en.add_argument("--steps", type=int, default=None, help="training steps of 256 pairs (default: 3000)")
+    en.add_argument("--net", choices=("z", "class"), default="z",
+                    help="z: E, x -> z (default); class: the class of a partly hidden image, which `complete` "
+                         "then uses for an image of unknown class (a conditional G only)")
+    en.add_argument("--steps", type=int, default=None,
+                    help="training steps of 256 draws (default: 3000 for E, 4000 for the class net)")
     en.add_argument("--seed", type=int, default=0, help="seed of the pairs drawn (default: 0)")
+    en.add_argument("--fresh", action="store_true", help="train a new net from its initialisation, replacing the "
+                    "one the checkpoint holds (default: go on training that one)")
     en.add_argument("--out", help="checkpoint to write (default: the checkpoint itself, rewritten atomically)")
     add_device(en)
     en.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -74,11 +80,11 @@ def add_complete(sub) -> None:
     co.add_argument("--n", type=int, default=4, help="completions per image (default: 4)")
     co.add_argument("--refine", type=int, default=COMPLETE_STEPS, metavar="STEPS",
                     help=f"search steps per completion (default: {COMPLETE_STEPS})")
-    co.add_argument("--label", type=int, help="a conditional checkpoint's class (default: the class whose samples "
-                    "fit the visible pixels best)")
+    co.add_argument("--label", type=int, help="a conditional checkpoint's class (default: the class its class net "
+                    "names, where it holds one, else the class whose samples fit the visible pixels best)")
     co.add_argument("--seed", type=int, default=0, help="seed of the starts (default: 0)")
     co.add_argument("--pool", type=int, default=POOL, help=f"draws of z the starts are picked from; a conditional "
-                    f"checkpoint given no --label splits them over its classes (default: {POOL:,})")
+                    f"checkpoint given no --label and no class net splits them over its classes (default: {POOL:,})")
     co.add_argument("--out", required=True, help=".npy (N, K, C, H, W) in [0, 1], or a .png grid: each image "
                     "as given (hidden pixels grey), then its completions")
     add_device(co)
@@ -189,21 +195,32 @@ MAX_POOL = 1_000_000            # draws of z for `complete`, whose images are he
 
 
 def cmd_encoder(args) -> int:
+    from ..classinference import CLASS_NET_STEPS, store, train_class_net
     from ..inference import ENCODER_STEPS, train_encoder
 
-    steps = ENCODER_STEPS if args.steps is None else args.steps
+    steps = (ENCODER_STEPS if args.net == "z" else CLASS_NET_STEPS) if args.steps is None else args.steps
     check_range("--steps", steps, 1, MAX_STEPS)
     out = args.out or args.checkpoint
     if not args.out:            # the checkpoint itself is rewritten: its folder must take a new file
         check_output(out, "checkpoint", ())
     trainer = _encoder_trainer(args)
-    # The checkpoint written holds all the file read holds, and the encoder besides.
+    if args.fresh and args.net == "z":
+        trainer.encoder, trainer.encoder_steps = None, 0
+    elif args.fresh:
+        trainer.class_net = None
+    # The checkpoint written holds all the file read holds, and the net besides.
     check_space({"--out": (out, Path(args.checkpoint).stat().st_size)})
     t0 = time.perf_counter()
-    result = train_encoder(trainer, steps, seed=args.seed, progress=not args.quiet)
-    trainer.save(out)
-    print(f"trained the encoder {steps} steps in {time.perf_counter() - t0:.0f} s ({result['steps']} in all); "
-          f"z error {result['z_mse']:.4f} per coordinate on G's samples; saved to {out}")
+    if args.net == "z":
+        result = train_encoder(trainer, steps, seed=args.seed, progress=not args.quiet)
+        fit = f"z error {result['z_mse']:.4f} per coordinate on G's samples"
+        trainer.save(out)
+    else:
+        result = train_class_net(trainer, steps, seed=args.seed, progress=not args.quiet)
+        fit = f"{result['accuracy']:.1%} of G's partly hidden samples named as their class (last 100 steps)"
+        store(trainer, args.checkpoint, out)                # the file as it was, the class net added
+    print(f"trained the {'encoder' if args.net == 'z' else 'class net'} {steps} steps in "
+          f"{time.perf_counter() - t0:.0f} s ({result['steps']} in all); {fit}; saved to {out}")
     return 0
 
 

@@ -9,6 +9,7 @@ a conditional model. The families:
 - conv.py: "dcgan", "dcgan-deep" (28x28) and "pytorch-dcgan" (32x32 and 64x64, PyTorch's example).
 - improved.py: "improved-gan", Salimans et al. (2016)'s MNIST pair for a semi-supervised D.
 - encoder.py: the inference net E of the paper's Sec. 7.2.
+- classnet.py: the class net C of a conditional G, the class of a partly seen image (Sec. 7.3's completion).
 
 The layers PyTorch lacks (maxout, weight normalisation, dropout and noise on the trainer's stream)
 are in layers.py, the eval and frozen modes for a block in modes.py.
@@ -25,6 +26,7 @@ import torch
 from torch import nn
 
 from ..config import Config
+from .classnet import ClassNet, class_net_for
 from .conv import dcgan_pair, pytorch_dcgan_pair
 from .encoder import Encoder, encoder_for
 from .improved import improved_gan_pair
@@ -34,9 +36,9 @@ from .modes import eval_mode, frozen
 from .pair import Discriminator, Generator, d_outputs, g_inputs
 from .paper import paper_pair
 
-__all__ = ["BUILDERS", "REGULARISERS", "Discriminator", "Dropout", "Encoder", "GaussianNoise", "Generator",
-           "Maxout", "Unflatten", "WNLinear", "build_encoder", "build_models", "count_parameters", "d_outputs",
-           "eval_mode", "frozen", "g_inputs", "set_noise_generator"]
+__all__ = ["BUILDERS", "REGULARISERS", "ClassNet", "Discriminator", "Dropout", "Encoder", "GaussianNoise",
+           "Generator", "Maxout", "Unflatten", "WNLinear", "build_class_net", "build_encoder", "build_models",
+           "count_parameters", "d_outputs", "eval_mode", "frozen", "g_inputs", "set_noise_generator"]
 
 # The builder of each network pair, by the name of its entry in `catalog.MODEL` (which holds what the
 # pair is, the data it fits and its recipe; config sits below models, so the facts live there).
@@ -62,6 +64,13 @@ def build_encoder(cfg: Config) -> Encoder:
     the global RNG."""
     with _seeded(cfg.seed):
         return encoder_for(cfg)
+
+
+def build_class_net(cfg: Config) -> ClassNet:
+    """The class net C (classnet.py) of a conditional G, initialised from the seed without touching
+    the global RNG."""
+    with _seeded(cfg.seed):
+        return class_net_for(cfg)
 
 
 @contextlib.contextmanager

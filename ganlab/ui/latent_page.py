@@ -126,11 +126,13 @@ def completion(trainer, label) -> None:
     x = image_sources.image_input(trainer.config, "cx", kind)
     if x is None:
         return
-    voted = False
+    voted, guessed = False, trainer.class_net is not None
+    # An image of unknown class (one drawn, one of your own): a conditional G's class net names it where the
+    # checkpoint holds one (classinference.py), else its own draws vote for one (`vote`).
+    unknown = "the class its class net names" if guessed else "the class G's draws vote for"
     if label is not None:
-        # An image of unknown class (one drawn, one of your own): a conditional G's own draws pick it (`vote`).
         voted = st.radio("Complete as", (False, True), key="cx_class", horizontal=True,
-                         format_func=lambda vote: "the class G's draws vote for" if vote else f"class {label}")
+                         format_func=lambda vote: unknown if vote else f"class {label}")
     c1, c2, c3 = st.columns(3)
     hide = c1.radio("Hide", (*MASKS, "drawn"), index=1, key="cx_mask", horizontal=True)
     n = c2.slider("Completions", 1, 8, 4, key="cx_n")
@@ -149,8 +151,8 @@ def completion(trainer, label) -> None:
                 out = complete(trainer, x[None], mask, n=n, steps=steps, labels=None if voted else label)[0]
             settings = f"{hide} hidden, {steps} search steps"
             if label is not None:
-                settings += ", the class G's draws voted for" if voted else f", class {label}"
-            pool = pool_draws(trainer.config, voted)
+                settings += f", {unknown}" if voted else f", class {label}"
+            pool = pool_draws(trainer.config, voted and not guessed)
             keep_completion(trainer, image, (torch.cat([x[None], given[None], out]), settings, pool))
     kept = kept_completion(trainer, image)      # through any change of the settings above, until the image changes
     if kept is not None:
