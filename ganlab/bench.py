@@ -22,7 +22,7 @@ from torch import nn
 from .config import make_config
 from .devices import cpu_model
 from .errors import DivergenceError
-from .roofline import copy_bandwidth, iteration_bound
+from .roofline import copy_bandwidth, iteration_bound, traced_layers
 from .trainer import Trainer
 
 
@@ -50,34 +50,10 @@ def _rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-@torch.no_grad()
 def forward_flops(net: nn.Module, d_in: int) -> int:
     """Multiply-adds x 2 of one forward pass of one sample through every Linear and (transposed)
-    convolution of `net`, counted by hooks on a real pass (so convolution sizes come out right)."""
-    total = 0
-
-    def count(m, inputs, out):
-        nonlocal total
-        if isinstance(m, nn.Linear):
-            total += 2 * m.in_features * m.out_features
-        elif isinstance(m, nn.Conv2d):
-            total += 2 * out.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
-        elif isinstance(m, nn.ConvTranspose2d):
-            total += 2 * inputs[0].numel() * (m.out_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
-
-    hooks = [m.register_forward_hook(count) for m in net.modules()]
-    was_training = net.training
-    net.eval()
-    try:
-        device = next(net.parameters()).device
-        x = torch.zeros(1, d_in, device=device)
-        conditional = getattr(net, "classes", 0) or getattr(net, "cond", "none") != "none"
-        net(x, torch.zeros(1, dtype=torch.long, device=device)) if conditional else net(x)
-    finally:
-        net.train(was_training)
-        for h in hooks:
-            h.remove()
-    return total
+    convolution of `net`."""
+    return sum(layer.flop for layer in traced_layers(net, d_in))
 
 
 def iteration_flops(trainer: Trainer) -> int:
@@ -184,8 +160,8 @@ def bench_case(model: str, batch_size: int, iters: int, warmup: int, data_root, 
             return {**row, "diverged": str(exc)}
     row.update(ganlab_it_s=ips, ganlab_peak_mb=mem.peak / 2**20,
                ganlab_gflop_s=ips * iteration_flops(trainer) / 1e9, **_gpu_peak(trainer.device, "ganlab"))
-    bound = iteration_bound(trainer.G, trainer.D, batch_size, cfg.k, precision, bandwidth, cfg.optimizer) \
-        if trainer.device.type == "cpu" else None
+    bound = iteration_bound(trainer.G, trainer.D, batch_size, cfg.k, precision, bandwidth, cfg.optimizer,
+                            g_in=cfg.latent_dim, d_in=int(np.prod(cfg.shape))) if trainer.device.type == "cpu" else None
     if bound is not None:
         row.update(roofline=bound, share_of_bound=ips / bound["bound_it_s"])
     if with_seed:

@@ -154,7 +154,19 @@ def load_checkpoint_file(path, map_location="cpu"):
 
 def load_checkpoint(path, map_location="cpu") -> dict:
     """Read a ganlab training checkpoint and check its format, version and keys."""
-    obj = load_checkpoint_file(path, map_location)
+    return widened(_checked(load_checkpoint_file(path, map_location), path))
+
+
+def update_stored(source, change, out=None) -> None:
+    """Apply `change(state)` to the ganlab checkpoint at `source` as stored (a slimmed file's bfloat16
+    weights stay bfloat16) and write the result atomically to `out` (default: `source` itself)."""
+    state = _checked(load_checkpoint_file(source), source)
+    change(state)
+    save_atomic(state, source if out is None else out)
+
+
+def _checked(obj, path) -> dict:
+    """`obj`, read from `path`, if it is a ganlab checkpoint of a readable version with every key."""
     if hasattr(path, "read"):
         path = getattr(path, "name", None) or "uploaded file"
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
@@ -165,7 +177,7 @@ def load_checkpoint(path, map_location="cpu") -> dict:
     missing = [k for k in REQUIRED if k not in obj]
     if missing:
         raise CheckpointError(f"{path} is an incomplete ganlab checkpoint (missing: {', '.join(missing)})")
-    return widened(obj)
+    return obj
 
 
 def holds_moments(sd: dict) -> bool:

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .checkpoint import load_checkpoint_file, save_atomic
+from .checkpoint import update_stored
 from .errors import ConfigError
 from .latent import sample_z
 from .models import build_class_net, eval_mode, frozen
@@ -45,7 +45,7 @@ def random_masks(n: int, shape: tuple[int, int, int], gen: torch.Generator, devi
     box = (((rows >= top[:, None]) & (rows < (top + bh)[:, None]))[:, :, None]
            & ((cols >= left[:, None]) & (cols < (left + bw)[:, None]))[:, None, :]).float()
     use_half = torch.arange(n, device=device) % 2 == 0
-    return torch.where(use_half[:, None, None], half, box)[:, None].expand(n, c, h, w).float()
+    return torch.where(use_half[:, None, None], half, box)[:, None].expand(n, c, h, w)
 
 
 def train_class_net(trainer, steps: int = CLASS_NET_STEPS, batch: int = CLASS_NET_BATCH, lr: float = 1e-3,
@@ -88,9 +88,7 @@ def train_class_net(trainer, steps: int = CLASS_NET_STEPS, batch: int = CLASS_NE
 def store(trainer, source, out) -> None:
     """Write the checkpoint at `source` to `out` with `trainer`'s class net added (or replaced), the
     rest as stored: a shipped file stays slim, its weights in the dtype they were kept in."""
-    state = load_checkpoint_file(source)
-    state["class_net"] = trainer.class_net.entry()
-    save_atomic(state, out)
+    update_stored(source, lambda state: state.update(class_net=trainer.class_net.entry()), out)
 
 
 @torch.no_grad()
@@ -107,3 +105,10 @@ def name_classes(trainer, target: torch.Tensor, visible: torch.Tensor, chunk: in
     with eval_mode(C):
         return torch.cat([C(t.reshape(shape), v.reshape(shape)).argmax(1)
                           for t, v in zip(target.to(trainer.device).split(chunk), visible.to(trainer.device).split(chunk))])
+
+
+def name_partly_seen(trainer, images: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+    """`name_classes` for images as the data gives them, in [0, 1] (N, ...), each hidden where
+    `hidden` (one image's mask, 1 where a pixel is unseen) is 1."""
+    n = len(images)
+    return name_classes(trainer, trainer.to_g_range(images).reshape(n, -1), (1 - hidden).reshape(1, -1).expand(n, -1))

@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from . import attributes
-from .checkpoint import checkpoint_dir, load_checkpoint, load_checkpoint_file, save_atomic
+from .checkpoint import checkpoint_dir, load_checkpoint, update_stored
 from .errors import CheckpointError, ConfigError
 from .latent import sample_z
 from .models import eval_mode
@@ -239,14 +239,15 @@ def read(source) -> dict[str, Direction]:
 def store(path, found: list[Direction]) -> dict[str, Direction]:
     """Add `found` to the checkpoint at `path`, replacing what the same methods found before; return
     all it keeps. The rest of the file is untouched, so it loads as before."""
-    dim = load_checkpoint(path)["config"]["latent_dim"]          # a ganlab checkpoint, checked
-    if any(d.vector.shape != (dim,) for d in found):
-        raise CheckpointError(f"{path}: these directions are not of its latent_dim {dim}")
-    state = load_checkpoint_file(path)         # as stored: a slimmed file's bfloat16 weights stay bfloat16
-    methods = {d.method for d in found}
-    kept = [e for e in state.get(KEY) or [] if e["method"] not in methods]
-    state[KEY] = kept + [d.as_entry() for d in found]
-    save_atomic(state, path)
+    def add(state):
+        dim = state["config"]["latent_dim"]
+        if any(d.vector.shape != (dim,) for d in found):
+            raise CheckpointError(f"{path}: these directions are not of its latent_dim {dim}")
+        methods = {d.method for d in found}
+        kept = [e for e in state.get(KEY) or [] if e["method"] not in methods]
+        state[KEY] = kept + [d.as_entry() for d in found]
+
+    update_stored(path, add)
     return read(path)
 
 

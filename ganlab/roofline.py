@@ -1,23 +1,25 @@
 """A floor under the time of one trainer iteration on the machine it runs on, for `bench`.
 
-The floor is what the iteration cannot avoid: its matrix products, each timed alone on this machine
-with the layout autograd uses (forward x @ W^T, input gradient g @ W, weight gradient g^T @ x), in the
-precision the trainer computes them in, plus the optimizer's memory traffic (each parameter, its
-gradient and the optimizer's moments read and written once per step) at a copy bandwidth measured in the
-same run. Everything else an iteration does (activations, BatchNorm, casts, Python) only adds to
-this sum, so 1 / floor bounds the iterations/s of the same computation from above, and the trainer's
-share of that bound says how close it runs to the machine's own limit.
-
-Linear layers only: for a model with convolutions `iteration_bound` returns None rather than a bound
-that leaves them out.
+The floor is what the iteration cannot avoid: its products (every Linear's matrix product and every
+convolution's), each timed alone on this machine with the call autograd makes (a Linear's forward
+x @ W^T, input gradient g @ W and weight gradient g^T @ x; a convolution's forward and the two halves
+of its backward), in the precision the trainer computes them in, plus the optimizer's memory traffic
+(each parameter, its gradient and the optimizer's moments read and written once per step) at a copy
+bandwidth measured in the same run. Everything else an iteration does (activations, BatchNorm, casts,
+Python, and R1's double backward on the D steps that have it) only adds to this sum, so 1 / floor
+bounds the iterations/s of the same computation from above, and the trainer's share of that bound says
+how close it runs to the machine's own limit.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from .allocator import keep_freed_blocks
 
 # Bytes an optimizer step moves per fp32 parameter: the weight, its gradient and the optimizer's
 # moments (Adam two, SGD with momentum one), each read once and written once.
@@ -25,27 +27,74 @@ BYTES_PER_PARAM = {"adam": 4 * 2 * 4, "sgd": 4 * 2 * 3}
 ADAM_BYTES_PER_PARAM = BYTES_PER_PARAM["adam"]
 
 
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """A Linear or (transposed) convolution as one sample passes through it."""
+    module: nn.Module
+    in_shape: tuple[int, ...]       # one sample's input
+    flop: int                       # multiply-adds x 2 of its forward for one sample (each backward half: the same)
+
+
+@torch.no_grad()
+def traced_layers(net: nn.Module, d_in: int) -> list[Layer]:
+    """`net`'s Linear and convolution calls in the order one sample's forward pass makes them, found
+    by hooks on a real pass (so a convolution's sizes come out right), with their FLOPs."""
+    layers = []
+
+    def record(m, inputs, out):
+        if isinstance(m, nn.Linear):
+            flop = 2 * m.in_features * m.out_features
+        elif isinstance(m, nn.Conv2d):
+            flop = 2 * out.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
+        elif isinstance(m, nn.ConvTranspose2d):     # each input pixel spreads a kernel to every output channel
+            flop = 2 * inputs[0].numel() * (m.out_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
+        elif isinstance(m, nn.modules.conv._ConvNd):
+            raise TypeError(f"{type(m).__name__} is not counted: only Linear, Conv2d and ConvTranspose2d are")
+        else:
+            return
+        layers.append(Layer(m, tuple(inputs[0].shape[1:]), flop))
+
+    hooks = [m.register_forward_hook(record) for m in net.modules()]
+    was_training = net.training
+    net.eval()                                          # BatchNorm takes a batch of one in eval mode
+    try:
+        device = next(net.parameters()).device
+        x = torch.zeros(1, d_in, device=device)
+        conditional = getattr(net, "classes", 0) or getattr(net, "cond", "none") != "none"
+        net(x, torch.zeros(1, dtype=torch.long, device=device)) if conditional else net(x)
+    finally:
+        net.train(was_training)
+        for h in hooks:
+            h.remove()
+    return layers
+
+
 def linear_shapes(net: nn.Module) -> list[tuple[int, int]]:
     return [(m.in_features, m.out_features) for m in net.modules() if isinstance(m, nn.Linear)]
 
 
-def iteration_gemms(g_layers, d_layers, m: int, k: int = 1) -> list[tuple[str, int, int, int, str]]:
-    """(part, rows, in, out, kind) for every product of one iteration of Algorithm 1, kind one of
+def iteration_plan(g_layers: list, d_layers: list, m: int, k: int = 1) -> list[tuple[str, int, object, str]]:
+    """(part, rows, layer, kind) for every product of one iteration of Algorithm 1, kind one of
     fwd / dgrad / wgrad: k D steps (G forward without grad on m rows; D forward and backward on the
     2m rows of [real; fake], no gradient for the data itself), then the G step (G and D forward on m,
     D's input gradients down to G's output, G's backward)."""
     out = []
     for _ in range(k):
-        out += [("D step: G fwd", m, i, o, "fwd") for i, o in g_layers]
-        for j, (i, o) in enumerate(d_layers):
-            out += [("D step: D fwd", 2 * m, i, o, "fwd"), ("D step: D wgrad", 2 * m, i, o, "wgrad")]
-            out += [("D step: D dgrad", 2 * m, i, o, "dgrad")] if j > 0 else []
-    for j, (i, o) in enumerate(g_layers):
-        out += [("G step: G fwd", m, i, o, "fwd"), ("G step: G wgrad", m, i, o, "wgrad")]
-        out += [("G step: G dgrad", m, i, o, "dgrad")] if j > 0 else []
-    for i, o in d_layers:                                   # D's weights frozen: input gradients only
-        out += [("G step: D fwd", m, i, o, "fwd"), ("G step: D dgrad", m, i, o, "dgrad")]
+        out += [("D step: G fwd", m, layer, "fwd") for layer in g_layers]
+        for j, layer in enumerate(d_layers):
+            out += [("D step: D fwd", 2 * m, layer, "fwd"), ("D step: D wgrad", 2 * m, layer, "wgrad")]
+            out += [("D step: D dgrad", 2 * m, layer, "dgrad")] if j > 0 else []
+    for j, layer in enumerate(g_layers):
+        out += [("G step: G fwd", m, layer, "fwd"), ("G step: G wgrad", m, layer, "wgrad")]
+        out += [("G step: G dgrad", m, layer, "dgrad")] if j > 0 else []
+    for layer in d_layers:                                  # D's weights frozen: input gradients only
+        out += [("G step: D fwd", m, layer, "fwd"), ("G step: D dgrad", m, layer, "dgrad")]
     return out
+
+
+def iteration_gemms(g_layers, d_layers, m: int, k: int = 1) -> list[tuple[str, int, int, int, str]]:
+    """`iteration_plan` for Linear layers given as (in, out): (part, rows, in, out, kind)."""
+    return [(part, rows, i, o, kind) for part, rows, (i, o), kind in iteration_plan(g_layers, d_layers, m, k)]
 
 
 def recorded_product(name: str, input_shapes) -> tuple[int, int, int]:
@@ -58,8 +107,38 @@ def recorded_product(name: str, input_shapes) -> tuple[int, int, int]:
 def time_gemm(rows: int, i: int, o: int, kind: str, dtype=torch.float32, seconds: float = 0.1) -> float:
     """Seconds for one product of this shape and kind, operands already in `dtype`."""
     w, x, g = (torch.randn(*shape).to(dtype) for shape in ((o, i), (rows, i), (rows, o)))
-    f = {"fwd": lambda: x @ w.t(), "dgrad": lambda: g @ w, "wgrad": lambda: g.t() @ x}[kind]
-    for _ in range(3):
+    return _per_call({"fwd": lambda: x @ w.t(), "dgrad": lambda: g @ w, "wgrad": lambda: g.t() @ x}[kind], seconds)
+
+
+def time_conv(conv: nn.Module, x_shape: tuple[int, ...], kind: str, dtype=torch.float32, seconds: float = 0.1) -> float:
+    """Seconds for one (transposed) convolution on an input of `x_shape`: its forward, or the half of
+    its backward that `kind` names, as autograd calls it (aten.convolution_backward with an output
+    mask; the weight half also gives the bias's gradient), operands already in `dtype`."""
+    w = conv.weight.detach().to("cpu", dtype)
+    b = None if conv.bias is None else conv.bias.detach().to("cpu", dtype)
+    x = torch.randn(*x_shape).to(dtype)
+    args = (conv.stride, conv.padding, conv.dilation, conv.transposed, conv.output_padding, conv.groups)
+    g = torch.randn_like(torch.ops.aten.convolution(x, w, b, *args))
+    if kind == "fwd":
+        return _per_call(lambda: torch.ops.aten.convolution(x, w, b, *args), seconds)
+    mask = [kind == "dgrad", kind == "wgrad", kind == "wgrad" and b is not None]
+    bias_sizes = None if b is None else list(b.shape)
+    return _per_call(lambda: torch.ops.aten.convolution_backward(g, x, w, bias_sizes, *args, mask), seconds)
+
+
+def time_product(layer: Layer, rows: int, kind: str, dtype=torch.float32, seconds: float = 0.1) -> float:
+    """Seconds for `layer`'s product of this kind on `rows` samples."""
+    m = layer.module
+    if isinstance(m, nn.Linear):
+        return time_gemm(rows, m.in_features, m.out_features, kind, dtype, seconds)
+    return time_conv(m, (rows, *layer.in_shape), kind, dtype, seconds)
+
+
+def _per_call(f, seconds: float) -> float:
+    # Under the allocator settings CPU training runs with: without them a product whose output is a
+    # large block gets fresh pages on every call, and times several times slower than in training.
+    keep_freed_blocks()
+    for _ in range(3):                  # first calls pick and cache the kernels
         f()
     reps, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
@@ -81,15 +160,13 @@ def copy_bandwidth(megabytes: int = 256, seconds: float = 0.5) -> float:
 
 
 def iteration_bound(G: nn.Module, D: nn.Module, batch: int, k: int = 1, precision: str = "fp32",
-                    bandwidth: float | None = None, optimizer: str = "adam") -> dict | None:
-    """The floor of one iteration for this pair: {"gemm_ms", "optimizer_ms", "bound_it_s", ...}; None
-    for a pair with convolutions."""
-    if any(isinstance(m, nn.modules.conv._ConvNd) for m in (*G.modules(), *D.modules())):
-        return None
+                    bandwidth: float | None = None, optimizer: str = "adam", *, g_in: int, d_in: int) -> dict:
+    """The floor of one iteration for this pair, whose nets take `g_in` (z) and `d_in` (x) numbers
+    a sample: {"gemm_ms" (all the products), "gemm_gflop_s", "optimizer_ms", "bound_it_s", ...}."""
     dtype = torch.bfloat16 if precision == "bf16" else torch.float32
-    gemms = iteration_gemms(linear_shapes(G), linear_shapes(D), batch, k)
-    gemm_s = sum(time_gemm(rows, i, o, kind, dtype) for _, rows, i, o, kind in gemms)
-    flop = sum(2 * rows * i * o for _, rows, i, o, _ in gemms)
+    plan = iteration_plan(traced_layers(G, g_in), traced_layers(D, d_in), batch, k)
+    gemm_s = sum(time_product(layer, rows, kind, dtype) for _, rows, layer, kind in plan)
+    flop = sum(rows * layer.flop for _, rows, layer, _ in plan)
     bandwidth = bandwidth or copy_bandwidth()
     params = sum(p.numel() for p in G.parameters()) + k * sum(p.numel() for p in D.parameters())
     opt_s = params * BYTES_PER_PARAM[optimizer] / bandwidth

@@ -409,6 +409,25 @@ def test_a_conditional_generator_completes_an_image_as_the_class_its_draws_vote_
     assert any("the class G's draws vote for" in c and f"{POOL // 10:,} draws of z" in c for c in captions), captions
 
 
+def test_a_checkpoint_with_a_class_net_completes_as_the_class_it_names_and_says_which(checkpoint_folder):
+    from ganlab.classinference import name_partly_seen, train_class_net
+    from ganlab.data import load_dataset
+    from ganlab.inference import named_mask
+    t = Trainer(make_config(data="digits", cond="input", seed=0), device="cpu")
+    t.step(20)
+    train_class_net(t, 50, batch=64, progress=False)
+    t.save(checkpoint_folder / "digits-c.pt")
+    at = app()
+    at.switch_page("app_pages/latent.py").run()
+    at.radio(key="lx_source").set_value("A checkpoint in checkpoints/").run()
+    at.radio(key="cx_kind").set_value("Test image").run()
+    at.radio(key="cx_class").set_value(True).run()
+    captions = _complete(at, steps=0)
+    x = load_dataset("digits", train=False).images[:1].reshape(1, *t.config.shape)        # test image 0
+    named = int(name_partly_seen(t, x, named_mask("bottom", t.config.shape))[0])
+    assert any(f"the class its class net names (digit {named})" in c for c in captions), captions
+
+
 def test_an_unconditional_generator_completes_with_no_class_choice():
     at = app({"data": "digits"})
     at.button(key="step").click().run()

@@ -3,7 +3,8 @@ import torch
 
 from ganlab import Trainer, make_config
 from ganlab.bench import format_table, forward_flops, iteration_flops, run
-from ganlab.roofline import ADAM_BYTES_PER_PARAM, iteration_bound, iteration_gemms, linear_shapes, recorded_product
+from ganlab.roofline import (ADAM_BYTES_PER_PARAM, iteration_bound, iteration_gemms, iteration_plan, linear_shapes,
+                             recorded_product, traced_layers)
 
 
 def test_flop_count_of_the_seed_pair():
@@ -27,7 +28,8 @@ def test_bench_runs_both_loops_on_the_same_data(tiny_mnist_root):
     bound = seed64["roofline"]                                   # the machine's own floor, beside it
     assert bound["bound_it_s"] > 0 and seed64["share_of_bound"] == seed64["ganlab_it_s"] / bound["bound_it_s"]
     assert result["cpu"] and "share" in format_table(result)
-    assert "roofline" not in next(r for r in result["rows"] if r["model"] == "dcgan")   # convolutions: no bound
+    deep = next(r for r in result["rows"] if r["model"] == "dcgan-deep")        # convolutions counted too
+    assert deep["roofline"]["bound_it_s"] > 0 and deep["share_of_bound"] == deep["ganlab_it_s"] / deep["roofline"]["bound_it_s"]
 
 
 @pytest.mark.parametrize("model,k", [("pytorch-mlp", 1), ("paper", 1), ("pytorch-mlp", 3)])
@@ -47,9 +49,41 @@ def test_the_bound_counts_every_matrix_product_an_iteration_runs(model, k):
     assert ran == listed
 
 
+def test_the_bound_counts_every_convolution_an_iteration_runs():
+    """For a conv pair the floor times each convolution's forward and each half of its backward
+    (input gradient, weight gradient) that autograd asks for: the profiled iteration's own
+    aten.convolution and aten.convolution_backward calls, with their output masks, are exactly the
+    plan's; R1 is off, as its double backward is left out of the floor."""
+    from torch.profiler import ProfilerActivity, profile
+
+    t = Trainer(make_config(data="mnist", model="dcgan-deep", batch_size=8, r1=0), device="cpu",
+                dataset=_random_images())
+    t.step(1)
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        t.step(1)
+    ran = []
+    for e in prof.events():
+        if e.name == "aten::convolution":
+            ran.append(("fwd", *map(tuple, e.input_shapes[:2])))
+        elif e.name == "aten::convolution_backward":
+            ran.append(("bwd", *map(tuple, e.input_shapes[1:3]), tuple(e.concrete_inputs[-1][:2])))
+    calls = {}                      # one backward call per layer and pass, asking for its listed halves
+    for part, rows, layer, kind in iteration_plan(traced_layers(t.G, t.config.latent_dim), traced_layers(t.D, 784), 8):
+        if isinstance(layer.module, torch.nn.Linear):
+            continue
+        shapes = ((rows, *layer.in_shape), tuple(layer.module.weight.shape))
+        if kind == "fwd":
+            calls[(part, len(calls))] = ("fwd", *shapes)
+        else:
+            key = (part.split(":")[0], rows, id(layer))
+            halves = calls.get(key, ("bwd", *shapes, (False, False)))[3]
+            calls[key] = ("bwd", *shapes, (halves[0] or kind == "dgrad", halves[1] or kind == "wgrad"))
+    assert len(ran) == 2 * 7 + 10 and sorted(ran) == sorted(calls.values())
+
+
 def test_the_bound_adds_adam_traffic_at_the_measured_bandwidth():
     t = Trainer(make_config(data="mnist", model="pytorch-mlp", batch_size=8, k=2), device="cpu")
-    b = iteration_bound(t.G, t.D, 8, k=2, bandwidth=1e10)
+    b = iteration_bound(t.G, t.D, 8, k=2, bandwidth=1e10, g_in=100, d_in=784)
     params = sum(p.numel() for p in t.G.parameters()) + 2 * sum(p.numel() for p in t.D.parameters())
     assert b["optimizer_ms"] == pytest.approx(params * ADAM_BYTES_PER_PARAM / 1e10 * 1e3)
     assert b["bound_it_s"] == pytest.approx(1e3 / (b["gemm_ms"] + b["optimizer_ms"]))

@@ -23,7 +23,7 @@ import sys
 import torch
 
 from ganlab import Trainer
-from ganlab.classinference import name_classes
+from ganlab.classinference import name_partly_seen
 from ganlab.data import load_dataset
 from ganlab.devices import cpu_model
 from ganlab.inference import MASKS, named_mask
@@ -44,10 +44,9 @@ def main(argv=None) -> dict:
         row = {"checkpoint": path, "class_net_steps": t.class_net.steps}
         for name, pick in (("eval", order[:500]), ("tune", order[500:1000])):
             x, y = test.images[pick].reshape(-1, *test.shape), test.labels[pick]
-            target = t.to_g_range(x).reshape(len(x), -1)
             for side in MASKS:
-                visible = (1 - named_mask(side, tuple(test.shape))).reshape(1, -1).expand(len(x), -1)
-                row[f"{name}_{side}_hidden"] = float((name_classes(t, target, visible) == y).float().mean())
+                named = name_partly_seen(t, x, named_mask(side, tuple(test.shape)))
+                row[f"{name}_{side}_hidden"] = float((named == y).float().mean())
         rows.append(row)
         print(json.dumps(row))
     record = {"what": "share of test images whose label the class net names from the visible half",

@@ -1,44 +1,55 @@
-"""A floor under the time of one trainer iteration: the matrix products alone, each timed in isolation.
+"""A floor under the time of one trainer iteration: its products alone, each timed in isolation.
 
-    python docs/tools/gemm_bound.py [BATCH] [MODEL]     # default: 64 pytorch-mlp
+    python docs/tools/gemm_bound.py [BATCH] [MODEL] [PRECISION]     # default: 64 pytorch-mlp fp32
 
-Lists every GEMM that one iteration of Algorithm 1 runs for the model (k = 1; the D step: G forward
+Lists every product that one iteration of Algorithm 1 runs for the model (k = 1; the D step: G forward
 without grad on m rows, D forward and backward on 2m; the G step: G and D forward on m, D's input
-gradients, G's backward), times each with the layout autograd uses (forward x @ W^T, input grad
-g @ W, weight grad g^T @ x) at the same thread count, and sums them. Whatever else an iteration does
-(activations, BatchNorm, the optimizer, Python) only adds to this sum, so 1 / sum bounds the
-iterations/s of the unchanged computation from above. `python -m ganlab bench` adds the optimizer's
-memory traffic to the same sum (ganlab/roofline.py) and prints the trainer's share of it. Linear layers only: the MLP models (pytorch-mlp,
-paper, mlp); a model with convolutions is refused rather than given a bound that leaves them out.
+gradients, G's backward): each Linear's matrix product with the layout autograd uses (forward
+x @ W^T, input grad g @ W, weight grad g^T @ x) and each convolution's forward and backward halves as
+autograd calls them, in the precision given, at the same thread count, and sums them. Whatever else
+an iteration does (activations, BatchNorm, the optimizer, R1's double backward, Python) only adds to
+this sum, so 1 / sum bounds the iterations/s of the unchanged computation from above. `python -m
+ganlab bench` adds the optimizer's memory traffic to the same sum (ganlab/roofline.py) and prints the
+trainer's share of it.
 """
 
 import sys
 
+import numpy as np
 import torch
 
 from ganlab import make_config
 from ganlab.models import build_models
-from ganlab.roofline import iteration_gemms, linear_shapes, time_gemm
+from ganlab.roofline import iteration_plan, time_product, traced_layers
+
+
+def describe(layer) -> str:
+    m = layer.module
+    if isinstance(m, torch.nn.Linear):
+        return f"linear {m.in_features}->{m.out_features}"
+    size = "x".join(map(str, layer.in_shape[1:]))
+    return f"{'convT' if m.transposed else 'conv'} {m.in_channels}->{m.out_channels} k{m.kernel_size[0]} at {size}"
 
 
 def main():
     m = int(sys.argv[1]) if len(sys.argv) > 1 else 64
     model = sys.argv[2] if len(sys.argv) > 2 else "pytorch-mlp"
-    G, D = build_models(make_config(data="mnist", model=model, batch_size=m))
-    if any(isinstance(x, torch.nn.modules.conv._ConvNd) for x in (*G.modules(), *D.modules())):
-        sys.exit(f"error: model {model!r} has convolutions, which this bound does not count; use pytorch-mlp, paper or mlp")
-    gemms = iteration_gemms(linear_shapes(G), linear_shapes(D), m)
+    precision = sys.argv[3] if len(sys.argv) > 3 else "fp32"
+    cfg = make_config(data="mnist", model=model, batch_size=m, precision=precision)
+    G, D = build_models(cfg)
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    plan = iteration_plan(traced_layers(G, cfg.latent_dim), traced_layers(D, int(np.prod(cfg.shape))), m)
     total_s = total_flop = 0.0
     by_part = {}
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, model {model}, batch {m}")
-    print(f"{'part':18s} {'rows':>5s} {'in':>5s} {'out':>5s} {'kind':>6s} {'us':>8s} {'GFLOP/s':>8s}")
-    for name, rows, i, o, kind in gemms:
-        s = time_gemm(rows, i, o, kind, seconds=0.2)
-        flop = 2 * rows * i * o
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, model {model}, batch {m}, {precision}")
+    print(f"{'part':18s} {'rows':>5s} {'layer':34s} {'kind':>6s} {'us':>9s} {'GFLOP/s':>8s}")
+    for name, rows, layer, kind in plan:
+        s = time_product(layer, rows, kind, dtype, seconds=0.2)
+        flop = rows * layer.flop
         total_s, total_flop = total_s + s, total_flop + flop
         by_part[name] = by_part.get(name, 0.0) + s
-        print(f"{name:18s} {rows:5d} {i:5d} {o:5d} {kind:>6s} {s * 1e6:8.1f} {flop / s / 1e9:8.1f}")
-    print(f"sum of GEMMs: {total_s * 1e3:.2f} ms, {total_flop / 1e9:.3f} GFLOP at {total_flop / total_s / 1e9:.1f} GFLOP/s"
+        print(f"{name:18s} {rows:5d} {describe(layer):34s} {kind:>6s} {s * 1e6:9.1f} {flop / s / 1e9:8.1f}")
+    print(f"sum of products: {total_s * 1e3:.2f} ms, {total_flop / 1e9:.3f} GFLOP at {total_flop / total_s / 1e9:.1f} GFLOP/s"
           f" -> at most {1 / total_s:.1f} it/s for this computation")
     for name, s in by_part.items():
         print(f"  {name:18s} {s * 1e3:6.2f} ms")

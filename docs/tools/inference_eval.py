@@ -37,7 +37,7 @@ import torch
 from ganlab import Trainer
 from ganlab.checkpoint import checkpoint_dir
 from ganlab.classifier import load_classifier, predict
-from ganlab.classinference import name_classes
+from ganlab.classinference import name_partly_seen
 from ganlab.data import load_dataset
 from ganlab.devices import cpu_model
 from ganlab.inference import (COMPLETE_STEPS, POOL, complete, encode, named_mask, nearest_completion,
@@ -126,7 +126,7 @@ def main(argv=None) -> dict:
         completion[side] = {"hidden": f"{side} half", "completions_per_image": args.n, "steps": args.complete_steps,
                             "pool": args.pool, "pool_seed": pool_seed, "class_from": class_from}
         if t.class_net is not None:         # how often the class net names the digit from the visible half
-            named = name_classes(t, t.to_g_range(x).reshape(len(x), -1), (1 - hidden).reshape(1, -1).expand(len(x), -1))
+            named = name_partly_seen(t, x, hidden)
             completion[side]["class_net_names_label"] = float((named == y).float().mean())
         for name, images in fills.items():
             labels = y.repeat_interleave(args.n) if name == "gan_all" else y

@@ -120,6 +120,7 @@ def endpoint(trainer, which: str, seed: int, label) -> tuple[torch.Tensor | None
 
 def completion(trainer, label) -> None:
     """Hide part of an image and let G fill it in, several ways (the paper's Sec. 7.3)."""
+    from ..classinference import name_partly_seen
     from ..inference import COMPLETE_STEPS, MASKS, complete, named_mask, pool_draws
 
     kind = st.radio("Image", image_sources.KINDS, key="cx_kind", horizontal=True)
@@ -152,6 +153,8 @@ def completion(trainer, label) -> None:
             settings = f"{hide} hidden, {steps} search steps"
             if label is not None:
                 settings += f", {unknown}" if voted else f", class {label}"
+            if voted and guessed:
+                settings += f" ({class_names(trainer.config.data)[int(name_partly_seen(trainer, x[None], mask)[0])]})"
             pool = pool_draws(trainer.config, voted and not guessed)
             keep_completion(trainer, image, (torch.cat([x[None], given[None], out]), settings, pool))
     kept = kept_completion(trainer, image)      # through any change of the settings above, until the image changes
