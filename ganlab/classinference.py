@@ -21,7 +21,6 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .checkpoint import update_stored
 from .errors import ConfigError
 from .latent import sample_z
 from .models import build_class_net, eval_mode, frozen
@@ -83,12 +82,6 @@ def train_class_net(trainer, steps: int = CLASS_NET_STEPS, batch: int = CLASS_NE
     C.eval()
     C.steps, C.g_step = C.steps + steps, trainer.step_count
     return {"steps": C.steps, "accuracy": float(hits[-100:].mean())}
-
-
-def store(trainer, source, out) -> None:
-    """Write the checkpoint at `source` to `out` with `trainer`'s class net added (or replaced), the
-    rest as stored: a shipped file stays slim, its weights in the dtype they were kept in."""
-    update_stored(source, lambda state: state.update(class_net=trainer.class_net.entry()), out)
 
 
 @torch.no_grad()

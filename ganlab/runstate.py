@@ -76,10 +76,16 @@ def state_dict(trainer) -> dict:
         **trainer._history.state(),     # "history" rows and their "history_stride"
         # A user's own point set cannot be reloaded by name, so it travels with the run.
         **({"points": trainer.data.points.cpu()} if trainer.config.data == "points" else {}),
-        **({"encoder": {"weights": trainer.encoder.state_dict(), "steps": trainer.encoder_steps,
-                        "g_step": trainer.encoder_g_step}} if trainer.encoder is not None else {}),
-        **({"class_net": trainer.class_net.entry()} if trainer.class_net is not None else {}),
+        **inference_nets(trainer),
     }
+
+
+def inference_nets(trainer) -> dict:
+    """The checkpoint entries of the nets trained after G that the trainer holds: the inference net E
+    ("encoder") and a conditional G's class net ("class_net")."""
+    return {**({"encoder": {"weights": trainer.encoder.state_dict(), "steps": trainer.encoder_steps,
+                            "g_step": trainer.encoder_g_step}} if trainer.encoder is not None else {}),
+            **({"class_net": trainer.class_net.entry()} if trainer.class_net is not None else {})}
 
 
 def load_state_dict(trainer, sd: dict) -> None:

@@ -87,6 +87,21 @@ def test_the_encoder_travels_in_the_checkpoint_and_old_files_load(tmp_path, digi
     assert Trainer.load(tmp_path / "v1.pt", device="cpu").encoder is None
 
 
+def test_the_encoder_cli_adds_e_to_a_slimmed_file_and_keeps_the_rest_as_stored(tmp_path):
+    t = Trainer(make_config(data="digits", model="mlp", latent_dim=8, seed=1), device="cpu")
+    t.step(10)
+    t.save(tmp_path / "s.pt")
+    sd = torch.load(tmp_path / "s.pt", weights_only=True)
+    slim = {k: v for k, v in sd.items() if k not in ("opt_g", "opt_d")}
+    slim["G"] = {k: v.bfloat16() if v.is_floating_point() else v for k, v in sd["G"].items()}   # as shipped
+    torch.save(slim, tmp_path / "s.pt")
+    assert main(["encoder", str(tmp_path / "s.pt"), "--steps", "5", "--quiet"]) == 0
+    after = torch.load(tmp_path / "s.pt", weights_only=True)
+    assert set(after) == set(slim) | {"encoder"} and after["encoder"]["steps"] == 5
+    assert all(v.dtype == slim["G"][k].dtype and torch.equal(v, slim["G"][k]) for k, v in after["G"].items())
+    assert Trainer.load(tmp_path / "s.pt", device="cpu").encoder_steps == 5
+
+
 def test_encode_then_sample_round_trips_through_files(tmp_path, digits_gan):
     digits_gan.save(tmp_path / "e.pt")
     x = digits_gan.sample(5, seed=4).clamp(0, 1).numpy()

@@ -195,8 +195,10 @@ MAX_POOL = 1_000_000            # draws of z for `complete`, whose images are he
 
 
 def cmd_encoder(args) -> int:
-    from ..classinference import CLASS_NET_STEPS, store, train_class_net
+    from ..checkpoint import update_stored
+    from ..classinference import CLASS_NET_STEPS, train_class_net
     from ..inference import ENCODER_STEPS, train_encoder
+    from ..runstate import inference_nets
 
     steps = (ENCODER_STEPS if args.net == "z" else CLASS_NET_STEPS) if args.steps is None else args.steps
     check_range("--steps", steps, 1, MAX_STEPS)
@@ -213,12 +215,13 @@ def cmd_encoder(args) -> int:
     t0 = time.perf_counter()
     if args.net == "z":
         result = train_encoder(trainer, steps, seed=args.seed, progress=not args.quiet)
-        fit = f"z error {result['z_mse']:.4f} per coordinate on G's samples"
-        trainer.save(out)
+        fit, key = f"z error {result['z_mse']:.4f} per coordinate on G's samples", "encoder"
     else:
         result = train_class_net(trainer, steps, seed=args.seed, progress=not args.quiet)
-        fit = f"{result['accuracy']:.1%} of G's partly hidden samples named as their class (last 100 steps)"
-        store(trainer, args.checkpoint, out)                # the file as it was, the class net added
+        fit, key = f"{result['accuracy']:.1%} of G's partly hidden samples named as their class (last 100 steps)", "class_net"
+    # The file as it was, the net added: a slimmed file stays slim, the rest in the dtype it was kept in.
+    entry = inference_nets(trainer)[key]
+    update_stored(args.checkpoint, lambda state: state.update({key: entry}), out)
     print(f"trained the {'encoder' if args.net == 'z' else 'class net'} {steps} steps in "
           f"{time.perf_counter() - t0:.0f} s ({result['steps']} in all); {fit}; saved to {out}")
     return 0
