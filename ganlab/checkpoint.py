@@ -157,12 +157,13 @@ def load_checkpoint(path, map_location="cpu") -> dict:
     return widened(_checked(load_checkpoint_file(path, map_location), path))
 
 
-def update_stored(source, change, out=None) -> None:
-    """Apply `change(state)` to the ganlab checkpoint at `source` as stored (a slimmed file's bfloat16
-    weights stay bfloat16) and write the result atomically to `out` (default: `source` itself)."""
-    state = _checked(load_checkpoint_file(source), source)
+def update_stored(path, change, out=None) -> None:
+    """Apply `change(state)` to the ganlab checkpoint file at `path` as stored (a slimmed file's
+    bfloat16 weights stay bfloat16) and write the result atomically to `out` (default: `path`)."""
+    state = _checked(load_checkpoint_file(path), path)
     change(state)
-    save_atomic(state, source if out is None else out)
+    state["version"] = VERSION          # an older file, with what this version adds, is one of this version
+    save_atomic(state, path if out is None else out)
 
 
 def _checked(obj, path) -> dict:

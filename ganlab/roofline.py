@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from .allocator import keep_freed_blocks
+from .models.layers import WNLinear
 
 # Bytes an optimizer step moves per fp32 parameter: the weight, its gradient and the optimizer's
 # moments (Adam two, SGD with momentum one), each read once and written once.
@@ -33,6 +34,7 @@ class Layer:
     module: nn.Module
     in_shape: tuple[int, ...]       # one sample's input
     flop: int                       # multiply-adds x 2 of its forward for one sample (each backward half: the same)
+    dims: tuple[int, int] | None    # (in, out) of a matrix product layer; None for a convolution
 
 
 @torch.no_grad()
@@ -42,8 +44,9 @@ def traced_layers(net: nn.Module, d_in: int) -> list[Layer]:
     layers = []
 
     def record(m, inputs, out):
-        if isinstance(m, nn.Linear):
-            flop = 2 * m.in_features * m.out_features
+        dims = _linear_dims(m)
+        if dims is not None:
+            flop = 2 * dims[0] * dims[1]
         elif isinstance(m, nn.Conv2d):
             flop = 2 * out.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
         elif isinstance(m, nn.ConvTranspose2d):     # each input pixel spreads a kernel to every output channel
@@ -52,7 +55,7 @@ def traced_layers(net: nn.Module, d_in: int) -> list[Layer]:
             raise TypeError(f"{type(m).__name__} is not counted: only Linear, Conv2d and ConvTranspose2d are")
         else:
             return
-        layers.append(Layer(m, tuple(inputs[0].shape[1:]), flop))
+        layers.append(Layer(m, tuple(inputs[0].shape[1:]), flop, dims))
 
     hooks = [m.register_forward_hook(record) for m in net.modules()]
     was_training = net.training
@@ -69,15 +72,27 @@ def traced_layers(net: nn.Module, d_in: int) -> list[Layer]:
     return layers
 
 
+def _linear_dims(m: nn.Module) -> tuple[int, int] | None:
+    """(in, out) of a layer whose product is one matrix product: nn.Linear, or the weight-normalised
+    linear layer of "improved-gan" (its w is v scaled per unit)."""
+    if isinstance(m, nn.Linear):
+        return m.in_features, m.out_features
+    if isinstance(m, WNLinear):
+        return m.v.shape[1], m.v.shape[0]
+    return None
+
+
 def linear_shapes(net: nn.Module) -> list[tuple[int, int]]:
     return [(m.in_features, m.out_features) for m in net.modules() if isinstance(m, nn.Linear)]
 
 
 def iteration_plan(g_layers: list, d_layers: list, m: int, k: int = 1) -> list[tuple[str, int, object, str]]:
-    """(part, rows, layer, kind) for every product of one iteration of Algorithm 1, kind one of
+    """(part, rows, layer, kind) for every product of one iteration of Algorithm 1 (a layer is a
+    `Layer`, or anything else that stands for one, such as (in, out) in `iteration_gemms`), kind one of
     fwd / dgrad / wgrad: k D steps (G forward without grad on m rows; D forward and backward on the
     2m rows of [real; fake], no gradient for the data itself), then the G step (G and D forward on m,
-    D's input gradients down to G's output, G's backward)."""
+    D's input gradients down to G's output, G's backward), for a G loss on D's outputs (feature
+    matching's extra pass of D over real images is not in it)."""
     out = []
     for _ in range(k):
         out += [("D step: G fwd", m, layer, "fwd") for layer in g_layers]
@@ -89,6 +104,25 @@ def iteration_plan(g_layers: list, d_layers: list, m: int, k: int = 1) -> list[t
         out += [("G step: G dgrad", m, layer, "dgrad")] if j > 0 else []
     for layer in d_layers:                                  # D's weights frozen: input gradients only
         out += [("G step: D fwd", m, layer, "fwd"), ("G step: D dgrad", m, layer, "dgrad")]
+    return out
+
+
+def autograd_calls(plan: list[tuple[str, int, Layer, str]]) -> list[tuple[str, int, Layer, str]]:
+    """The plan as the calls that run it: autograd computes a convolution's input and weight gradients
+    in one pass with one aten.convolution_backward call (kind "dgrad+wgrad", part "... bwd"), and a
+    matrix product layer's as separate products."""
+    out, merged = [], {}
+    for part, rows, layer, kind in plan:
+        step, net = part.split(": ")[0], part.split(": ")[1].split()[0]
+        key = (step, net, rows, id(layer))
+        if kind == "fwd" or layer.dims is not None:
+            out.append((part, rows, layer, kind))
+        elif key in merged:
+            i = merged[key]
+            out[i] = (f"{step}: {net} bwd", rows, layer, "dgrad+wgrad")
+        else:
+            merged[key] = len(out)
+            out.append((part, rows, layer, kind))
     return out
 
 
@@ -111,9 +145,10 @@ def time_gemm(rows: int, i: int, o: int, kind: str, dtype=torch.float32, seconds
 
 
 def time_conv(conv: nn.Module, x_shape: tuple[int, ...], kind: str, dtype=torch.float32, seconds: float = 0.1) -> float:
-    """Seconds for one (transposed) convolution on an input of `x_shape`: its forward, or the half of
-    its backward that `kind` names, as autograd calls it (aten.convolution_backward with an output
-    mask; the weight half also gives the bias's gradient), operands already in `dtype`."""
+    """Seconds for one (transposed) convolution on an input of `x_shape`: its forward, or the halves
+    of its backward that `kind` names ("dgrad", "wgrad" or "dgrad+wgrad"), as autograd calls them
+    (one aten.convolution_backward with an output mask; the weight half also gives the bias's
+    gradient), operands already in `dtype`."""
     w = conv.weight.detach().to("cpu", dtype)
     b = None if conv.bias is None else conv.bias.detach().to("cpu", dtype)
     x = torch.randn(*x_shape).to(dtype)
@@ -121,17 +156,16 @@ def time_conv(conv: nn.Module, x_shape: tuple[int, ...], kind: str, dtype=torch.
     g = torch.randn_like(torch.ops.aten.convolution(x, w, b, *args))
     if kind == "fwd":
         return _per_call(lambda: torch.ops.aten.convolution(x, w, b, *args), seconds)
-    mask = [kind == "dgrad", kind == "wgrad", kind == "wgrad" and b is not None]
+    mask = ["dgrad" in kind, "wgrad" in kind, "wgrad" in kind and b is not None]
     bias_sizes = None if b is None else list(b.shape)
     return _per_call(lambda: torch.ops.aten.convolution_backward(g, x, w, bias_sizes, *args, mask), seconds)
 
 
 def time_product(layer: Layer, rows: int, kind: str, dtype=torch.float32, seconds: float = 0.1) -> float:
-    """Seconds for `layer`'s product of this kind on `rows` samples."""
-    m = layer.module
-    if isinstance(m, nn.Linear):
-        return time_gemm(rows, m.in_features, m.out_features, kind, dtype, seconds)
-    return time_conv(m, (rows, *layer.in_shape), kind, dtype, seconds)
+    """Seconds for `layer`'s call of this kind (as `autograd_calls` gives them) on `rows` samples."""
+    if layer.dims is not None:
+        return time_gemm(rows, *layer.dims, kind, dtype, seconds)
+    return time_conv(layer.module, (rows, *layer.in_shape), kind, dtype, seconds)
 
 
 def _per_call(f, seconds: float) -> float:
@@ -164,9 +198,9 @@ def iteration_bound(G: nn.Module, D: nn.Module, batch: int, k: int = 1, precisio
     """The floor of one iteration for this pair, whose nets take `g_in` (z) and `d_in` (x) numbers
     a sample: {"gemm_ms" (all the products), "gemm_gflop_s", "optimizer_ms", "bound_it_s", ...}."""
     dtype = torch.bfloat16 if precision == "bf16" else torch.float32
-    plan = iteration_plan(traced_layers(G, g_in), traced_layers(D, d_in), batch, k)
-    gemm_s = sum(time_product(layer, rows, kind, dtype) for _, rows, layer, kind in plan)
-    flop = sum(rows * layer.flop for _, rows, layer, _ in plan)
+    calls = autograd_calls(iteration_plan(traced_layers(G, g_in), traced_layers(D, d_in), batch, k))
+    gemm_s = sum(time_product(layer, rows, kind, dtype) for _, rows, layer, kind in calls)
+    flop = sum(rows * layer.flop * len(kind.split("+")) for _, rows, layer, kind in calls)
     bandwidth = bandwidth or copy_bandwidth()
     params = sum(p.numel() for p in G.parameters()) + k * sum(p.numel() for p in D.parameters())
     opt_s = params * BYTES_PER_PARAM[optimizer] / bandwidth

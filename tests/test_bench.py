@@ -3,8 +3,8 @@ import torch
 
 from ganlab import Trainer, make_config
 from ganlab.bench import format_table, forward_flops, iteration_flops, run
-from ganlab.roofline import (ADAM_BYTES_PER_PARAM, iteration_bound, iteration_gemms, iteration_plan, linear_shapes,
-                             recorded_product, traced_layers)
+from ganlab.roofline import (ADAM_BYTES_PER_PARAM, autograd_calls, iteration_bound, iteration_plan, recorded_product,
+                             traced_layers)
 
 
 def test_flop_count_of_the_seed_pair():
@@ -32,53 +32,42 @@ def test_bench_runs_both_loops_on_the_same_data(tiny_mnist_root):
     assert deep["roofline"]["bound_it_s"] > 0 and deep["share_of_bound"] == deep["ganlab_it_s"] / deep["roofline"]["bound_it_s"]
 
 
-@pytest.mark.parametrize("model,k", [("pytorch-mlp", 1), ("paper", 1), ("pytorch-mlp", 3)])
+@pytest.mark.parametrize("model,k", [("pytorch-mlp", 1), ("paper", 1), ("pytorch-mlp", 3), ("dcgan-deep", 1)])
 def test_the_bound_counts_every_matrix_product_an_iteration_runs(model, k):
     """The floor is only a floor if it leaves out no product: the shapes of the iteration's own
-    mm/addmm calls, recorded by the profiler, are exactly the list the bound times."""
-    from torch.profiler import ProfilerActivity, profile
-
-    t = Trainer(make_config(data="mnist", model=model, batch_size=8, k=k), device="cpu",
-                dataset=_random_images())
-    t.step(1)
-    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
-        t.step(1)
-    ran = sorted(recorded_product(e.name, e.input_shapes) for e in prof.events() if e.name in ("aten::mm", "aten::addmm"))
-    listed = sorted({"fwd": (r, i, o), "dgrad": (r, o, i), "wgrad": (o, r, i)}[kind]
-                    for _, r, i, o, kind in iteration_gemms(linear_shapes(t.G), linear_shapes(t.D), 8, k))
-    assert ran == listed
+    mm/addmm calls, recorded by the profiler, are exactly the Linear products the bound times (R1
+    is off: its double backward is left out of the floor)."""
+    ran, calls = _profiled_calls(model, k, ("aten::mm", "aten::addmm"))
+    listed = [{"fwd": (r, *layer.dims), "dgrad": (r, layer.dims[1], layer.dims[0]), "wgrad": (layer.dims[1], r, layer.dims[0])}[kind]
+              for _, r, layer, kind in calls if layer.dims is not None]
+    assert sorted(recorded_product(e.name, e.input_shapes) for e in ran) == sorted(listed)
 
 
 def test_the_bound_counts_every_convolution_an_iteration_runs():
-    """For a conv pair the floor times each convolution's forward and each half of its backward
-    (input gradient, weight gradient) that autograd asks for: the profiled iteration's own
-    aten.convolution and aten.convolution_backward calls, with their output masks, are exactly the
-    plan's; R1 is off, as its double backward is left out of the floor."""
+    """For a conv pair the floor times each convolution's forward and its backward as autograd calls
+    it, one aten.convolution_backward per layer and pass asking for the halves that pass needs (the
+    input gradient, the weight gradient, or both): exactly the profiled iteration's own calls."""
+    ran, calls = _profiled_calls("dcgan-deep", 1, ("aten::convolution", "aten::convolution_backward"))
+    seen = [("fwd", *map(tuple, e.input_shapes[:2])) if e.name == "aten::convolution" else
+            ("bwd", *map(tuple, e.input_shapes[1:3]), tuple(e.concrete_inputs[-1][:2])) for e in ran]
+    listed = [("fwd" if kind == "fwd" else "bwd", (rows, *layer.in_shape), tuple(layer.module.weight.shape),
+               *(() if kind == "fwd" else (("dgrad" in kind, "wgrad" in kind),)))
+              for _, rows, layer, kind in calls if layer.dims is None]
+    # G's 4 convolutions and D's 3, forward in both steps; backward: D's 3 in its step, G's 4 and D's 3 in G's
+    assert len(seen) == 2 * (4 + 3) + 3 + 4 + 3 and sorted(seen) == sorted(listed)
+
+
+def _profiled_calls(model: str, k: int, names: tuple[str, ...]):
+    """(the profiler's events of `names` in one iteration at batch 8, the bound's calls for it)."""
     from torch.profiler import ProfilerActivity, profile
 
-    t = Trainer(make_config(data="mnist", model="dcgan-deep", batch_size=8, r1=0), device="cpu",
+    t = Trainer(make_config(data="mnist", model=model, batch_size=8, k=k, r1=0), device="cpu",
                 dataset=_random_images())
     t.step(1)
     with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
         t.step(1)
-    ran = []
-    for e in prof.events():
-        if e.name == "aten::convolution":
-            ran.append(("fwd", *map(tuple, e.input_shapes[:2])))
-        elif e.name == "aten::convolution_backward":
-            ran.append(("bwd", *map(tuple, e.input_shapes[1:3]), tuple(e.concrete_inputs[-1][:2])))
-    calls = {}                      # one backward call per layer and pass, asking for its listed halves
-    for part, rows, layer, kind in iteration_plan(traced_layers(t.G, t.config.latent_dim), traced_layers(t.D, 784), 8):
-        if isinstance(layer.module, torch.nn.Linear):
-            continue
-        shapes = ((rows, *layer.in_shape), tuple(layer.module.weight.shape))
-        if kind == "fwd":
-            calls[(part, len(calls))] = ("fwd", *shapes)
-        else:
-            key = (part.split(":")[0], rows, id(layer))
-            halves = calls.get(key, ("bwd", *shapes, (False, False)))[3]
-            calls[key] = ("bwd", *shapes, (halves[0] or kind == "dgrad", halves[1] or kind == "wgrad"))
-    assert len(ran) == 2 * 7 + 10 and sorted(ran) == sorted(calls.values())
+    plan = iteration_plan(traced_layers(t.G, t.config.latent_dim), traced_layers(t.D, 784), 8, k)
+    return [e for e in prof.events() if e.name in names], autograd_calls(plan)
 
 
 def test_the_bound_adds_adam_traffic_at_the_measured_bandwidth():

@@ -94,10 +94,11 @@ def test_the_encoder_cli_adds_e_to_a_slimmed_file_and_keeps_the_rest_as_stored(t
     sd = torch.load(tmp_path / "s.pt", weights_only=True)
     slim = {k: v for k, v in sd.items() if k not in ("opt_g", "opt_d")}
     slim["G"] = {k: v.bfloat16() if v.is_floating_point() else v for k, v in sd["G"].items()}   # as shipped
+    slim["version"] = 1                                                     # from before E had a place
     torch.save(slim, tmp_path / "s.pt")
     assert main(["encoder", str(tmp_path / "s.pt"), "--steps", "5", "--quiet"]) == 0
     after = torch.load(tmp_path / "s.pt", weights_only=True)
-    assert set(after) == set(slim) | {"encoder"} and after["encoder"]["steps"] == 5
+    assert set(after) == set(slim) | {"encoder"} and after["encoder"]["steps"] == 5 and after["version"] == 2
     assert all(v.dtype == slim["G"][k].dtype and torch.equal(v, slim["G"][k]) for k, v in after["G"].items())
     assert Trainer.load(tmp_path / "s.pt", device="cpu").encoder_steps == 5
 

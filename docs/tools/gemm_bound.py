@@ -5,14 +5,16 @@
 Lists every product that one iteration of Algorithm 1 runs for the model (k = 1; the D step: G forward
 without grad on m rows, D forward and backward on 2m; the G step: G and D forward on m, D's input
 gradients, G's backward): each Linear's matrix product with the layout autograd uses (forward
-x @ W^T, input grad g @ W, weight grad g^T @ x) and each convolution's forward and backward halves as
-autograd calls them, in the precision given, at the same thread count, and sums them. Whatever else
+x @ W^T, input grad g @ W, weight grad g^T @ x) and each convolution's forward and backward as
+autograd calls them (one call for the backward halves a pass needs), in the precision given, at
+the same thread count, under the allocator settings training uses, and sums them. Whatever else
 an iteration does (activations, BatchNorm, the optimizer, R1's double backward, Python) only adds to
 this sum, so 1 / sum bounds the iterations/s of the unchanged computation from above. `python -m
 ganlab bench` adds the optimizer's memory traffic to the same sum (ganlab/roofline.py) and prints the
 trainer's share of it.
 """
 
+import datetime
 import sys
 
 import numpy as np
@@ -20,7 +22,8 @@ import torch
 
 from ganlab import make_config
 from ganlab.models import build_models
-from ganlab.roofline import iteration_plan, time_product, traced_layers
+from ganlab.devices import cpu_model
+from ganlab.roofline import autograd_calls, iteration_plan, time_product, traced_layers
 
 
 def describe(layer) -> str:
@@ -41,14 +44,15 @@ def main():
     plan = iteration_plan(traced_layers(G, cfg.latent_dim), traced_layers(D, int(np.prod(cfg.shape))), m)
     total_s = total_flop = 0.0
     by_part = {}
+    print(f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {cpu_model()}")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, model {model}, batch {m}, {precision}")
-    print(f"{'part':18s} {'rows':>5s} {'layer':34s} {'kind':>6s} {'us':>9s} {'GFLOP/s':>8s}")
-    for name, rows, layer, kind in plan:
+    print(f"{'part':18s} {'rows':>5s} {'layer':34s} {'kind':>11s} {'us':>9s} {'GFLOP/s':>8s}")
+    for name, rows, layer, kind in autograd_calls(plan):
         s = time_product(layer, rows, kind, dtype, seconds=0.2)
-        flop = rows * layer.flop
+        flop = rows * layer.flop * len(kind.split("+"))
         total_s, total_flop = total_s + s, total_flop + flop
         by_part[name] = by_part.get(name, 0.0) + s
-        print(f"{name:18s} {rows:5d} {describe(layer):34s} {kind:>6s} {s * 1e6:9.1f} {flop / s / 1e9:8.1f}")
+        print(f"{name:18s} {rows:5d} {describe(layer):34s} {kind:>11s} {s * 1e6:9.1f} {flop / s / 1e9:8.1f}")
     print(f"sum of products: {total_s * 1e3:.2f} ms, {total_flop / 1e9:.3f} GFLOP at {total_flop / total_s / 1e9:.1f} GFLOP/s"
           f" -> at most {1 / total_s:.1f} it/s for this computation")
     for name, s in by_part.items():

@@ -148,13 +148,16 @@ def completion(trainer, label) -> None:
         given = x * (1 - mask) + 0.5 * mask
         st.image(plots.image_grid(given[None], nrow=1), width=140, caption="what G sees (grey: hidden)")
         if st.button("Complete", key="cx_go", type="primary"):
+            # The class net's class, named here to be shown, is the class `complete` would ask it for.
+            named = int(name_partly_seen(trainer, x[None], mask)[0]) if voted and guessed else None
             with st.spinner("searching z for each completion…"):
-                out = complete(trainer, x[None], mask, n=n, steps=steps, labels=None if voted else label)[0]
+                given_class = named if named is not None else (None if voted else label)
+                out = complete(trainer, x[None], mask, n=n, steps=steps, labels=given_class)[0]
             settings = f"{hide} hidden, {steps} search steps"
             if label is not None:
                 settings += f", {unknown}" if voted else f", class {label}"
-            if voted and guessed:
-                settings += f" ({class_names(trainer.config.data)[int(name_partly_seen(trainer, x[None], mask)[0])]})"
+            if named is not None:
+                settings += f" ({class_names(trainer.config.data)[named]})"
             pool = pool_draws(trainer.config, voted and not guessed)
             keep_completion(trainer, image, (torch.cat([x[None], given[None], out]), settings, pool))
     kept = kept_completion(trainer, image)      # through any change of the settings above, until the image changes
