@@ -157,13 +157,15 @@ def load_checkpoint(path, map_location="cpu") -> dict:
     return widened(_checked(load_checkpoint_file(path, map_location), path))
 
 
-def update_stored(path, change, out=None) -> None:
+def update_stored(path, change, out=None) -> dict:
     """Apply `change(state)` to the ganlab checkpoint file at `path` as stored (a slimmed file's
-    bfloat16 weights stay bfloat16) and write the result atomically to `out` (default: `path`)."""
+    bfloat16 weights stay bfloat16), write the result atomically to `out` (default: `path`) and
+    return it."""
     state = _checked(load_checkpoint_file(path), path)
     change(state)
     state["version"] = VERSION          # an older file, with what this version adds, is one of this version
     save_atomic(state, path if out is None else out)
+    return state
 
 
 def _checked(obj, path) -> dict:

@@ -231,9 +231,12 @@ def classifier_for(data: str, path=None):
 # ------------------------------------------------------------------ keeping
 def read(source) -> dict[str, Direction]:
     """The directions kept in a checkpoint (a path or an open file), by name; {} for a file without."""
-    entries = load_checkpoint(source).get(KEY) or []
+    return _by_name(load_checkpoint(source))
+
+
+def _by_name(state: dict) -> dict[str, Direction]:
     return {e["name"]: Direction(e["name"], e["vector"].float(), e["method"], e["score"], e["attribute"])
-            for e in entries}
+            for e in state.get(KEY) or []}
 
 
 def store(path, found: list[Direction]) -> dict[str, Direction]:
@@ -247,8 +250,7 @@ def store(path, found: list[Direction]) -> dict[str, Direction]:
         kept = [e for e in state.get(KEY) or [] if e["method"] not in methods]
         state[KEY] = kept + [d.as_entry() for d in found]
 
-    update_stored(path, add)
-    return read(path)
+    return _by_name(update_stored(path, add))
 
 
 # ------------------------------------------------------------------ moving

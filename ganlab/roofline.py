@@ -82,13 +82,8 @@ def _linear_dims(m: nn.Module) -> tuple[int, int] | None:
     return None
 
 
-def linear_shapes(net: nn.Module) -> list[tuple[int, int]]:
-    return [(m.in_features, m.out_features) for m in net.modules() if isinstance(m, nn.Linear)]
-
-
 def iteration_plan(g_layers: list, d_layers: list, m: int, k: int = 1) -> list[tuple[str, int, object, str]]:
-    """(part, rows, layer, kind) for every product of one iteration of Algorithm 1 (a layer is a
-    `Layer`, or anything else that stands for one, such as (in, out) in `iteration_gemms`), kind one of
+    """(part, rows, layer, kind) for every product of one iteration of Algorithm 1, kind one of
     fwd / dgrad / wgrad: k D steps (G forward without grad on m rows; D forward and backward on the
     2m rows of [real; fake], no gradient for the data itself), then the G step (G and D forward on m,
     D's input gradients down to G's output, G's backward), for a G loss on D's outputs (feature
@@ -126,14 +121,14 @@ def autograd_calls(plan: list[tuple[str, int, Layer, str]]) -> list[tuple[str, i
     return out
 
 
-def iteration_gemms(g_layers, d_layers, m: int, k: int = 1) -> list[tuple[str, int, int, int, str]]:
-    """`iteration_plan` for Linear layers given as (in, out): (part, rows, in, out, kind)."""
-    return [(part, rows, i, o, kind) for part, rows, (i, o), kind in iteration_plan(g_layers, d_layers, m, k)]
+def call_flop(rows: int, layer: Layer, kind: str) -> int:
+    """FLOPs of one call of `autograd_calls` (each backward half costs what the forward does)."""
+    return rows * layer.flop * len(kind.split("+"))
 
 
 def recorded_product(name: str, input_shapes) -> tuple[int, int, int]:
     """(rows, inner, cols) of an mm(a, b) or addmm(bias, a, b) as torch.profiler records its inputs'
-    shapes, to match against `iteration_gemms`."""
+    shapes, to match against a matrix product layer's calls in `iteration_plan`."""
     a, b = input_shapes[1:3] if name == "aten::addmm" else input_shapes[:2]
     return a[0], a[1], b[1]
 
@@ -200,7 +195,7 @@ def iteration_bound(G: nn.Module, D: nn.Module, batch: int, k: int = 1, precisio
     dtype = torch.bfloat16 if precision == "bf16" else torch.float32
     calls = autograd_calls(iteration_plan(traced_layers(G, g_in), traced_layers(D, d_in), batch, k))
     gemm_s = sum(time_product(layer, rows, kind, dtype) for _, rows, layer, kind in calls)
-    flop = sum(rows * layer.flop * len(kind.split("+")) for _, rows, layer, kind in calls)
+    flop = sum(call_flop(rows, layer, kind) for _, rows, layer, kind in calls)
     bandwidth = bandwidth or copy_bandwidth()
     params = sum(p.numel() for p in G.parameters()) + k * sum(p.numel() for p in D.parameters())
     opt_s = params * BYTES_PER_PARAM[optimizer] / bandwidth

@@ -21,15 +21,15 @@ import numpy as np
 import torch
 
 from ganlab import make_config
-from ganlab.models import build_models
 from ganlab.devices import cpu_model
-from ganlab.roofline import autograd_calls, iteration_plan, time_product, traced_layers
+from ganlab.models import build_models
+from ganlab.roofline import autograd_calls, call_flop, iteration_plan, time_product, traced_layers
 
 
 def describe(layer) -> str:
     m = layer.module
-    if isinstance(m, torch.nn.Linear):
-        return f"linear {m.in_features}->{m.out_features}"
+    if layer.dims is not None:
+        return f"linear {layer.dims[0]}->{layer.dims[1]}"
     size = "x".join(map(str, layer.in_shape[1:]))
     return f"{'convT' if m.transposed else 'conv'} {m.in_channels}->{m.out_channels} k{m.kernel_size[0]} at {size}"
 
@@ -49,7 +49,7 @@ def main():
     print(f"{'part':18s} {'rows':>5s} {'layer':34s} {'kind':>11s} {'us':>9s} {'GFLOP/s':>8s}")
     for name, rows, layer, kind in autograd_calls(plan):
         s = time_product(layer, rows, kind, dtype, seconds=0.2)
-        flop = rows * layer.flop * len(kind.split("+"))
+        flop = call_flop(rows, layer, kind)
         total_s, total_flop = total_s + s, total_flop + flop
         by_part[name] = by_part.get(name, 0.0) + s
         print(f"{name:18s} {rows:5d} {describe(layer):34s} {kind:>11s} {s * 1e6:9.1f} {flop / s / 1e9:8.1f}")

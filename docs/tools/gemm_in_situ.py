@@ -5,9 +5,10 @@ alone (the bound `bench` prints), and what the iteration spends besides them.
 
 The trainer of profile_step.py (random MNIST-shaped images, no data needed). The in-iteration times come
 from torch.profiler (which adds a little to every operator); the alone times from
-`ganlab.roofline.time_gemm`, as the bound takes them.
+`ganlab.roofline.time_product`, as the bound takes them.
 """
 
+import math
 import sys
 import time
 from collections import defaultdict
@@ -18,7 +19,7 @@ from torch.profiler import ProfilerActivity, profile
 from profile_step import random_mnist_trainer
 
 from ganlab.config import FIELD_TYPES, make_config
-from ganlab.roofline import iteration_gemms, linear_shapes, recorded_product, time_gemm
+from ganlab.roofline import iteration_plan, recorded_product, time_product, traced_layers
 
 
 def main(argv):
@@ -39,9 +40,10 @@ def main(argv):
     total_ms = sum(e.self_cpu_time_total for e in prof.key_averages()) / iters / 1e3
     dtype = torch.bfloat16 if cfg.precision == "bf16" else torch.float32
     parts = defaultdict(float)                          # part of the iteration -> microseconds alone
-    for part, rows, i, o, kind in iteration_gemms(linear_shapes(trainer.G), linear_shapes(trainer.D),
-                                                  cfg.batch_size, cfg.k):
-        parts[part] += time_gemm(rows, i, o, kind, dtype) * 1e6
+    plan = iteration_plan(traced_layers(trainer.G, cfg.latent_dim), traced_layers(trainer.D, math.prod(cfg.shape)), cfg.batch_size, cfg.k)
+    for part, rows, layer, kind in plan:
+        if layer.dims is not None:                      # the matrix products, as the profiler's mm/addmm
+            parts[part] += time_product(layer, rows, kind, dtype) * 1e6
     print(f"{cfg.model}, batch {cfg.batch_size}, {cfg.precision}, {torch.get_num_threads()} threads, torch "
           f"{torch.__version__}: an iteration takes {plain_ms:.2f} ms ({total_ms:.2f} ms under the profiler)")
     print("products timed alone, ms:", ", ".join(f"{part} {us / 1e3:.2f}" for part, us in parts.items()))
